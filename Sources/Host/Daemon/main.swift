@@ -1,0 +1,1 @@
+print("vpcrouter: under construction")

@@ -1,0 +1,95 @@
+/// Turns untrusted route spec input into a `RouteSpec`, or says exactly what is wrong.
+///
+/// Every submission from every plugin goes through here, whether it arrived as JSON (configfile,
+/// http) or as ABI structs (any mode plugin).
+public struct RouteSpecValidator: Sendable {
+    /// Upper bound on CIDRs in one spec; far above the route table quota of 1,000.
+    public var maximumRoutes: Int
+    /// Upper bound on routers listed for one CIDR.
+    public var maximumRoutersPerRoute: Int
+
+    public init(maximumRoutes: Int = 10_000, maximumRoutersPerRoute: Int = 256) {
+        self.maximumRoutes = maximumRoutes
+        self.maximumRoutersPerRoute = maximumRoutersPerRoute
+    }
+
+    /// Validates entries given as text, in submission order.
+    public func validate(entries: [(cidr: String, routers: [String])]) throws(RouteSpecError) -> RouteSpec {
+        if entries.isEmpty {
+            throw RouteSpecError(.empty, "the route spec is empty; an empty spec is refused so a mistake cannot drop every route (list a CIDR with an empty router list to remove it)")
+        }
+        if entries.count > maximumRoutes {
+            throw RouteSpecError(.tooLarge, "the route spec has \(entries.count) CIDRs; at most \(maximumRoutes) are accepted")
+        }
+        var routes: [IPv4CIDR: [IPv4Address]] = [:]
+        for entry in entries {
+            let cidr: IPv4CIDR
+            switch IPv4CIDR.parse(entry.cidr) {
+            case .success(let parsed): cidr = parsed
+            case .failure(let error):
+                throw RouteSpecError(.badCIDR, "route spec key \(Self.quoted(entry.cidr)) is not a valid CIDR: \(error.problem)")
+            }
+            if routes[cidr] != nil {
+                throw RouteSpecError(.duplicate, "route spec lists CIDR \(cidr) twice")
+            }
+            if entry.routers.count > maximumRoutersPerRoute {
+                throw RouteSpecError(.tooLarge, "route spec lists \(entry.routers.count) routers for \(cidr); at most \(maximumRoutersPerRoute) are accepted")
+            }
+            var routers: [IPv4Address] = []
+            for text in entry.routers {
+                switch IPv4Address.parse(text) {
+                case .success(let address): routers.append(address)
+                case .failure(let error):
+                    throw RouteSpecError(.badRouter, "router \(Self.quoted(text)) for \(cidr) is not a valid IPv4 address: \(error.problem)")
+                }
+            }
+            routes[cidr] = routers
+        }
+        return RouteSpec(routes)
+    }
+
+    /// Validates a JSON document in the original format: `{"10.55.16.0/24": ["10.33.20.142"]}`.
+    public func validate(json bytes: some Collection<UInt8>, maximumBytes: Int = 1 << 20) throws(RouteSpecError) -> RouteSpec {
+        if bytes.count > maximumBytes {
+            throw RouteSpecError(.tooLarge, "the route spec is \(bytes.count) bytes; at most \(maximumBytes) are accepted")
+        }
+        let document: JSONValue
+        do {
+            document = try StrictJSONParser.parse(Array(bytes))
+        } catch {
+            throw RouteSpecError(.notJSON, "the route spec is not valid JSON: \(error.message)")
+        }
+        guard case .object(let members) = document else {
+            throw RouteSpecError(.wrongShape, "the route spec must be a JSON object mapping CIDRs to lists of router IPs; found \(document.kindName)")
+        }
+        var entries: [(cidr: String, routers: [String])] = []
+        for (key, value) in members {
+            guard case .array(let items) = value else {
+                throw RouteSpecError(.wrongShape, "the routers of \(Self.quoted(key)) must be a list of IP strings; found \(value.kindName)")
+            }
+            var routers: [String] = []
+            for item in items {
+                guard case .string(let text) = item else {
+                    throw RouteSpecError(.wrongShape, "the routers of \(Self.quoted(key)) must be IP strings; found \(item.kindName)")
+                }
+                routers.append(text)
+            }
+            entries.append((key, routers))
+        }
+        return try validate(entries: entries)
+    }
+
+    /// Quotes untrusted text for a message, escaping control characters and capping the length.
+    static func quoted(_ text: String) -> String {
+        var shown = ""
+        for scalar in text.unicodeScalars.prefix(64) {
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                shown += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                shown.unicodeScalars.append(scalar)
+            }
+        }
+        if text.unicodeScalars.count > 64 { shown += "…" }
+        return "'\(shown)'"
+    }
+}
