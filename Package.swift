@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
-let pluginTargets: [String] = []
+let pluginTargets = ["FixedConfMode"]
 
 let package = Package(
     name: "vpcrouter",
@@ -45,7 +45,14 @@ let package = Package(
             path: "Sources/Host/Daemon"
         ),
 
+        // Helpers shared by the test targets: paths, subprocesses.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
+        .testTarget(
+            name: "PluginHostTests",
+            dependencies: ["PluginHost", "RouteModel", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
 
     ] + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
 )

@@ -156,7 +156,10 @@ typedef struct vpcr_magic {
 
 #define VPCR_OPT_F_REQUIRED (1u << 0) /* start-up fails without it */
 #define VPCR_OPT_F_SECRET (1u << 1)   /* the value is never logged, echoed or shown */
-#define VPCR_OPT_F_KNOWN_FLAGS (VPCR_OPT_F_REQUIRED | VPCR_OPT_F_SECRET)
+/* The value is a colon-separated list of health plugin names that this plugin opens as children
+ * (multi): the host selects them too, so their options are accepted and checked. */
+#define VPCR_OPT_F_PLUGIN_REFS (1u << 2)
+#define VPCR_OPT_F_KNOWN_FLAGS (VPCR_OPT_F_REQUIRED | VPCR_OPT_F_SECRET | VPCR_OPT_F_PLUGIN_REFS)
 
 typedef struct vpcr_option_decl {
     uint32_t struct_size;        /* sizeof(vpcr_option_decl) */

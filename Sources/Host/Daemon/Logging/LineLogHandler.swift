@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Writes one line per log event: time, level, label, message and sorted key=value metadata.
+/// `-l FILE` appends to the file; `-l -` writes to stderr.
+struct LineLogHandler: LogHandler {
+    final class Sink: Sendable {
+        private let file = Mutex<FileOutput>(FileOutput(handle: fdopen(2, "a")))
+
+        struct FileOutput: @unchecked Sendable {
+            var handle: UnsafeMutablePointer<FILE>?
+        }
+
+        static let standardError = Sink()
+
+        init() {}
+
+        init(path: String) throws(FatalError) {
+            guard let handle = fopen(path, "a") else {
+                throw FatalError("cannot open log file '\(path)': \(String(cString: strerror(errno)))")
+            }
+            setvbuf(handle, nil, _IOLBF, 0)
+            file.withLock { $0.handle = handle }
+        }
+
+        func write(_ line: String) {
+            file.withLock { output in
+                guard let handle = output.handle else { return }
+                fputs(line, handle)
+                fflush(handle)
+            }
+        }
+    }
+
+    let label: String
+    let sink: Sink
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        var line = Self.timestamp() + " " + event.level.rawValue.uppercased() + " " + label + ": " + event.message.description
+        for key in merged.keys.sorted() {
+            line += " \(key)=\(Self.quoted(merged[key]!.description))"
+        }
+        sink.write(line + "\n")
+    }
+
+    static func quoted(_ value: String) -> String {
+        if !value.isEmpty, !value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) { return value }
+        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1_000_000)
+    }
+}

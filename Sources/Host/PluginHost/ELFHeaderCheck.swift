@@ -1,0 +1,80 @@
+import Foundation
+
+/// Reads the first bytes of a file and says why it cannot be a plugin for this machine, before
+/// the dynamic loader sees it: dlopen()'s own message for a wrong architecture is vague.
+enum ELFHeaderCheck {
+    static let hostMachine: UInt16 = {
+        #if arch(x86_64)
+        return 62
+        #elseif arch(arm64)
+        return 183
+        #else
+        return 0
+        #endif
+    }()
+
+    static func problem(withFileAt path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            return "cannot be read (\(String(cString: strerror(errno))))"
+        }
+        defer { try? handle.close() }
+        let fileSize = (try? handle.seekToEnd()).map(Int.init) ?? 0
+        try? handle.seek(toOffset: 0)
+        let header = [UInt8]((try? handle.read(upToCount: 64)) ?? Data())
+        if header.count < 4 || header[0..<4] != [0x7f, 0x45, 0x4c, 0x46] {
+            return "not an ELF shared object"
+        }
+        if header.count < 20 {
+            return "truncated ELF header (\(header.count) bytes)"
+        }
+        if header[4] != 2 {
+            return "a 32-bit ELF object; this vpcrouter loads 64-bit plugins only"
+        }
+        let type = UInt16(header[16]) | UInt16(header[17]) << 8
+        let machine = UInt16(header[18]) | UInt16(header[19]) << 8
+        if hostMachine != 0 && machine != hostMachine {
+            return "built for \(machineName(machine)); this vpcrouter runs on \(machineName(hostMachine))"
+        }
+        if type != 3 {
+            return "an ELF file that is not a shared object (type \(type))"
+        }
+        guard header.count == 64 else { return "truncated ELF header (\(header.count) bytes)" }
+        // The loader maps segments straight from the file; one that ends past the end of the file
+        // would fault (SIGBUS) when touched, so a truncated file must be refused before dlopen().
+        let programHeaderOffset = Int(little(header, 32, 8))
+        let programHeaderSize = Int(little(header, 54, 2))
+        let programHeaderCount = Int(little(header, 56, 2))
+        let tableEnd = programHeaderOffset + programHeaderSize * programHeaderCount
+        guard programHeaderSize >= 56, tableEnd <= fileSize else {
+            return "truncated ELF file: its program headers end at byte \(tableEnd) but the file has \(fileSize) bytes"
+        }
+        try? handle.seek(toOffset: UInt64(programHeaderOffset))
+        let table = [UInt8]((try? handle.read(upToCount: tableEnd - programHeaderOffset)) ?? Data())
+        guard table.count == tableEnd - programHeaderOffset else { return "truncated ELF file (cannot read its program headers)" }
+        for index in 0..<programHeaderCount {
+            let entry = Array(table[(index * programHeaderSize)..<((index + 1) * programHeaderSize)])
+            let isLoadable = little(entry, 0, 4) == 1
+            let segmentEnd = Int(little(entry, 8, 8) + little(entry, 32, 8))
+            if isLoadable && segmentEnd > fileSize {
+                return "truncated ELF file: a segment ends at byte \(segmentEnd) but the file has \(fileSize) bytes"
+            }
+        }
+        return nil
+    }
+
+    /// Reads a little-endian unsigned integer of `width` bytes.
+    static func little(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> UInt64 {
+        (0..<width).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[offset + $1]) }
+    }
+
+    static func machineName(_ machine: UInt16) -> String {
+        switch machine {
+        case 3: "i386"
+        case 40: "arm"
+        case 62: "x86_64"
+        case 183: "aarch64"
+        case 243: "riscv"
+        default: "ELF machine \(machine)"
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import PluginABI
+import RouteModel
+
+/// One plugin's opinion of one router for one round.
+public enum HealthVerdict: String, Sendable, Equatable, CaseIterable {
+    case unknown, healthy, questionable, failed
+
+    init(abi: vpcr_verdict) {
+        switch abi {
+        case VPCR_VERDICT_HEALTHY: self = .healthy
+        case VPCR_VERDICT_QUESTIONABLE: self = .questionable
+        case VPCR_VERDICT_FAILED: self = .failed
+        default: self = .unknown  // anything a plugin invents counts as no opinion
+        }
+    }
+
+    var abiValue: vpcr_verdict {
+        switch self {
+        case .unknown: VPCR_VERDICT_UNKNOWN
+        case .healthy: VPCR_VERDICT_HEALTHY
+        case .questionable: VPCR_VERDICT_QUESTIONABLE
+        case .failed: VPCR_VERDICT_FAILED
+        }
+    }
+}
+
+/// A router to probe.
+public struct HealthTarget: Sendable, Equatable, Hashable {
+    public let address: IPv4Address
+    public let instanceID: String?
+
+    public init(address: IPv4Address, instanceID: String? = nil) {
+        self.address = address
+        self.instanceID = instanceID
+    }
+}
+
+/// How often a health plugin wants to be probed and how long one round may take.
+public struct HealthSchedule: Sendable, Equatable {
+    public let interval: Duration
+    public let timeout: Duration
+
+    public init(interval: Duration, timeout: Duration) {
+        self.interval = interval
+        self.timeout = timeout
+    }
+
+    public static let standard = HealthSchedule(interval: .seconds(2), timeout: .milliseconds(1500))
+}

@@ -1,0 +1,156 @@
+import Foundation
+import PluginABI
+import Synchronization
+
+/// One running instance of a plugin: create, start, (probe), stop, destroy — in that order.
+///
+/// Calls into the plugin are serialised, as the ABI's INSTANCE and PROBE classes require.
+public final class PluginInstance: Sendable {
+    public let plugin: LoadedPlugin
+    let context: PluginInstanceContext
+    private let handle: Mutex<InstanceHandle>
+    private let phase = Mutex(Phase.created)
+
+    enum Phase { case created, started, stopped, destroyed }
+
+    private init(plugin: LoadedPlugin, context: PluginInstanceContext, handle: UnsafeMutableRawPointer?) {
+        self.plugin = plugin
+        self.context = context
+        self.handle = Mutex(InstanceHandle(pointer: handle))
+    }
+
+    /// Calls the plugin's `create` with its parsed options.
+    public static func create(
+        _ plugin: LoadedPlugin, options: [(String, String)], services: PluginServices
+    ) throws(PluginError) -> PluginInstance {
+        let context = PluginInstanceContext(plugin: plugin, services: services)
+        var error = vpcr_error()
+        var instance: UnsafeMutableRawPointer?
+        let names = options.map { strdup($0.0) }
+        let values = options.map { strdup($0.1) }
+        defer {
+            names.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let pairs = zip(names, values).map { vpcr_option_value(long_name: $0.0, value: $0.1) }
+        let status = pairs.withUnsafeBufferPointer { buffer in
+            plugin.descriptor.create!(context.opaquePointer, buffer.baseAddress, UInt32(buffer.count), &instance, &error)
+        }
+        context.state.withLock { $0.inCreate = false }
+        guard status == vpcr_status(VPCR_OK) else {
+            throw PluginError(plugin: plugin.name, operation: "create", code: status, message: message(of: &error, status: status))
+        }
+        return PluginInstance(plugin: plugin, context: context, handle: instance)
+    }
+
+    /// The schedule a health plugin asked for in `create`, or the standard one.
+    public var schedule: HealthSchedule {
+        context.state.withLock { $0.schedule } ?? .standard
+    }
+
+    public func start() throws(PluginError) {
+        var error = vpcr_error()
+        context.state.withLock { $0.acceptsSubmissions = plugin.kind == .mode }
+        let status = handle.withLock { plugin.descriptor.start!($0.pointer, &error) }
+        guard status == vpcr_status(VPCR_OK) else {
+            context.state.withLock { $0.acceptsSubmissions = false }
+            throw PluginError(plugin: plugin.name, operation: "start", code: status, message: Self.message(of: &error, status: status))
+        }
+        phase.withLock { $0 = .started }
+    }
+
+    /// Stops the instance (and its children) and destroys it. Safe to call more than once.
+    public func shutdown(timeout: Duration = .seconds(5)) {
+        let previous = phase.withLock { phase -> Phase in
+            let old = phase
+            if old != .destroyed { phase = .destroyed }
+            return old
+        }
+        guard previous != .destroyed else { return }
+        let deadline = MonotonicClock.deadline(after: timeout)
+        handle.withLock { instance in
+            if previous == .started {
+                let status = plugin.descriptor.stop!(instance.pointer, deadline)
+                if status != vpcr_status(VPCR_OK) {
+                    context.logger.warning("plugin stop reported an error", metadata: ["status": "\(status)"])
+                }
+            }
+            plugin.descriptor.destroy!(instance.pointer)
+            instance.pointer = nil
+        }
+        context.state.withLock { $0.acceptsSubmissions = false }
+        let children = context.state.withLock { state in
+            defer { state.children = [] }
+            return state.children
+        }
+        for child in children.reversed() { child.shutdown(timeout: timeout) }
+    }
+
+    /// Runs one probe round; one verdict per target, in order.
+    public func probe(_ targets: [HealthTarget], deadline: UInt64, generation: UInt64 = 0) throws(PluginError) -> [HealthVerdict] {
+        guard plugin.kind == .health, let probe = plugin.descriptor.probe else {
+            throw PluginError(plugin: plugin.name, operation: "probe", code: vpcr_status(VPCR_E_UNSUPPORTED), message: "not a health plugin")
+        }
+        let addresses = targets.map { strdup($0.address.description) }
+        let instances = targets.map { $0.instanceID.map { strdup($0) } ?? nil }
+        defer {
+            addresses.forEach { free($0) }
+            instances.forEach { free($0) }
+        }
+        let cTargets = zip(addresses, instances).map { vpcr_target(ip: $0.0, instance_id: $0.1) }
+        var verdicts = [vpcr_verdict](repeating: VPCR_VERDICT_UNKNOWN, count: targets.count)
+        var error = vpcr_error()
+        let status = cTargets.withUnsafeBufferPointer { targetBuffer in
+            var request = vpcr_probe_request(
+                struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size),
+                target_stride: UInt32(MemoryLayout<vpcr_target>.stride),
+                generation: generation, deadline_mono_ns: deadline,
+                targets: targetBuffer.baseAddress, target_count: UInt32(targetBuffer.count), reserved: 0)
+            return verdicts.withUnsafeMutableBufferPointer { verdictBuffer in
+                handle.withLock { probe($0.pointer, &request, verdictBuffer.baseAddress, &error) }
+            }
+        }
+        guard status == vpcr_status(VPCR_OK) else {
+            throw PluginError(plugin: plugin.name, operation: "probe", code: status, message: Self.message(of: &error, status: status))
+        }
+        return verdicts.map(HealthVerdict.init(abi:))
+    }
+
+    /// Passes a child probe straight through (the parent's PROBE thread runs it).
+    func probeRaw(_ request: UnsafePointer<vpcr_probe_request>, _ verdicts: UnsafeMutablePointer<vpcr_verdict>?,
+                  _ error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
+        guard let probe = plugin.descriptor.probe else { return vpcr_status(VPCR_E_UNSUPPORTED) }
+        return handle.withLock { probe($0.pointer, request, verdicts, error) }
+    }
+
+    /// Identity plus whatever params and stats the plugin reports.
+    public func info() -> PluginInfo {
+        var info = PluginInfo(name: plugin.name, kind: plugin.kind, version: plugin.version, abi: plugin.abiText,
+                              file: plugin.file, params: [:], stats: [:])
+        if let report = plugin.descriptor.report_info, phase.withLock({ $0 }) != .destroyed {
+            let sink = PluginInfoSink()
+            let sinkPointer = OpaquePointer(Unmanaged.passUnretained(sink).toOpaque())
+            let instance = handle.withLock { $0.pointer }
+            _ = withExtendedLifetime(sink) { report(instance, sinkPointer) }
+            info.params = sink.params
+            info.stats = sink.stats
+        }
+        for option in plugin.options where option.isSecret {
+            if info.params[option.longName] != nil { info.params[option.longName] = "(secret)" }
+        }
+        return info
+    }
+
+    static func message(of error: inout vpcr_error, status: vpcr_status) -> String {
+        let text = withUnsafeMutableBytes(of: &error.message) { bytes -> String in
+            bytes[bytes.count - 1] = 0
+            return String(cString: bytes.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
+        return text.isEmpty ? "no message (status \(status))" : text
+    }
+}
+
+/// The plugin's opaque instance pointer; only ever used under the instance's lock.
+struct InstanceHandle: @unchecked Sendable {
+    var pointer: UnsafeMutableRawPointer?
+}
