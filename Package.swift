@@ -41,6 +41,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Host/Daemon"
         ),
@@ -53,6 +54,8 @@ let package = Package(
             dependencies: ["PluginHost", "RouteModel", "TestSupport"],
             exclude: ["Fixtures"]
         ),
+        // Drives the built vpcrouter binary as a subprocess.
+        .testTarget(name: "DaemonTests", dependencies: ["TestSupport"]),
 
     ] + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
 )

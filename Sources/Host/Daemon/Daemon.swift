@@ -2,6 +2,7 @@ import Logging
 import PluginHost
 import RouteModel
 import ServiceLifecycle
+import UnixSignals
 
 /// One run of the daemon: create and start the plugins in order, serve until SIGTERM or SIGINT,
 /// then stop everything in reverse order.
@@ -11,6 +12,9 @@ struct Daemon {
     let logger: Logger
 
     func run() async throws {
+        // Trap SIGTERM and SIGINT before any plugin starts, so a stop request during start-up
+        // is kept and honoured once start-up is done rather than killing the process.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let specStore = RouteSpecStore(logger: logger)
         let http = PluginHTTPRegistry(reservedPaths: ["/", "/ips", "/plugins", "/route_info", "/vpc", "/metrics", "/healthz", "/readyz"])
         let catalog = selection.catalog
@@ -39,7 +43,10 @@ struct Daemon {
         ])
         var started: [PluginInstance] = []
         func abort(_ error: PluginError) -> FatalError {
-            for instance in started.reversed() { instance.shutdown() }
+            for instance in started.reversed() {
+                instance.shutdown()
+                logger.info("plugin stopped", metadata: ["plugin.name": "\(instance.plugin.name)"])
+            }
             return FatalError(error.description)
         }
         for plugin in [selection.mode, selection.health] {
@@ -56,10 +63,20 @@ struct Daemon {
         }
         logger.warning("route reconciliation is not built yet: specs are validated and held, no route is written")
         let group = ServiceGroup(configuration: .init(
-            services: started.map { .init(service: PluginInstanceService(instance: $0, logger: logger)) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [.init(service: PluginInstancesService(instances: started, logger: logger))],
             logger: logger))
-        try await group.run()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                for await signal in signals {
+                    logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
+                    await group.triggerGracefulShutdown()
+                    break
+                }
+            }
+            try await tasks.next()
+            tasks.cancelAll()
+        }
         specStore.finish()
         logger.info("vpcrouter stopped")
     }

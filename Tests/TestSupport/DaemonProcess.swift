@@ -1,0 +1,62 @@
+import Foundation
+
+/// A vpcrouter (or other long-running program) started by a test, with its output in files so
+/// the test can wait for log lines and stop it with a signal.
+public final class DaemonProcess: @unchecked Sendable {
+    public let process = Process()
+    public let outputFile: URL
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: outputFile)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: outputFile)
+    }
+
+    /// Everything the process wrote to stdout and stderr so far.
+    public var output: String {
+        (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+    }
+
+    /// Polls the output until it contains `text`, the process exits, or the timeout passes.
+    @discardableResult
+    public func waitForOutput(containing text: String, timeout: TimeInterval = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if output.contains(text) { return true }
+            if !process.isRunning { return output.contains(text) }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// Sends a signal and waits (bounded) for the exit status; SIGKILL if it does not stop.
+    public func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Waits for the process to exit by itself.
+    public func waitForExit(timeout: TimeInterval = 30) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+}
