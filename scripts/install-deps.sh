@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing vpcrouter needs on a fresh Debian 12 machine (run as root).
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+
+apt_packages=(
+    libssl-dev libcurl4-openssl-dev   # SigV4 (libcrypto) and the HTTPS transport (libcurl)
+    iproute2 nftables iputils-ping    # network namespaces for router hosts in tests
+    pkg-config
+)
+
+missing=()
+for package in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The EC2 emulator used by the tests and the demo.
+if ! command -v moto_server >/dev/null 2>&1; then
+    python3 -m pip install --quiet 'moto[server]'
+fi
+
+command -v swift >/dev/null || { echo "swift is not on PATH (Swift 6.x is required)" >&2; exit 1; }
+echo "dependencies ready"
