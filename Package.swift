@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
-let pluginTargets = ["FixedConfMode"]
+let pluginTargets = ["FixedConfMode", "ConfigFileMode", "HTTPMode"]
 
 let package = Package(
     name: "vpcrouter",
@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The one stable contract between the host and every plugin.
@@ -33,15 +36,28 @@ let package = Package(
             path: "Sources/Host/PluginHost"
         ),
 
+        // The built-in HTTP server: status pages, metrics, health, and plugin-registered handlers.
+        .target(
+            name: "StatusServer",
+            dependencies: [
+                "PluginHost", "RouteModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Sources/Host/StatusServer"
+        ),
+
         // The daemon: CLI, start and stop.
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "PluginHost", "RouteModel",
+                "PluginHost", "RouteModel", "StatusServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Host/Daemon"
         ),

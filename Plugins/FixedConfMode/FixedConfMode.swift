@@ -51,16 +51,6 @@ private final class FixedConf {
     }
 }
 
-private func fail(_ error: UnsafeMutablePointer<vpcr_error>?, _ code: Int, _ message: String) -> vpcr_status {
-    guard let error else { return vpcr_status(code) }
-    error.pointee.code = vpcr_status(code)
-    withUnsafeMutableBytes(of: &error.pointee.message) { bytes in
-        let utf8 = Array(message.utf8.prefix(bytes.count - 1))
-        bytes.copyBytes(from: utf8)
-        bytes[utf8.count] = 0
-    }
-    return vpcr_status(code)
-}
 
 /// Dotted-quad IPv4 without shorthand or leading zeros.
 private func isIPv4(_ text: Substring) -> Bool {
@@ -88,11 +78,11 @@ nonisolated(unsafe) private let descriptor = pinned(vpcr_plugin_v1(
             }
         }
         guard let cidr, let hostList else {
-            return fail(error, VPCR_E_CONFIG, "--fixed_cidr and --fixed_hosts are both required")
+            return vpcr_fail(error, vpcr_status(VPCR_E_CONFIG), "--fixed_cidr and --fixed_hosts are both required")
         }
         let hosts = hostList.split(separator: ":", omittingEmptySubsequences: false)
         if let bad = hosts.first(where: { !isIPv4($0) }) {
-            return fail(error, VPCR_E_CONFIG, "--fixed_hosts: '\(bad)' is not a valid IPv4 address (expected a.b.c.d, colon-separated)")
+            return vpcr_fail(error, vpcr_status(VPCR_E_CONFIG), "--fixed_hosts: '\(bad)' is not a valid IPv4 address (expected a.b.c.d, colon-separated)")
         }
         let instance = FixedConf(context: context, cidr: cidr, hosts: hosts.map(String.init))
         out?.pointee = Unmanaged.passRetained(instance).toOpaque()

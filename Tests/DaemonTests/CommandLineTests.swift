@@ -82,9 +82,10 @@ import TestSupport
     @Test func runsUntilSIGTERMAndExitsZero() throws {
         let logfile = pluginDirectory.appendingPathComponent("vpcrouter.log")
         let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+            "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed-cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142:10.33.30.22",
             "-H", "drainfile", "--drain-dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
-            "-p", "65535", "--route-recheck-interval", "0", "-l", logfile.path, "--verbose",
+            "--route-recheck-interval", "0", "-l", logfile.path, "--verbose",
         ])
         let log = { (try? String(contentsOf: logfile, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(30)
@@ -102,6 +103,7 @@ import TestSupport
 
     @Test func sigintAlsoStopsCleanly() throws {
         let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+            "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
         ])
@@ -111,18 +113,20 @@ import TestSupport
 
     @Test func aPluginThatFailsToCreateStopsStartUpWithExit1() throws {
         let result = try ProcessRunner.run(PackagePaths.vpcrouter, [
+            "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142:10.1.1",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
         ], timeout: 30)
         #expect(result.status == 1)
         #expect(result.stderr.contains("vpcrouter: plugin fixedconf: create failed: --fixed_hosts: '10.1.1' is not a valid IPv4 address"))
         let health = try ProcessRunner.run(PackagePaths.vpcrouter, [
+            "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142",
             "-H", "drainfile", "--drain_dir", "/nonexistent/drain", "--plugin-dir", pluginDirectory.path,
         ], timeout: 30)
         #expect(health.status == 1)
         #expect(health.stderr.contains("plugin drainfile: create failed: --drain_dir /nonexistent/drain is not a readable directory"))
-        #expect(health.stderr.contains("plugin stopped plugin.name=fixedconf"), "the mode plugin already started is stopped again")
+        #expect(!health.stderr.contains("plugin started"), "nothing starts when a plugin cannot be created")
     }
 
     @Test func anOutOfTreeSwiftPluginLoadsAndItsSpecIsValidated() throws {
@@ -131,6 +135,7 @@ import TestSupport
         let library = try ExamplePlugins.buildSwiftModePlugin(scratch: scratch)
         try FileManager.default.copyItem(atPath: library, toPath: pluginDirectory.appendingPathComponent("libStaticRoutesMode.so").path)
         let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+            "-p", "\(freeLoopbackPort())",
             "-m", "staticroutes", "--static_routes", "10.55.16.0/24=10.33.20.142,10.33.30.22;10.66.0.0/16=",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
         ])
@@ -138,6 +143,7 @@ import TestSupport
         #expect(daemon.output.contains("plugin.name=staticroutes spec.generation=1 spec.routers=2 spec.routes=2"), "\(daemon.output)")
         #expect(daemon.stop() == 0)
         let refused = try ProcessRunner.run(PackagePaths.vpcrouter, [
+            "-p", "\(freeLoopbackPort())",
             "-m", "staticroutes", "--static_routes", "10.55.16.1/24=10.33.20.142",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
         ], timeout: 30)

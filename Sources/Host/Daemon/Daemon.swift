@@ -1,26 +1,96 @@
+import Hummingbird
 import Logging
 import PluginHost
 import RouteModel
 import ServiceLifecycle
+import StatusServer
 import UnixSignals
 
-/// One run of the daemon: create and start the plugins in order, serve until SIGTERM or SIGINT,
-/// then stop everything in reverse order.
+/// One run of the daemon: create the plugins, bind the HTTP server, start the plugins in order,
+/// serve until SIGTERM or SIGINT, then stop everything in reverse order.
 struct Daemon {
     let options: ValidatedCoreOptions
     let selection: PluginSelection
     let logger: Logger
 
     func run() async throws {
-        // Trap SIGTERM and SIGINT before any plugin starts, so a stop request during start-up
-        // is kept and honoured once start-up is done rather than killing the process.
+        // Trap SIGTERM and SIGINT before anything starts, so a stop request during start-up is
+        // kept and honoured once start-up is done rather than killing the process.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        let specStore = RouteSpecStore(logger: logger)
-        let http = PluginHTTPRegistry(reservedPaths: ["/", "/ips", "/plugins", "/route_info", "/vpc", "/metrics", "/healthz", "/readyz"])
+        let metrics = DaemonMetrics()
+        let specStore = RouteSpecStore(logger: logger, metrics: metrics)
+        let status = DaemonStatus(options: options, modeName: selection.mode.name, healthName: selection.health.name,
+                                  specStore: specStore, metrics: metrics)
+        let http = PluginHTTPRegistry(reservedPaths: StatusServer.reservedPaths)
+        let services = pluginServices(specStore: specStore, http: http)
+        logger.info("starting vpcrouter", metadata: [
+            "version": "\(PluginABIVersion.hostVersion)", "mode": "\(selection.mode.name) \(selection.mode.version)",
+            "health": "\(selection.health.name) \(selection.health.version)",
+        ])
+
+        // Create every plugin first: creation registers HTTP handlers, which decide whether the
+        // server may listen where it was asked to.
+        var created: [PluginInstance] = []
+        for plugin in [selection.mode, selection.health] {
+            do {
+                created.append(try PluginInstance.create(plugin, options: selection.optionValues[plugin.name] ?? [], services: services))
+                metrics.recordPlugin(name: plugin.name, kind: plugin.kind.rawValue, version: plugin.version, abi: plugin.abiText)
+            } catch {
+                created.reversed().forEach { $0.shutdown() }
+                throw FatalError(error.description)
+            }
+        }
+        status.setInstances(created)
+        let configuration = HTTPServerConfiguration(address: options.address, port: options.port, bearerToken: options.httpToken)
+        let mutating = http.registeredPaths.filter { !$0.hasPrefix("GET ") }
+        if !configuration.isLoopback, options.httpToken == nil, !options.httpInsecure, !mutating.isEmpty {
+            created.reversed().forEach { $0.shutdown() }
+            throw UsageError("refusing to serve \(mutating.joined(separator: ", ")) on \(options.address) without --http-token-file; "
+                + "use a loopback address, give a token, or pass --http-insecure")
+        }
+
+        let server = StatusServer(configuration: configuration, source: status, plugins: http, logger: logger)
+        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
+        let application = server.application { port in
+            listeningContinuation.yield(port)
+            listeningContinuation.finish()
+        }
+        let pluginsService = PluginInstancesService(instances: created, serverListening: listening, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: application), .init(service: pluginsService)],
+            logger: logger))
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                tasks.addTask {
+                    for await signal in signals {
+                        logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
+                        await group.triggerGracefulShutdown()
+                        break
+                    }
+                }
+                try await tasks.next()
+                tasks.cancelAll()
+            }
+        } catch let error as FatalError {
+            created.reversed().forEach { $0.shutdown() }
+            throw error
+        } catch {
+            created.reversed().forEach { $0.shutdown() }
+            if !pluginsService.serverStarted {
+                throw FatalError("the HTTP server cannot listen on \(configuration.bindAddress):\(configuration.port): \(error)")
+            }
+            throw FatalError("\(error)")
+        }
+        specStore.finish()
+        logger.info("vpcrouter stopped")
+    }
+
+    func pluginServices(specStore: RouteSpecStore, http: PluginHTTPRegistry) -> PluginServices {
         let catalog = selection.catalog
         let optionValues = selection.optionValues
         let baseLogger = logger
-        let services = PluginServices(
+        return PluginServices(
             logger: logger,
             acceptRouteSpec: { specStore.accept($0) },
             currentRouteSpec: { specStore.spec },
@@ -37,47 +107,5 @@ struct Daemon {
                 try instance.start()
                 return instance
             })
-        logger.info("starting vpcrouter", metadata: [
-            "version": "\(PluginABIVersion.hostVersion)", "mode": "\(selection.mode.name) \(selection.mode.version)",
-            "health": "\(selection.health.name) \(selection.health.version)",
-        ])
-        var started: [PluginInstance] = []
-        func abort(_ error: PluginError) -> FatalError {
-            for instance in started.reversed() {
-                instance.shutdown()
-                logger.info("plugin stopped", metadata: ["plugin.name": "\(instance.plugin.name)"])
-            }
-            return FatalError(error.description)
-        }
-        for plugin in [selection.mode, selection.health] {
-            do {
-                let instance = try PluginInstance.create(plugin, options: optionValues[plugin.name] ?? [], services: services)
-                started.append(instance)
-                try instance.start()
-            } catch {
-                throw abort(error)
-            }
-        }
-        if specStore.spec == nil {
-            logger.notice("waiting for the first route spec", metadata: ["plugin.name": "\(selection.mode.name)"])
-        }
-        logger.warning("route reconciliation is not built yet: specs are validated and held, no route is written")
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: PluginInstancesService(instances: started, logger: logger))],
-            logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask {
-                for await signal in signals {
-                    logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
-                    await group.triggerGracefulShutdown()
-                    break
-                }
-            }
-            try await tasks.next()
-            tasks.cancelAll()
-        }
-        specStore.finish()
-        logger.info("vpcrouter stopped")
     }
 }

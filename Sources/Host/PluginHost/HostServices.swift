@@ -55,6 +55,9 @@ enum HostServices {
                 guard let sink, let section, let key, let value else { return }
                 let collector = Unmanaged<PluginInfoSink>.fromOpaque(UnsafeRawPointer(sink)).takeUnretainedValue()
                 collector.add(section: String(cString: section), key: String(cString: key), value: String(cString: value))
+            },
+            submit_route_spec_json: { context, json, length, generation, error in
+                HostServices.submitRouteSpecJSON(context, json, length, generation, error)
             }
         ))
         return table
@@ -107,12 +110,7 @@ enum HostServices {
         guard let context = PluginInstanceContext.from(contextPointer), let specPointer else {
             return fail(error, VPCR_E_INVALID, "submit_route_spec needs a context and a spec")
         }
-        guard context.plugin.kind == .mode else {
-            return fail(error, VPCR_E_STATE, "only mode plugins submit route specs")
-        }
-        guard context.state.withLock({ $0.acceptsSubmissions }) else {
-            return fail(error, VPCR_E_STATE, "route specs are accepted between start() and the return of stop()")
-        }
+        if let problem = submissionProblem(context) { return fail(error, VPCR_E_STATE, problem) }
         let raw = UnsafeRawPointer(specPointer)
         let size = Int(raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
         guard size >= MemoryLayout<vpcr_route_spec>.size else {
@@ -149,22 +147,56 @@ enum HostServices {
             }
             entries.append((String(cString: cidr), routers))
         }
+        return accept(context, generation: spec.generation, error) { () throws(RouteSpecError) in
+            try validator.validate(entries: entries)
+        }
+    }
+
+    static func submitRouteSpecJSON(_ contextPointer: OpaquePointer?, _ json: UnsafePointer<CChar>?, _ length: UInt64,
+                                    _ generation: UInt64, _ error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
+        guard let context = PluginInstanceContext.from(contextPointer), length == 0 || json != nil else {
+            return fail(error, VPCR_E_INVALID, "submit_route_spec_json needs a context and the text")
+        }
+        if let problem = submissionProblem(context) { return fail(error, VPCR_E_STATE, problem) }
+        let validator = context.services.validator
+        guard length <= UInt64(validator.maximumBytes) else {
+            return fail(error, VPCR_E_REJECTED, "the route spec is \(length) bytes; at most \(validator.maximumBytes) are accepted")
+        }
+        let bytes = length == 0 ? [] : Array(UnsafeRawBufferPointer(start: json, count: Int(length)))
+        return accept(context, generation: generation, error) { () throws(RouteSpecError) in
+            try validator.validate(json: bytes, maximumBytes: validator.maximumBytes)
+        }
+    }
+
+    static func submissionProblem(_ context: PluginInstanceContext) -> String? {
+        guard context.plugin.kind == .mode else { return "only mode plugins submit route specs" }
+        guard context.state.withLock({ $0.acceptsSubmissions }) else {
+            return "route specs are accepted between start() and the return of stop()"
+        }
+        return nil
+    }
+
+    /// Validates, checks the generation, and hands the spec to the daemon; every refusal carries
+    /// its reason back to the plugin.
+    static func accept(_ context: PluginInstanceContext, generation: UInt64, _ error: UnsafeMutablePointer<vpcr_error>?,
+                       validate: () throws(RouteSpecError) -> RouteSpec) -> vpcr_status {
         let validated: RouteSpec
         do {
-            validated = try validator.validate(entries: entries)
+            validated = try validate()
         } catch let refusal {
             return fail(error, VPCR_E_REJECTED, refusal.message)
         }
         let generationProblem: String? = context.state.withLock { state in
-            if let last = state.lastGeneration, spec.generation <= last {
-                return "generation \(spec.generation) is not newer than the last accepted \(last)"
+            if let last = state.lastGeneration, generation <= last {
+                return "generation \(generation) is not newer than the last accepted \(last)"
             }
             return nil
         }
         if let generationProblem { return fail(error, VPCR_E_REJECTED, generationProblem) }
-        switch context.services.acceptRouteSpec(RouteSpecSubmission(spec: validated, generation: spec.generation, plugin: context.plugin.name)) {
+        let submission = RouteSpecSubmission(spec: validated, generation: generation, plugin: context.plugin.name)
+        switch context.services.acceptRouteSpec(submission) {
         case .success:
-            context.state.withLock { $0.lastGeneration = spec.generation }
+            context.state.withLock { $0.lastGeneration = generation }
             return vpcr_status(VPCR_OK)
         case .failure(let refusal):
             return fail(error, VPCR_E_REJECTED, refusal.message)
@@ -196,6 +228,9 @@ enum HostServices {
                              _ error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
         guard let context = PluginInstanceContext.from(contextPointer), let method, let path, let handler else {
             return fail(error, VPCR_E_INVALID, "http_register needs a context, a method, a path and a handler")
+        }
+        guard context.state.withLock({ $0.inCreate }) else {
+            return fail(error, VPCR_E_STATE, "HTTP handlers are registered in create(), before the server starts")
         }
         if let problem = context.services.http.register(plugin: context.plugin.name, method: String(cString: method),
                                                         path: String(cString: path), handler: handler, context: handlerContext) {

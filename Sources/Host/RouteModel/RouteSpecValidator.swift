@@ -7,10 +7,13 @@ public struct RouteSpecValidator: Sendable {
     public var maximumRoutes: Int
     /// Upper bound on routers listed for one CIDR.
     public var maximumRoutersPerRoute: Int
+    /// Upper bound on the size of a JSON document.
+    public var maximumBytes: Int
 
-    public init(maximumRoutes: Int = 10_000, maximumRoutersPerRoute: Int = 256) {
+    public init(maximumRoutes: Int = 10_000, maximumRoutersPerRoute: Int = 256, maximumBytes: Int = 1 << 20) {
         self.maximumRoutes = maximumRoutes
         self.maximumRoutersPerRoute = maximumRoutersPerRoute
+        self.maximumBytes = maximumBytes
     }
 
     /// Validates entries given as text, in submission order.

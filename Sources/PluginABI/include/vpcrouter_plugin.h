@@ -87,6 +87,18 @@ typedef struct vpcr_error {
     char message[VPCR_ERROR_MESSAGE_CAPACITY];
 } vpcr_error;
 
+/* Fills a caller-owned error (which may be NULL) and returns the code, for
+ * `return vpcr_fail(err, VPCR_E_CONFIG, "...");`. The message is truncated to fit. */
+static inline vpcr_status vpcr_fail(vpcr_error *err, vpcr_status code, const char *message) {
+    if (err) {
+        size_t i = 0;
+        err->code = code;
+        for (; message && message[i] && i + 1 < VPCR_ERROR_MESSAGE_CAPACITY; i++) err->message[i] = message[i];
+        err->message[i] = 0;
+    }
+    return code;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Enumerations (all 32 bits)
  * ------------------------------------------------------------------------------------------- */
@@ -275,8 +287,10 @@ typedef struct vpcr_host_api_v1 {
     vpcr_status (*route_spec_json)(vpcr_host_ctx *ctx, char *buf, uint64_t capacity,
                                    uint64_t *needed, vpcr_error *err);
 
-    /* INSTANCE (create or start only). Serve method+path on the host's HTTP server. handler_ctx
-     * is passed back unchanged and must stay valid until the process exits. */
+    /* INSTANCE (create only, so the host knows every route before it binds its server). Serve
+     * method+path on the host's HTTP server. handler_ctx is passed back unchanged and must stay
+     * valid until the process exits. The host answers 413 for bodies above its limit and 401 for
+     * mutating requests without the configured bearer token before a handler is called. */
     vpcr_status (*http_register)(vpcr_host_ctx *ctx, const char *method, const char *path,
                                  vpcr_http_handler_fn handler, void *handler_ctx,
                                  vpcr_error *err);
@@ -309,6 +323,13 @@ typedef struct vpcr_host_api_v1 {
      * or "stats"; value is text (numbers are shown as numbers). */
     void (*info_add)(vpcr_info_sink *sink, const char *section, const char *key,
                      const char *value);
+
+    /* ANY, MODE plugins between start() and the return of stop(). Like submit_route_spec, but
+     * the spec is JSON text in the original format ({"10.55.16.0/24": ["10.33.20.142"], ...}),
+     * parsed strictly by the host: plugins that read specs from files, HTTP bodies or key-value
+     * stores need no JSON parser of their own. json is borrowed; it need not be NUL-terminated. */
+    vpcr_status (*submit_route_spec_json)(vpcr_host_ctx *ctx, const char *json, uint64_t length,
+                                          uint64_t generation, vpcr_error *err);
 
     /* 1.1 and later: append here only. Test with VPCR_HOST_HAS before calling. */
 } vpcr_host_api_v1;
@@ -360,7 +381,7 @@ typedef const vpcr_magic *(*vpcr_plugin_magic_fn)(void);
 
 /* The smallest descriptor an ABI 1.0 plugin may present: everything up to report_info. */
 #define VPCR_PLUGIN_V1_0_SIZE (offsetof(vpcr_plugin_v1, report_info))
-#define VPCR_HOST_API_V1_0_SIZE (offsetof(vpcr_host_api_v1, info_add) + sizeof(void *))
+#define VPCR_HOST_API_V1_0_SIZE (sizeof(vpcr_host_api_v1))
 #define VPCR_OPTION_DECL_V1_0_SIZE (sizeof(vpcr_option_decl))
 
 /* ---------------------------------------------------------------------------------------------
@@ -384,7 +405,7 @@ _Static_assert(sizeof(vpcr_probe_request) == 40, "vpcr_probe_request layout");
 _Static_assert(offsetof(vpcr_probe_request, targets) == 24, "vpcr_probe_request layout");
 _Static_assert(sizeof(vpcr_http_request) == 56, "vpcr_http_request layout");
 _Static_assert(offsetof(vpcr_host_api_v1, log) == 16, "vpcr_host_api_v1 layout");
-_Static_assert(sizeof(vpcr_host_api_v1) == 104, "vpcr_host_api_v1 layout");
+_Static_assert(sizeof(vpcr_host_api_v1) == 112, "vpcr_host_api_v1 layout");
 _Static_assert(offsetof(vpcr_plugin_v1, name) == 16, "vpcr_plugin_v1 layout");
 _Static_assert(offsetof(vpcr_plugin_v1, create) == 56, "vpcr_plugin_v1 layout");
 _Static_assert(offsetof(vpcr_plugin_v1, report_info) == 96, "vpcr_plugin_v1 layout");

@@ -40,6 +40,14 @@ struct CoreOptions: ParsableArguments {
     @Option(name: .customLong("plugin-dir"), help: "A directory to search for plugins first (repeatable).")
     var pluginDirectories: [String] = []
 
+    @Option(name: [.customLong("http-token-file"), .customLong("http_token_file")],
+            help: "A file holding the bearer token that mutating HTTP requests (POST /route_spec) must carry.")
+    var httpTokenFile: String?
+
+    @Flag(name: [.customLong("http-insecure"), .customLong("http_insecure")],
+          help: "Allow mutating HTTP handlers on a non-loopback address without a bearer token (dangerous).")
+    var httpInsecure = false
+
     /// Checks values the way the original does, with its quirks fixed (65535 is a valid port,
     /// 0 turns the recheck off).
     func validated() throws(UsageError) -> ValidatedCoreOptions {
@@ -65,16 +73,27 @@ struct CoreOptions: ParsableArguments {
                 }
             }
         }
+        var token: String?
+        if let httpTokenFile {
+            guard let text = try? String(contentsOfFile: httpTokenFile, encoding: .utf8) else {
+                throw UsageError("--http-token-file: cannot read '\(httpTokenFile)'")
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard trimmed.count >= 16 else {
+                throw UsageError("--http-token-file: the token in '\(httpTokenFile)' is shorter than 16 characters")
+            }
+            token = trimmed
+        }
         return ValidatedCoreOptions(
             mode: mode, health: health, region: region, vpc: vpc, address: address, port: port,
             logfile: logfile, verbose: verbose, routeRecheckInterval: routeRecheckInterval,
-            ignoreRoutes: ignored, pluginDirectories: pluginDirectories)
+            ignoreRoutes: ignored, pluginDirectories: pluginDirectories, httpToken: token, httpInsecure: httpInsecure)
     }
 
     /// Names plugins may not use for their own options.
     static let reservedLongNames: Set<String> = [
         "mode", "health", "region", "vpc", "address", "port", "logfile", "verbose", "route-recheck-interval",
-        "ignore-routes", "plugin-dir", "help", "version", "state-dir", "dry-run",
+        "ignore-routes", "plugin-dir", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
     ]
     static let reservedShortNames: Set<Character> = ["m", "H", "r", "v", "a", "p", "l", "h"]
 }
@@ -92,4 +111,7 @@ struct ValidatedCoreOptions: Sendable {
     var routeRecheckInterval: Int
     var ignoreRoutes: [IPv4CIDR]
     var pluginDirectories: [String]
+    /// Never logged or shown.
+    var httpToken: String?
+    var httpInsecure: Bool
 }

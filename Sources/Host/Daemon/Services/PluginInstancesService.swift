@@ -1,14 +1,42 @@
 import Logging
 import PluginHost
 import ServiceLifecycle
+import Synchronization
 
-/// Holds the started plugin instances until graceful shutdown, then stops and destroys them in
-/// reverse order of start (health before mode), each finishing before the next begins.
-struct PluginInstancesService: Service {
+/// Starts the created plugin instances in order once the HTTP server listens, keeps them until
+/// graceful shutdown, then stops and destroys them in reverse order (health before mode), each
+/// finishing before the next begins. A plugin that cannot start ends start-up with its message.
+final class PluginInstancesService: Service, Sendable {
     let instances: [PluginInstance]
+    let serverListening: AsyncStream<Int>
     let logger: Logger
+    private let started = Mutex(false)
+
+    init(instances: [PluginInstance], serverListening: AsyncStream<Int>, logger: Logger) {
+        self.instances = instances
+        self.serverListening = serverListening
+        self.logger = logger
+    }
+
+    var serverStarted: Bool { started.withLock { $0 } }
 
     func run() async throws {
+        var port: Int?
+        for await listening in serverListening.cancelOnGracefulShutdown() {
+            port = listening
+            break
+        }
+        guard let port else { return }  // the server never came up; its own error ends the group
+        started.withLock { $0 = true }
+        logger.info("HTTP server listening", metadata: ["http.port": "\(port)"])
+        for instance in instances {
+            do {
+                try instance.start()
+            } catch {
+                throw FatalError(error.description)
+            }
+            logger.info("plugin started", metadata: ["plugin.name": "\(instance.plugin.name)", "plugin.kind": "\(instance.plugin.kind)"])
+        }
         try? await gracefulShutdown()
         for instance in instances.reversed() {
             instance.shutdown()

@@ -16,12 +16,14 @@ final class RouteSpecStore: Sendable {
 
     private let current = Mutex<Current?>(nil)
     private let logger: Logger
+    private let metrics: DaemonMetrics
     private let continuation: AsyncStream<Current>.Continuation
     /// Every accepted spec, newest last; consumers keep only the latest.
     let updates: AsyncStream<Current>
 
-    init(logger: Logger) {
+    init(logger: Logger, metrics: DaemonMetrics) {
         self.logger = logger
+        self.metrics = metrics
         (updates, continuation) = AsyncStream.makeStream(of: Current.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -39,6 +41,8 @@ final class RouteSpecStore: Sendable {
             "plugin.name": "\(submission.plugin)", "spec.generation": "\(submission.generation)",
             "spec.routes": "\(submission.spec.routes.count)", "spec.routers": "\(submission.spec.routerAddresses.count)",
         ])
+        metrics.specsAccepted.increment()
+        metrics.specGeneration.record(Int64(clamping: accepted.sequence))
         continuation.yield(accepted)
         return .success(())
     }

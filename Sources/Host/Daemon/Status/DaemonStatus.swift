@@ -1,0 +1,140 @@
+import Foundation
+import PluginHost
+import RouteModel
+import StatusServer
+import Synchronization
+
+/// The daemon's state as the status pages show it. Each part is replaced whole by its owner
+/// (the spec store, the health service, the reconciler), so a reader never sees half an update.
+final class DaemonStatus: StatusSource {
+    /// The current health sets, from the health service.
+    struct HealthView: Sendable {
+        var rounds: UInt64 = 0
+        var failed: [IPv4Address] = []
+        var questionable: [IPv4Address] = []
+        var workingSet: [IPv4Address] = []
+    }
+
+    let options: ValidatedCoreOptions
+    let startTime = Date()
+    let modeName: String
+    let healthName: String
+    let specStore: RouteSpecStore
+    private let instances = Mutex<[PluginInstance]>([])
+    private let health = Mutex(HealthView())
+    private let routeInfoDocument = Mutex<JSONValue?>(nil)
+    private let vpcDocument = Mutex<JSONValue?>(nil)
+    private let observedOnce = Mutex(false)
+    let daemonMetrics: DaemonMetrics
+
+    init(options: ValidatedCoreOptions, modeName: String, healthName: String, specStore: RouteSpecStore, metrics: DaemonMetrics) {
+        self.options = options
+        self.modeName = modeName
+        self.healthName = healthName
+        self.specStore = specStore
+        self.daemonMetrics = metrics
+    }
+
+    func setInstances(_ running: [PluginInstance]) { instances.withLock { $0 = running } }
+    func setHealth(_ view: HealthView) { health.withLock { $0 = view } }
+    func setRoutes(routeInfo: JSONValue, vpc: JSONValue) {
+        routeInfoDocument.withLock { $0 = routeInfo }
+        vpcDocument.withLock { $0 = vpc }
+        observedOnce.withLock { $0 = true }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+    }
+
+    func overview() -> JSONValue {
+        let plugins = instances.withLock { $0 }
+        let version = plugins.map { "\($0.plugin.kind): \($0.plugin.name) (\($0.plugin.version))" }.joined(separator: ", ")
+        let ignore: JSONValue = options.ignoreRoutes.isEmpty ? .null : .array(options.ignoreRoutes.map { .string($0.description) })
+        return .object([
+            ("SERVER", .object([
+                ("version", .string("vpcrouter (\(PluginABIVersion.hostVersion)): \(version)")),
+                ("start_time", .string(Self.timestamp(startTime))),
+                ("current_time", .string(Self.timestamp(Date()))),
+            ])),
+            ("params", .object([
+                ("logfile", .string(options.logfile)),
+                ("region_name", options.region.map(JSONValue.string) ?? .null),
+                ("vpc_id", options.vpc.map(JSONValue.string) ?? .null),
+                ("route_recheck_interval", .number(Double(options.routeRecheckInterval))),
+                ("verbose", .bool(options.verbose)),
+                ("addr", .string(options.address)),
+                ("port", .number(Double(options.port))),
+                ("mode", .string(modeName)),
+                ("health", .string(healthName)),
+                ("ignore_routes", ignore),
+            ])),
+            ("plugins", .object([("_href", .string("/plugins"))])),
+            ("ips", .object([("_href", .string("/ips"))])),
+            ("route_info", .object([("_href", .string("/route_info"))])),
+            ("vpc", .object([("_href", .string("/vpc"))])),
+            ("metrics", .object([("_href", .string("/metrics"))])),
+        ])
+    }
+
+    func ips() -> JSONValue {
+        let view = health.withLock { $0 }
+        return .object([
+            ("failed_ips", .array(view.failed.map { .string($0.description) })),
+            ("questionable_ips", .array(view.questionable.map { .string($0.description) })),
+            ("working_set", .array(view.workingSet.map { .string($0.description) })),
+            ("health_rounds", .number(Double(view.rounds))),
+        ])
+    }
+
+    func plugins() -> JSONValue {
+        let running = instances.withLock { $0 }
+        return .object(running.map { instance in
+            let info = instance.info()
+            return (info.name, .object([
+                ("kind", .string(info.kind.rawValue)),
+                ("version", .string(info.version)),
+                ("abi", .string(info.abi)),
+                ("file", .string(info.file)),
+                ("params", .object(info.params.sorted { $0.key < $1.key }.map { ($0.key, Self.value($0.value)) })),
+                ("stats", .object(info.stats.sorted { $0.key < $1.key }.map { ($0.key, Self.value($0.value)) })),
+            ]))
+        })
+    }
+
+    /// Plugin-reported numbers are shown as numbers.
+    static func value(_ text: String) -> JSONValue {
+        if let number = Double(text), number.isFinite, !text.isEmpty, text.first != "+" { return .number(number) }
+        return .string(text)
+    }
+
+    func routeInfo() -> JSONValue {
+        if let document = routeInfoDocument.withLock({ $0 }) { return document }
+        let spec = specStore.spec
+        return .object([
+            ("route_spec", spec.map(Self.specDocument) ?? .object([])),
+            ("routes", .object([])),
+            ("ignore_routes", .array(options.ignoreRoutes.map { .string($0.description) })),
+        ])
+    }
+
+    static func specDocument(_ spec: RouteSpec) -> JSONValue {
+        .object(spec.cidrs.map { cidr in (cidr.description, .array(spec[cidr]!.map { .string($0.description) })) })
+    }
+
+    func vpc() -> JSONValue {
+        vpcDocument.withLock { $0 } ?? .object([])
+    }
+
+    func metrics() -> String {
+        daemonMetrics.exposition()
+    }
+
+    func readinessGaps() -> [String] {
+        var gaps: [String] = []
+        if specStore.spec == nil { gaps.append("a route spec") }
+        if health.withLock({ $0.rounds }) == 0 { gaps.append("a completed health round") }
+        if !observedOnce.withLock({ $0 }) { gaps.append("a successful VPC observation") }
+        return gaps
+    }
+}
