@@ -47,5 +47,14 @@ let package = Package(
 
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
 
+        // --- Reconciler block: the pure planner, the ownership ledger store, their tests and benchmark.
+        // The planner: a pure function of spec, health, observed VPC, ledger and policy.
+        .target(name: "Reconciler", dependencies: ["RouteModel"], path: "Sources/Host/Reconciler"),
+        // Persists the ownership ledger in the state directory (atomic replace).
+        .target(name: "StateStore", dependencies: ["Reconciler"], path: "Sources/Host/State"),
+        .executableTarget(
+            name: "PlanBenchmark", dependencies: ["Reconciler", "RouteModel"], path: "Benchmarks/PlanBenchmark"),
+        // --- End of the reconciler block.
+
     ] + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
 )

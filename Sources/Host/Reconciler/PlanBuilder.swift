@@ -1,0 +1,388 @@
+import RouteModel
+
+/// The part of planning that walks every managed table for every CIDR once the plan is known not
+/// to hold. Kept apart from `RoutePlanner` so that the hot loop stays small and allocation-free
+/// where it can be (a plan may cover hundreds of thousands of routes).
+struct PlanBuilder {
+    let spec: RouteSpec
+    let health: HealthSnapshot
+    let vpc: VPCIndex
+    let ledger: OwnershipLedger
+    let policy: ReconcilePolicy
+    /// In id order.
+    let managed: [ObservedRouteTable]
+
+    var notes: [PlanNote] = []
+    private var failovers: [RouteAction] = []
+    private var writes: [RouteAction] = []
+    private var others: [RouteAction] = []
+    private var chosen: [IPv4CIDR: RouteTarget] = [:]
+    /// One shared target per (interface, router IP, instance), so actions share storage.
+    private var targetCache: [TargetKey: RouteTarget] = [:]
+
+    init(spec: RouteSpec, health: HealthSnapshot, vpc: VPCIndex, ledger: OwnershipLedger,
+         policy: ReconcilePolicy, managed: [ObservedRouteTable]) {
+        self.spec = spec
+        self.health = health
+        self.vpc = vpc
+        self.ledger = ledger
+        self.policy = policy
+        self.managed = managed
+    }
+
+    private struct TargetKey: Hashable {
+        let interface: Int
+        let router: IPv4Address?
+        let instanceId: String?
+    }
+
+    /// What a table holds for a CIDR, as far as the planner cares.
+    private enum Current {
+        case absent
+        case foreign(RouteTarget)
+        case resolved(Resolution)
+    }
+
+    private struct Resolution {
+        let target: RouteTarget
+        /// The interface the route reaches, if it still exists.
+        let interface: Int?
+        /// The listed router found on that interface.
+        let router: IPv4Address?
+        /// Why the route must be rewritten even if its router stays, or nil.
+        let problem: RouteAction.Reason?
+        /// True when the route cannot carry traffic now.
+        let isBroken: Bool
+    }
+
+    private struct Candidate {
+        let router: IPv4Address
+        let interface: Int
+        /// 0 healthy, 1 unknown, 2 questionable; failed routers are not candidates.
+        let rank: Int
+        let score: UInt64
+
+        /// Better rank first, then the higher rendezvous score, then the lower IP.
+        func beats(_ other: Candidate) -> Bool {
+            if rank != other.rank { return rank < other.rank }
+            if score != other.score { return score > other.score }
+            return router < other.router
+        }
+    }
+
+    /// Unknown (not yet probed) routers rank between healthy and questionable: they never cause a
+    /// failover away from a route they carry, and a known-healthy router is preferred for a new one.
+    private static func rank(_ status: HealthSnapshot.Status) -> Int? {
+        switch status {
+        case .healthy: 0
+        case .unknown: 1
+        case .questionable: 2
+        case .failed: nil
+        }
+    }
+
+    // MARK: - Walk
+
+    mutating func run() {
+        let specCIDRs = spec.cidrs
+        let specIndex = CIDRIndexTable(specCIDRs)
+        // Nearly every route of a managed table is a keep; room for them all up front avoids
+        // regrowing the largest array of the plan.
+        others.reserveCapacity(managed.count * specCIDRs.count + 16)
+
+        // Per table, the route index for each spec CIDR (-1: none), and the routes for other CIDRs
+        // that the plan may have to delete or report.
+        var slots: [[Int32]] = []
+        slots.reserveCapacity(managed.count)
+        var extra: [IPv4CIDR: [(table: Int, route: Int)]] = [:]
+        for (tableNumber, table) in managed.enumerated() {
+            var slot = [Int32](repeating: -1, count: specCIDRs.count)
+            for (routeNumber, route) in table.routes.enumerated() {
+                if let index = specIndex.index(of: route.destination) {
+                    if slot[index] < 0 { slot[index] = Int32(routeNumber) }
+                } else if ledger.contains(route.destination) || (policy.deleteUnownedRoutes && route.isInstanceRoute) {
+                    extra[route.destination, default: []].append((tableNumber, routeNumber))
+                }
+            }
+            slots.append(slot)
+        }
+        // Ledger CIDRs no table holds any more still get looked at (they simply drop out).
+        let extraCIDRs = extra.keys.sorted()
+
+        // Merge both sorted CIDR lists so actions come out in CIDR order.
+        var specPosition = 0
+        var extraPosition = 0
+        while specPosition < specCIDRs.count || extraPosition < extraCIDRs.count {
+            if extraPosition >= extraCIDRs.count
+                || (specPosition < specCIDRs.count && specCIDRs[specPosition] < extraCIDRs[extraPosition]) {
+                planSpecCIDR(specCIDRs[specPosition], index: specPosition, slots: slots)
+                specPosition += 1
+            } else {
+                let cidr = extraCIDRs[extraPosition]
+                planRemoval(cidr, routes: extra[cidr] ?? [],
+                            reason: ledger.contains(cidr) ? .removedFromSpec : .unownedDeletionEnabled)
+                extraPosition += 1
+            }
+        }
+    }
+
+    /// Hands the actions over in apply order. Moves the large array instead of copying it.
+    mutating func finish() -> RoutePlan {
+        var actions = others
+        others = []
+        actions.insert(contentsOf: failovers + writes, at: 0)
+        failovers = []
+        writes = []
+        return RoutePlan(
+            actions: actions, notes: notes, chosenTargets: chosen,
+            managedTableIds: managed.map(\.id), spec: spec, ledger: ledger, policy: policy)
+    }
+
+    private mutating func emit(_ action: RouteAction) {
+        if action.isFailover { failovers.append(action) } else if action.verb.writes { writes.append(action) } else { others.append(action) }
+    }
+
+    // MARK: - One spec CIDR
+
+    private mutating func planSpecCIDR(_ cidr: IPv4CIDR, index: Int, slots: [[Int32]]) {
+        if let entry = policy.ignoreEntry(covering: cidr) {
+            emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry)))
+            return
+        }
+        let routers = spec[cidr] ?? []
+        if routers.isEmpty {
+            var routes: [(table: Int, route: Int)] = []
+            for table in managed.indices where slots[table][index] >= 0 { routes.append((table, Int(slots[table][index]))) }
+            planRemoval(cidr, routes: routes, reason: .removalRequested)
+            return
+        }
+
+        // Candidates: listed routers on an interface that can forward, and not failed.
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(routers.count)
+        for router in routers {
+            guard let interface = vpc.interfaceIndex(holding: router),
+                  vpc.interfaces[interface].forwardingProblem == nil,
+                  let rank = Self.rank(health.status(of: router)) else { continue }
+            candidates.append(Candidate(router: router, interface: interface, rank: rank,
+                                        score: RendezvousHash.score(cidr: cidr, router: router)))
+        }
+        var best: Candidate?
+        for candidate in candidates where best.map({ candidate.beats($0) }) ?? true { best = candidate }
+
+        // What each table holds now. Consecutive tables nearly always point at the same interface,
+        // so the last resolution is reused when the route is the same.
+        var currents: [Current] = []
+        currents.reserveCapacity(managed.count)
+        var lastRoute: ObservedRoute?
+        var lastCurrent: Current = .absent
+        for table in managed.indices {
+            let slot = slots[table][index]
+            guard slot >= 0 else { currents.append(.absent); continue }
+            let route = managed[table].routes[Int(slot)]
+            if let lastRoute, lastRoute == route {
+                currents.append(lastCurrent)
+                continue
+            }
+            lastCurrent = resolve(route, routers: routers)
+            lastRoute = route
+            currents.append(lastCurrent)
+        }
+
+        // Sticky choice: a router already carrying the CIDR stays when it is healthy or unknown,
+        // or when nothing better than questionable exists. If tables disagree, the router carrying
+        // the most tables wins so that the fewest routes move.
+        // Few distinct routers carry one CIDR, so a short list beats a dictionary here.
+        var keepable: [(router: IPv4Address, count: Int, candidate: Candidate)] = []
+        var lastTally = -1
+        for current in currents {
+            guard case .resolved(let resolution) = current, !resolution.isBroken,
+                  let router = resolution.router else { continue }
+            if lastTally >= 0 && keepable[lastTally].router == router {
+                keepable[lastTally].count += 1
+                continue
+            }
+            if let existing = keepable.firstIndex(where: { $0.router == router }) {
+                keepable[existing].count += 1
+                lastTally = existing
+                continue
+            }
+            guard let candidate = candidates.first(where: { $0.router == router }),
+                  candidate.rank <= 1 || candidate.rank <= (best?.rank ?? Int.max) else { continue }
+            keepable.append((router, 1, candidate))
+            lastTally = keepable.count - 1
+        }
+        var pick: (router: IPv4Address, count: Int, candidate: Candidate)?
+        for entry in keepable {
+            guard let current = pick else { pick = entry; continue }
+            if entry.count != current.count ? entry.count > current.count : entry.candidate.beats(current.candidate) {
+                pick = entry
+            }
+        }
+        let choice = pick?.candidate ?? best
+
+        guard let choice else {
+            notes.append(PlanNote(.noEligibleRouter, cidr: cidr, "no eligible router: " + ineligibility(routers)))
+            for (table, current) in currents.enumerated() {
+                if case .resolved(let resolution) = current {
+                    emit(RouteAction(.keep, tableId: managed[table].id, cidr: cidr, oldTarget: resolution.target,
+                                     isFailover: false, reason: .noEligibleRouter))
+                } else if case .foreign(let target) = current {
+                    emit(RouteAction(.ignore, tableId: managed[table].id, cidr: cidr, oldTarget: target, reason: .foreignTarget))
+                }
+            }
+            return
+        }
+        let target = sharedTarget(interface: choice.interface, router: choice.router,
+                                  instanceId: vpc.interfaces[choice.interface].attachedInstanceId)
+        chosen[cidr] = target
+
+        for (table, current) in currents.enumerated() {
+            let tableId = managed[table].id
+            switch current {
+            case .absent:
+                emit(RouteAction(.create, tableId: tableId, cidr: cidr, newTarget: target, reason: .missing))
+            case .foreign(let old):
+                emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
+            case .resolved(let resolution):
+                if resolution.problem == nil && resolution.interface == choice.interface {
+                    emit(RouteAction(.keep, tableId: tableId, cidr: cidr, oldTarget: resolution.target,
+                                     newTarget: target, reason: .onChosenRouter))
+                    continue
+                }
+                let reason: RouteAction.Reason
+                if let problem = resolution.problem {
+                    reason = problem
+                } else if let router = resolution.router, keepable.contains(where: { $0.router == router }) {
+                    reason = .convergeWithOtherTables
+                } else {
+                    reason = .routerQuestionable
+                }
+                emit(RouteAction(.replace, tableId: tableId, cidr: cidr, oldTarget: resolution.target,
+                                 newTarget: target, isFailover: resolution.isBroken, reason: reason))
+            }
+        }
+    }
+
+    /// Interprets a route to an instance or interface for a CIDR listing `routers`.
+    private mutating func resolve(_ route: ObservedRoute, routers: [IPv4Address]) -> Current {
+        guard route.isInstanceRoute else {
+            let id: String
+            switch route.target {
+            case .other(let other): id = other
+            case .networkInterface(let eni, _): id = eni
+            case .instance(let instance): id = instance
+            }
+            return .foreign(RouteTarget(otherId: id))
+        }
+        let interface: Int?
+        let recordedInstance: String?
+        var problem: RouteAction.Reason?
+        switch route.target {
+        case .networkInterface(let eni, let instance):
+            recordedInstance = instance
+            interface = vpc.interfaceIndex(id: eni)
+            if interface == nil {
+                return .resolved(Resolution(target: RouteTarget(networkInterfaceId: eni, instanceId: instance),
+                                            interface: nil, router: nil, problem: .interfaceGone, isBroken: true))
+            }
+        case .instance(let instance):
+            recordedInstance = instance
+            let attached = vpc.interfaceIndices(ofInstance: instance)
+            guard !attached.isEmpty else {
+                return .resolved(Resolution(target: RouteTarget(instanceId: instance),
+                                            interface: nil, router: nil, problem: .interfaceGone, isBroken: true))
+            }
+            // The instance's interface that carries a listed router, else its first one.
+            interface = attached.first { listedRouter(on: $0, routers: routers) != nil } ?? attached[0]
+            problem = .instanceTarget
+        case .other:
+            preconditionFailure("foreign routes are handled above")
+        }
+        let index = interface!
+        let eni = vpc.interfaces[index]
+        let router = listedRouter(on: index, routers: routers)
+        let target = sharedTarget(interface: index, router: router, instanceId: recordedInstance ?? eni.attachedInstanceId)
+        var isBroken = false
+        switch eni.forwardingProblem {
+        case .detached?: problem = .interfaceDetached; isBroken = true
+        case .instanceNotRunning(let state)?: problem = .instanceNotRunning(state); isBroken = true
+        case nil:
+            if route.state == .blackhole {
+                problem = .blackhole; isBroken = true
+            } else if router == nil {
+                problem = .unlistedRouter
+            } else if health.status(of: router!) == .failed {
+                problem = .routerFailed; isBroken = true
+            } else if problem == nil, let recordedInstance, recordedInstance != eni.attachedInstanceId {
+                problem = .attachmentMoved
+            }
+        }
+        return .resolved(Resolution(target: target, interface: index, router: router, problem: problem, isBroken: isBroken))
+    }
+
+    /// The listed router IP on an interface (primary or secondary); with several, the healthiest,
+    /// then the lowest.
+    private func listedRouter(on interface: Int, routers: [IPv4Address]) -> IPv4Address? {
+        var found: (router: IPv4Address, rank: Int)?
+        for address in vpc.interfaces[interface].privateAddresses where routers.contains(address) {
+            let rank = Self.rank(health.status(of: address)) ?? 3
+            if let current = found, current.rank < rank || (current.rank == rank && current.router < address) { continue }
+            found = (address, rank)
+        }
+        return found?.router
+    }
+
+    private mutating func sharedTarget(interface: Int, router: IPv4Address?, instanceId: String?) -> RouteTarget {
+        let key = TargetKey(interface: interface, router: router, instanceId: instanceId)
+        if let target = targetCache[key] { return target }
+        let target = RouteTarget(networkInterfaceId: vpc.interfaces[interface].id, instanceId: instanceId, routerAddress: router)
+        targetCache[key] = target
+        return target
+    }
+
+    private func ineligibility(_ routers: [IPv4Address]) -> String {
+        routers.map { router -> String in
+            guard let interface = vpc.interfaceIndex(holding: router) else { return "\(router) (not in the VPC)" }
+            let eni = vpc.interfaces[interface]
+            switch eni.forwardingProblem {
+            case .detached?: return "\(router) (\(eni.id) is not attached)"
+            case .instanceNotRunning(let state)?: return "\(router) (instance \(eni.attachedInstanceId ?? "?") is \(state.rawValue))"
+            case nil: return "\(router) (\(health.status(of: router).rawValue))"
+            }
+        }.joined(separator: ", ")
+    }
+
+    // MARK: - Removals
+
+    /// Deletes a CIDR vpcrouter owns (or, with `deleteUnownedRoutes`, an unowned instance route)
+    /// from the managed tables that hold it. Foreign targets are reported, never deleted.
+    private mutating func planRemoval(_ cidr: IPv4CIDR, routes: [(table: Int, route: Int)], reason: RouteAction.Reason) {
+        if let entry = policy.ignoreEntry(covering: cidr) {
+            if !routes.isEmpty { emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry))) }
+            return
+        }
+        for (table, routeNumber) in routes {
+            let route = managed[table].routes[routeNumber]
+            let tableId = managed[table].id
+            switch route.target {
+            case .other(let id):
+                emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: RouteTarget(otherId: id), reason: .foreignTarget))
+            case .networkInterface(let eni, let instance):
+                let old = RouteTarget(networkInterfaceId: eni, instanceId: instance)
+                if route.isInstanceRoute {
+                    emit(RouteAction(.delete, tableId: tableId, cidr: cidr, oldTarget: old, reason: reason))
+                } else {
+                    emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
+                }
+            case .instance(let instance):
+                let old = RouteTarget(instanceId: instance)
+                if route.isInstanceRoute {
+                    emit(RouteAction(.delete, tableId: tableId, cidr: cidr, oldTarget: old, reason: reason))
+                } else {
+                    emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
+                }
+            }
+        }
+    }
+}
