@@ -302,7 +302,13 @@ struct PlanBuilder {
         let index = interface!
         let eni = vpc.interfaces[index]
         let router = listedRouter(on: index, routers: routers)
-        let target = sharedTarget(interface: index, router: router, instanceId: recordedInstance ?? eni.attachedInstanceId)
+        // The old target is what the route says: an instance-only route has no interface id.
+        let target: RouteTarget
+        if case .instance(let instance) = route.target {
+            target = RouteTarget(instanceId: instance, routerAddress: router)
+        } else {
+            target = sharedTarget(interface: index, router: router, instanceId: recordedInstance ?? eni.attachedInstanceId)
+        }
         var isBroken = false
         switch eni.forwardingProblem {
         case .detached?: problem = .interfaceDetached; isBroken = true
