@@ -76,7 +76,7 @@ public struct StateStore: Sendable {
     /// Replaces the persisted ledger atomically.
     public func saveLedger(_ ledger: OwnershipLedger) throws(StateStoreError) {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let data: Data
         do {
             data = try encoder.encode(ledger) + Data("\n".utf8)
