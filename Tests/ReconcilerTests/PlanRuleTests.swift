@@ -93,6 +93,19 @@ let planScenarios: [PlanScenario] = [
             + Fixture.defaultInterfaces.filter { $0.id != "eni-1" },
         expected: ["replace rtb-a \(c) eni-1>eni-7 !"]),
     PlanScenario(
+        name: "a route to an instance that is gone fails over",
+        spec: [c: [r1]], routes: ["rtb-a": [ObservedRoute(destination: cidr(c), target: .instance(id: "i-gone"))]],
+        expected: ["replace rtb-a \(c) i-gone>eni-1 !"]),
+    PlanScenario(
+        name: "a route to a detached router interface fails over",
+        spec: [c: [r1, r2]], routes: Fixture.everywhere(Fixture.toENI(c, "eni-1"), tables: ["rtb-a", "rtb-b"]),
+        interfaces: Fixture.defaultInterfaces.map { eni in
+            var eni = eni
+            if eni.id == "eni-1" { eni.attachedInstanceId = nil }
+            return eni
+        },
+        expected: ["replace rtb-a \(c) eni-1>eni-2 !", "replace rtb-b \(c) eni-1>eni-2 !"]),
+    PlanScenario(
         name: "a route whose interface was moved to another instance is rewritten once",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1", instance: "i-old")]],
         expected: ["replace rtb-a \(c) eni-1>eni-1"]),

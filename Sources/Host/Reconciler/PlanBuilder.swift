@@ -291,7 +291,7 @@ struct PlanBuilder {
             let attached = vpc.interfaceIndices(ofInstance: instance)
             guard !attached.isEmpty else {
                 return .resolved(Resolution(target: RouteTarget(instanceId: instance),
-                                            interface: nil, router: nil, problem: .interfaceGone, isBroken: true))
+                                            interface: nil, router: nil, problem: .instanceGone, isBroken: true))
             }
             // The instance's interface that carries a listed router, else its first one.
             interface = attached.first { listedRouter(on: $0, routers: routers) != nil } ?? attached[0]

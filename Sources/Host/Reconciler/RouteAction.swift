@@ -31,6 +31,7 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         case routerQuestionable
         case blackhole
         case interfaceGone
+        case instanceGone
         case interfaceDetached
         case instanceNotRunning(ObservedNetworkInterface.InstanceState)
         case attachmentMoved
@@ -88,6 +89,7 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
             return "router \(oldTarget?.routerAddress.map(\.description) ?? old) is questionable and a healthier router is available"
         case .blackhole: return "the route is a blackhole"
         case .interfaceGone: return "network interface \(oldInterface) no longer exists"
+        case .instanceGone: return "instance \(oldTarget?.instanceId ?? old) is not in the VPC any more"
         case .interfaceDetached: return "network interface \(oldInterface) is not attached to an instance"
         case .instanceNotRunning(let state):
             return "instance \(oldTarget?.instanceId ?? "(unknown)") is \(state.rawValue)"

@@ -2,8 +2,37 @@ import RouteModel
 
 /// Works out what the VPC's route tables should look like and how to get there.
 ///
-/// Pure and deterministic: the same inputs always give the same plan, with no I/O, clock or
-/// randomness. See `plan(spec:health:observed:ledger:policy:)` for the rules.
+/// Pure and deterministic: the same inputs always give the same plan (whatever order the
+/// observation lists things in), with no I/O, clock or randomness.
+///
+/// The rules:
+/// - **Hold.** Without a spec, an observation or a completed first health round, the plan holds
+///   (only `hold` actions, the ledger unchanged). It also holds, with a note, when none of the
+///   spec's routers is a private IP in the VPC (a wrong VPC id must not empty route tables) and
+///   when no route table is selected.
+/// - **Tables.** Automatic: the tables that serve a subnet holding a spec router, explicitly or
+///   through the main table's implicit association; every such table gets every spec CIDR, across
+///   AZs. The policy can name tables by id or by tag instead.
+/// - **Routers.** A router matches an ENI on any private IP, primary or secondary; routes target
+///   the ENI. A router is eligible when its ENI is attached to an instance that is pending or
+///   running (or whose state was not observed) and its health is not failed.
+/// - **Choice.** Sticky: a route stays on its router while that router is healthy or not probed
+///   yet, and on a questionable one when every alternative is questionable too; there is no
+///   fail-back. Otherwise the new router is the best eligible one: healthy, then not probed yet,
+///   then questionable, ties broken by rendezvous hashing of (CIDR, router IP) with a fixed hash.
+///   A CIDR gets one router in every table; tables that disagree converge on the router most of
+///   them already use. With no eligible router, routes stay as they are and a note says so.
+/// - **Repair.** Blackhole routes, routes to an ENI or instance that is gone, to a stopped or
+///   detached router, to a router not listed for the CIDR, and to an ENI now attached to another
+///   instance are replaced; a route to a router instance without an ENI id is rewritten to the
+///   ENI once. Replacing a route that cannot carry traffic (failed router, blackhole, gone,
+///   stopped) is a failover: those actions come first.
+/// - **Ownership.** Only owned CIDRs are deleted: spec CIDRs with an empty router list, and ledger
+///   CIDRs no longer in the spec. Routes to gateways and other non-instance targets are never
+///   changed or deleted. `deleteUnownedRoutes` also deletes unowned instance and ENI routes.
+/// - **Ignore.** A CIDR inside an ignored CIDR is never created, changed or deleted; it gets one
+///   CIDR-wide `ignore` action.
+/// - Only differences are written: a route already on the chosen ENI is a `keep`.
 public func plan(
     spec: RouteSpec?, health: HealthSnapshot, observed: ObservedVPC?,
     ledger: OwnershipLedger, policy: ReconcilePolicy
