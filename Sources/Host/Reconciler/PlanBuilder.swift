@@ -11,6 +11,10 @@ struct PlanBuilder {
     let policy: ReconcilePolicy
     /// In id order.
     let managed: [ObservedRouteTable]
+    /// `managed`'s ids and routes on their own: reading a field through `managed[i]` copies the
+    /// whole table value (four retains) first, once per route and table in the hot loop.
+    private let tableIds: [String]
+    private let tableRoutes: [[ObservedRoute]]
 
     var notes: [PlanNote] = []
     private var failovers: [RouteAction] = []
@@ -28,6 +32,8 @@ struct PlanBuilder {
         self.ledger = ledger
         self.policy = policy
         self.managed = managed
+        tableIds = managed.map(\.id)
+        tableRoutes = managed.map(\.routes)
     }
 
     private struct TargetKey: Hashable {
@@ -92,19 +98,18 @@ struct PlanBuilder {
 
         // Per table, the route index for each spec CIDR (-1: none), and the routes for other CIDRs
         // that the plan may have to delete or report.
-        var slots: [[Int32]] = []
-        slots.reserveCapacity(managed.count)
+        // Flattened CIDR-major (`index * managed.count + table`) so one CIDR's tables are adjacent.
+        var slots = [Int32](repeating: -1, count: specCIDRs.count * managed.count)
         var extra: [IPv4CIDR: [(table: Int, route: Int)]] = [:]
         for (tableNumber, table) in managed.enumerated() {
-            var slot = [Int32](repeating: -1, count: specCIDRs.count)
             for (routeNumber, route) in table.routes.enumerated() {
                 if let index = specIndex.index(of: route.destination) {
-                    if slot[index] < 0 { slot[index] = Int32(routeNumber) }
+                    let position = index * managed.count + tableNumber
+                    if slots[position] < 0 { slots[position] = Int32(routeNumber) }
                 } else if ledger.contains(route.destination) || (policy.deleteUnownedRoutes && route.isInstanceRoute) {
                     extra[route.destination, default: []].append((tableNumber, routeNumber))
                 }
             }
-            slots.append(slot)
         }
         // Ledger CIDRs no table holds any more still get looked at (they simply drop out).
         let extraCIDRs = extra.keys.sorted()
@@ -139,12 +144,34 @@ struct PlanBuilder {
     }
 
     private mutating func emit(_ action: RouteAction) {
-        if action.isFailover { failovers.append(action) } else if action.verb.writes { writes.append(action) } else { others.append(action) }
+        emit(action.verb, tableId: action.tableId, cidr: action.cidr, oldTarget: action.oldTarget,
+             newTarget: action.newTarget, isFailover: action.isFailover, reason: action.reasonCode)
+    }
+
+    /// Builds the action straight into its group's array: hundreds of thousands of these per plan,
+    /// and building it first and appending it after costs a copy of each.
+    private mutating func emit(
+        _ verb: RouteAction.Verb, tableId: String?, cidr: IPv4CIDR, oldTarget: RouteTarget?,
+        newTarget: RouteTarget?, isFailover: Bool, reason: RouteAction.Reason
+    ) {
+        if isFailover {
+            failovers.append(RouteAction(verb, tableId: tableId, cidr: cidr, oldTarget: oldTarget,
+                                         newTarget: newTarget, isFailover: isFailover, reason: reason))
+        } else if verb.writes {
+            writes.append(RouteAction(verb, tableId: tableId, cidr: cidr, oldTarget: oldTarget,
+                                      newTarget: newTarget, isFailover: isFailover, reason: reason))
+        } else {
+            others.append(RouteAction(verb, tableId: tableId, cidr: cidr, oldTarget: oldTarget,
+                                      newTarget: newTarget, isFailover: isFailover, reason: reason))
+        }
     }
 
     // MARK: - One spec CIDR
 
-    private mutating func planSpecCIDR(_ cidr: IPv4CIDR, index: Int, slots: [[Int32]]) {
+    private mutating func planSpecCIDR(_ cidr: IPv4CIDR, index: Int, slots: [Int32]) {
+        let base = index * managed.count
+        let tableIds = self.tableIds
+        let tableRoutes = self.tableRoutes
         if let entry = policy.ignoreEntry(covering: cidr) {
             emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry)))
             return
@@ -152,7 +179,7 @@ struct PlanBuilder {
         let routers = spec[cidr] ?? []
         if routers.isEmpty {
             var routes: [(table: Int, route: Int)] = []
-            for table in managed.indices where slots[table][index] >= 0 { routes.append((table, Int(slots[table][index]))) }
+            for table in managed.indices where slots[base + table] >= 0 { routes.append((table, Int(slots[base + table]))) }
             planRemoval(cidr, routes: routes, reason: .removalRequested)
             return
         }
@@ -170,47 +197,40 @@ struct PlanBuilder {
         var best: Candidate?
         for candidate in candidates where best.map({ candidate.beats($0) }) ?? true { best = candidate }
 
-        // What each table holds now. Consecutive tables nearly always point at the same interface,
-        // so the last resolution is reused when the route is the same.
-        var currents: [Current] = []
-        currents.reserveCapacity(managed.count)
-        var lastRoute: ObservedRoute?
-        var lastCurrent: Current = .absent
+        // What each table holds now, as an index into `distinct` (-1: no route). Consecutive
+        // tables nearly always hold the same route, so it is resolved once and shared.
+        var distinct: [Current] = []
+        var holding = [Int32](repeating: -1, count: managed.count)
+        var previous = (table: -1, route: -1)
         for table in managed.indices {
-            let slot = slots[table][index]
-            guard slot >= 0 else { currents.append(.absent); continue }
-            let route = managed[table].routes[Int(slot)]
-            if let lastRoute, lastRoute == route {
-                currents.append(lastCurrent)
+            let slot = Int(slots[base + table])
+            guard slot >= 0 else { continue }
+            if previous.table >= 0 && Self.same(tableRoutes[table], slot, tableRoutes[previous.table], previous.route) {
+                holding[table] = Int32(distinct.count - 1)
                 continue
             }
-            lastCurrent = resolve(route, routers: routers)
-            lastRoute = route
-            currents.append(lastCurrent)
+            distinct.append(resolve(tableRoutes[table][slot], routers: routers))
+            holding[table] = Int32(distinct.count - 1)
+            previous = (table, slot)
         }
+        var uses = [Int](repeating: 0, count: distinct.count)
+        for held in holding where held >= 0 { uses[Int(held)] += 1 }
 
         // Sticky choice: a router already carrying the CIDR stays when it is healthy or unknown,
         // or when nothing better than questionable exists. If tables disagree, the router carrying
         // the most tables wins so that the fewest routes move.
         // Few distinct routers carry one CIDR, so a short list beats a dictionary here.
         var keepable: [(router: IPv4Address, count: Int, candidate: Candidate)] = []
-        var lastTally = -1
-        for current in currents {
+        for (number, current) in distinct.enumerated() {
             guard case .resolved(let resolution) = current, !resolution.isBroken,
                   let router = resolution.router else { continue }
-            if lastTally >= 0 && keepable[lastTally].router == router {
-                keepable[lastTally].count += 1
-                continue
-            }
             if let existing = keepable.firstIndex(where: { $0.router == router }) {
-                keepable[existing].count += 1
-                lastTally = existing
+                keepable[existing].count += uses[number]
                 continue
             }
             guard let candidate = candidates.first(where: { $0.router == router }),
                   candidate.rank <= 1 || candidate.rank <= (best?.rank ?? Int.max) else { continue }
-            keepable.append((router, 1, candidate))
-            lastTally = keepable.count - 1
+            keepable.append((router, uses[number], candidate))
         }
         var pick: (router: IPv4Address, count: Int, candidate: Candidate)?
         for entry in keepable {
@@ -220,34 +240,44 @@ struct PlanBuilder {
             }
         }
         let choice = pick?.candidate ?? best
-
-        guard let choice else {
-            notes.append(PlanNote(.noEligibleRouter, cidr: cidr, "no eligible router: " + ineligibility(routers)))
-            for (table, current) in currents.enumerated() {
-                if case .resolved(let resolution) = current {
-                    emit(RouteAction(.keep, tableId: managed[table].id, cidr: cidr, oldTarget: resolution.target,
-                                     isFailover: false, reason: .noEligibleRouter))
-                } else if case .foreign(let target) = current {
-                    emit(RouteAction(.ignore, tableId: managed[table].id, cidr: cidr, oldTarget: target, reason: .foreignTarget))
-                }
-            }
-            return
-        }
-        let target = sharedTarget(interface: choice.interface, router: choice.router,
+        var target: RouteTarget?
+        if let choice {
+            target = sharedTarget(interface: choice.interface, router: choice.router,
                                   instanceId: vpc.interfaces[choice.interface].attachedInstanceId)
-        chosen[cidr] = target
+            chosen[cidr] = target
+        } else {
+            notes.append(PlanNote(.noEligibleRouter, cidr: cidr, "no eligible router: " + ineligibility(routers)))
+        }
 
-        for (table, current) in currents.enumerated() {
-            let tableId = managed[table].id
+        // One decision per distinct route, then one action per table that holds it. The decisions
+        // are kept in parallel arrays so that the trivial parts are read without touching the
+        // targets, and each target is retained exactly once, by the action that stores it.
+        var decisions: [Decision] = []
+        var oldTargets: [RouteTarget?] = []
+        var newTargets: [RouteTarget?] = []
+        decisions.reserveCapacity(distinct.count)
+        oldTargets.reserveCapacity(distinct.count)
+        newTargets.reserveCapacity(distinct.count)
+        for current in distinct {
             switch current {
             case .absent:
-                emit(RouteAction(.create, tableId: tableId, cidr: cidr, newTarget: target, reason: .missing))
+                decisions.append(Decision(verb: .keep, isFailover: false, reason: .onChosenRouter, emits: false))
+                oldTargets.append(nil)
+                newTargets.append(nil)
             case .foreign(let old):
-                emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
+                decisions.append(Decision(verb: .ignore, isFailover: false, reason: .foreignTarget))
+                oldTargets.append(old)
+                newTargets.append(nil)
             case .resolved(let resolution):
+                oldTargets.append(resolution.target)
+                guard let choice, let target else {
+                    decisions.append(Decision(verb: .keep, isFailover: false, reason: .noEligibleRouter))
+                    newTargets.append(nil)
+                    continue
+                }
+                newTargets.append(target)
                 if resolution.problem == nil && resolution.interface == choice.interface {
-                    emit(RouteAction(.keep, tableId: tableId, cidr: cidr, oldTarget: resolution.target,
-                                     newTarget: target, reason: .onChosenRouter))
+                    decisions.append(Decision(verb: .keep, isFailover: false, reason: .onChosenRouter))
                     continue
                 }
                 let reason: RouteAction.Reason
@@ -258,8 +288,46 @@ struct PlanBuilder {
                 } else {
                     reason = .routerQuestionable
                 }
-                emit(RouteAction(.replace, tableId: tableId, cidr: cidr, oldTarget: resolution.target,
-                                 newTarget: target, isFailover: resolution.isBroken, reason: reason))
+                decisions.append(Decision(verb: .replace, isFailover: resolution.isBroken, reason: reason))
+            }
+        }
+        for table in tableIds.indices {
+            let held = Int(holding[table])
+            if held < 0 {
+                if let target {
+                    writes.append(RouteAction(.create, tableId: tableIds[table], cidr: cidr, newTarget: target, reason: .missing))
+                }
+                continue
+            }
+            let decision = decisions[held]
+            guard decision.emits else { continue }
+            let action = RouteAction(decision.verb, tableId: tableIds[table], cidr: cidr, oldTarget: oldTargets[held],
+                                     newTarget: newTargets[held], isFailover: decision.isFailover, reason: decision.reason)
+            if decision.isFailover {
+                failovers.append(action)
+            } else if decision.verb.writes {
+                writes.append(action)
+            } else {
+                others.append(action)
+            }
+        }
+    }
+
+    /// The trivial part of the decision about one distinct route.
+    private struct Decision {
+        var verb: RouteAction.Verb
+        var isFailover: Bool
+        var reason: RouteAction.Reason
+        var emits = true
+    }
+
+    /// Compares two routes where they lie: reading them through the buffers borrows them, while
+    /// an array subscript copies each one out (retaining its strings).
+    private static func same(_ lhs: [ObservedRoute], _ lhsIndex: Int, _ rhs: [ObservedRoute], _ rhsIndex: Int) -> Bool {
+        lhs.withUnsafeBufferPointer { left in
+            rhs.withUnsafeBufferPointer { right in
+                left[lhsIndex].state == right[rhsIndex].state && left[lhsIndex].origin == right[rhsIndex].origin
+                    && left[lhsIndex].target == right[rhsIndex].target
             }
         }
     }
