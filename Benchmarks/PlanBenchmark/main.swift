@@ -1,5 +1,6 @@
 // Times plan() on a large VPC: 1,000 CIDRs in each of 200 route tables, 1,000 routers.
-// Run with `swift run -c release PlanBenchmark`. Targets: median under 50 ms, peak RSS under 50 MB.
+// Run with `swift run -c release PlanBenchmark [--fresh-strings]`. Targets: median under 50 ms,
+// peak RSS under 50 MB.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,13 @@ let routerCount = 1_000
 let routersPerCIDR = 3
 /// PLAN_BENCHMARK_RUNS overrides the number of timed runs (for profiling under valgrind, say).
 let runs = getenv("PLAN_BENCHMARK_RUNS").flatMap { Int(String(cString: $0)) }.map { max(1, $0) } ?? 21
+
+/// `--fresh-strings`: give every route its own copies of the id strings, as a parser that does not
+/// intern ids produces them. By default routes share the interface's strings, as an adapter that
+/// interns the ids it parses (one string per ENI, not one per route and table) does.
+let freshStrings = CommandLine.arguments.contains("--fresh-strings")
+
+func fresh(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
 
 func hexId(_ prefix: String, _ number: Int) -> String {
     let hex = String(number, radix: 16)
@@ -54,7 +62,9 @@ func makeScenario() -> (RouteSpec, HealthSnapshot, ObservedVPC) {
         tableRoutes.reserveCapacity(cidrCount + 1)
         for cidr in cidrs {
             let eni = interfaceByAddress[spec[cidr]![0]]!
-            tableRoutes.append(ObservedRoute(destination: cidr, target: .networkInterface(id: eni.id, instanceId: eni.attachedInstanceId)))
+            tableRoutes.append(ObservedRoute(destination: cidr, target: .networkInterface(
+                id: freshStrings ? fresh(eni.id) : eni.id,
+                instanceId: freshStrings ? eni.attachedInstanceId.map(fresh) : eni.attachedInstanceId)))
         }
         tables.append(ObservedRouteTable(id: hexId("rtb-", table), isMain: table == 0,
                                          subnetIds: [subnets[table].id], routes: tableRoutes))
@@ -114,7 +124,8 @@ func percentile(_ p: Double, of sorted: [Double]) -> Double {
     sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded(.up)))]
 }
 let peakKB = peakRSSKilobytes()
-print("plan(): \(cidrCount) CIDRs x \(tableCount) tables, \(routerCount) routers, \(runs) runs")
+print("plan(): \(cidrCount) CIDRs x \(tableCount) tables, \(routerCount) routers, \(runs) runs, "
+      + (freshStrings ? "fresh id strings per route" : "interned id strings"))
 print("actions: \(summary)")
 func milliseconds(_ value: Double) -> String { "\((value * 10).rounded() / 10) ms" }
 print("wall: median \(milliseconds(percentile(0.5, of: timings))), p99 \(milliseconds(percentile(0.99, of: timings))), min \(milliseconds(timings[0]))")

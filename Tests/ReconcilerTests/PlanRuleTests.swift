@@ -87,6 +87,10 @@ let planScenarios: [PlanScenario] = [
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1", state: .blackhole)]],
         expected: ["replace rtb-a \(c) eni-1>eni-1 !"]),
     PlanScenario(
+        name: "only the blackhole copy of a route shared by several tables is rewritten",
+        spec: [c: [r1, r2]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1")], "rtb-b": [Fixture.toENI(c, "eni-1", state: .blackhole)]],
+        expected: ["replace rtb-b \(c) eni-1>eni-1 !", "keep rtb-a \(c) eni-1"]),
+    PlanScenario(
         name: "a router whose IP moved to a new instance and interface gets the route back",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1")]],
         interfaces: [ObservedNetworkInterface(id: "eni-7", subnetId: "subnet-a", attachedInstanceId: "i-7", privateAddresses: [r1])]

@@ -11,8 +11,7 @@ struct PlanBuilder {
     let policy: ReconcilePolicy
     /// In id order.
     let managed: [ObservedRouteTable]
-    /// `managed`'s ids and routes on their own: reading a field through `managed[i]` copies the
-    /// whole table value (four retains) first, once per route and table in the hot loop.
+    /// `managed`'s ids and routes on their own, so the hot loop reads just the field it needs.
     private let tableIds: [String]
     private let tableRoutes: [[ObservedRoute]]
 
@@ -100,12 +99,17 @@ struct PlanBuilder {
         // that the plan may have to delete or report.
         // Flattened CIDR-major (`index * managed.count + table`) so one CIDR's tables are adjacent.
         var slots = [Int32](repeating: -1, count: specCIDRs.count * managed.count)
+        var digests = [UInt64](repeating: Self.unique, count: slots.count)
         var extra: [IPv4CIDR: [(table: Int, route: Int)]] = [:]
         for (tableNumber, table) in managed.enumerated() {
             for (routeNumber, route) in table.routes.enumerated() {
                 if let index = specIndex.index(of: route.destination) {
                     let position = index * managed.count + tableNumber
-                    if slots[position] < 0 { slots[position] = Int32(routeNumber) }
+                    if slots[position] < 0 {
+                        slots[position] = Int32(routeNumber)
+                        // The previous table most likely sends this CIDR to the same interface.
+                        digests[position] = digest(route, guess: tableNumber > 0 ? digests[position - 1] : Self.unique)
+                    }
                 } else if ledger.contains(route.destination) || (policy.deleteUnownedRoutes && route.isInstanceRoute) {
                     extra[route.destination, default: []].append((tableNumber, routeNumber))
                 }
@@ -120,7 +124,7 @@ struct PlanBuilder {
         while specPosition < specCIDRs.count || extraPosition < extraCIDRs.count {
             if extraPosition >= extraCIDRs.count
                 || (specPosition < specCIDRs.count && specCIDRs[specPosition] < extraCIDRs[extraPosition]) {
-                planSpecCIDR(specCIDRs[specPosition], index: specPosition, slots: slots)
+                planSpecCIDR(specCIDRs[specPosition], index: specPosition, slots: slots, digests: digests)
                 specPosition += 1
             } else {
                 let cidr = extraCIDRs[extraPosition]
@@ -168,7 +172,7 @@ struct PlanBuilder {
 
     // MARK: - One spec CIDR
 
-    private mutating func planSpecCIDR(_ cidr: IPv4CIDR, index: Int, slots: [Int32]) {
+    private mutating func planSpecCIDR(_ cidr: IPv4CIDR, index: Int, slots: [Int32], digests: [UInt64]) {
         let base = index * managed.count
         let tableIds = self.tableIds
         let tableRoutes = self.tableRoutes
@@ -201,17 +205,18 @@ struct PlanBuilder {
         // tables nearly always hold the same route, so it is resolved once and shared.
         var distinct: [Current] = []
         var holding = [Int32](repeating: -1, count: managed.count)
-        var previous = (table: -1, route: -1)
+        var previousDigest = Self.unique
         for table in managed.indices {
             let slot = Int(slots[base + table])
             guard slot >= 0 else { continue }
-            if previous.table >= 0 && Self.same(tableRoutes[table], slot, tableRoutes[previous.table], previous.route) {
+            let digest = digests[base + table]
+            if digest != Self.unique && digest == previousDigest {
                 holding[table] = Int32(distinct.count - 1)
                 continue
             }
             distinct.append(resolve(tableRoutes[table][slot], routers: routers))
             holding[table] = Int32(distinct.count - 1)
-            previous = (table, slot)
+            previousDigest = digest
         }
         var uses = [Int](repeating: 0, count: distinct.count)
         for held in holding where held >= 0 { uses[Int(held)] += 1 }
@@ -321,15 +326,28 @@ struct PlanBuilder {
         var emits = true
     }
 
-    /// Compares two routes where they lie: reading them through the buffers borrows them, while
-    /// an array subscript copies each one out (retaining its strings).
-    private static func same(_ lhs: [ObservedRoute], _ lhsIndex: Int, _ rhs: [ObservedRoute], _ rhsIndex: Int) -> Bool {
-        lhs.withUnsafeBufferPointer { left in
-            rhs.withUnsafeBufferPointer { right in
-                left[lhsIndex].state == right[rhsIndex].state && left[lhsIndex].origin == right[rhsIndex].origin
-                    && left[lhsIndex].target == right[rhsIndex].target
-            }
+    /// Marks a route whose digest must never match another: it is resolved on its own.
+    private static let unique = UInt64.max
+
+    /// Everything the resolution of an ENI route depends on, as one number: the interface's
+    /// position, the route state and whether it records an instance. Computed table by table,
+    /// where the routes' strings are read in order, so that the CIDR-by-CIDR walk can tell that
+    /// two tables hold the same route without reading those strings again. Anything unusual
+    /// (another target kind, an unknown ENI, a moved attachment) gets `unique`.
+    private func digest(_ route: ObservedRoute, guess: UInt64) -> UInt64 {
+        guard route.isInstanceRoute, case .networkInterface(let id, let instance) = route.target else { return Self.unique }
+        // Checking a guessed interface compares against a string already in cache; looking the id
+        // up hashes it.
+        let index: Int
+        if guess != Self.unique, vpc.interfaces[Int(guess >> 2)].id == id {
+            index = Int(guess >> 2)
+        } else if let found = vpc.interfaceIndex(id: id) {
+            index = found
+        } else {
+            return Self.unique
         }
+        if let instance, instance != vpc.interfaces[index].attachedInstanceId { return Self.unique }
+        return UInt64(index) << 2 | (route.state == .blackhole ? 1 : 0) | (instance == nil ? 2 : 0)
     }
 
     /// Interprets a route to an instance or interface for a CIDR listing `routers`.

@@ -5,7 +5,7 @@ import RouteModel
 struct VPCIndex {
     let tables: [ObservedRouteTable]
     let interfaces: [ObservedNetworkInterface]
-    private let interfaceById: [String: Int]
+    private let interfaceById: IdIndexTable
     private let interfaceByAddress: [IPv4Address: Int]
     private let interfacesByInstance: [String: [Int]]
     private let explicitTableBySubnet: [String: Int]
@@ -14,11 +14,9 @@ struct VPCIndex {
     init(_ vpc: ObservedVPC) {
         tables = vpc.routeTables.sorted { $0.id < $1.id }
         interfaces = vpc.networkInterfaces.sorted { $0.id < $1.id }
-        var byId = [String: Int](minimumCapacity: interfaces.count)
         var byAddress = [IPv4Address: Int](minimumCapacity: interfaces.count)
         var byInstance = [String: [Int]]()
         for (index, interface) in interfaces.enumerated() {
-            byId[interface.id] = byId[interface.id] ?? index
             // A private IP is unique in a VPC; should an observation still repeat one, the
             // lowest interface id wins so that the choice is stable.
             for address in interface.privateAddresses where byAddress[address] == nil {
@@ -26,7 +24,7 @@ struct VPCIndex {
             }
             if let instance = interface.attachedInstanceId { byInstance[instance, default: []].append(index) }
         }
-        interfaceById = byId
+        interfaceById = IdIndexTable(interfaces.map(\.id))
         interfaceByAddress = byAddress
         interfacesByInstance = byInstance
         var bySubnet = [String: Int]()
@@ -39,7 +37,7 @@ struct VPCIndex {
         mainTable = main
     }
 
-    func interfaceIndex(id: String) -> Int? { interfaceById[id] }
+    func interfaceIndex(id: String) -> Int? { interfaceById.index(of: id) }
 
     /// The interface that holds `address` as its primary or any secondary private IP.
     func interfaceIndex(holding address: IPv4Address) -> Int? { interfaceByAddress[address] }
