@@ -115,7 +115,7 @@ struct PlanBuilder {
                 }
             }
         }
-        // Ledger CIDRs no table holds any more still get looked at (they simply drop out).
+        // Ledger CIDRs that no managed table holds need no action; `nextLedger` drops them.
         let extraCIDRs = extra.keys.sorted()
 
         // Merge both sorted CIDR lists so actions come out in CIDR order.
@@ -147,26 +147,14 @@ struct PlanBuilder {
             managedTableIds: managed.map(\.id), spec: spec, ledger: ledger, policy: policy)
     }
 
+    /// Files an action under its group: failovers, other writes, the rest.
     private mutating func emit(_ action: RouteAction) {
-        emit(action.verb, tableId: action.tableId, cidr: action.cidr, oldTarget: action.oldTarget,
-             newTarget: action.newTarget, isFailover: action.isFailover, reason: action.reasonCode)
-    }
-
-    /// Builds the action straight into its group's array: hundreds of thousands of these per plan,
-    /// and building it first and appending it after costs a copy of each.
-    private mutating func emit(
-        _ verb: RouteAction.Verb, tableId: String?, cidr: IPv4CIDR, oldTarget: RouteTarget?,
-        newTarget: RouteTarget?, isFailover: Bool, reason: RouteAction.Reason
-    ) {
-        if isFailover {
-            failovers.append(RouteAction(verb, tableId: tableId, cidr: cidr, oldTarget: oldTarget,
-                                         newTarget: newTarget, isFailover: isFailover, reason: reason))
-        } else if verb.writes {
-            writes.append(RouteAction(verb, tableId: tableId, cidr: cidr, oldTarget: oldTarget,
-                                      newTarget: newTarget, isFailover: isFailover, reason: reason))
+        if action.isFailover {
+            failovers.append(action)
+        } else if action.verb.writes {
+            writes.append(action)
         } else {
-            others.append(RouteAction(verb, tableId: tableId, cidr: cidr, oldTarget: oldTarget,
-                                      newTarget: newTarget, isFailover: isFailover, reason: reason))
+            others.append(action)
         }
     }
 
@@ -300,21 +288,14 @@ struct PlanBuilder {
             let held = Int(holding[table])
             if held < 0 {
                 if let target {
-                    writes.append(RouteAction(.create, tableId: tableIds[table], cidr: cidr, newTarget: target, reason: .missing))
+                    emit(RouteAction(.create, tableId: tableIds[table], cidr: cidr, newTarget: target, reason: .missing))
                 }
                 continue
             }
             let decision = decisions[held]
             guard decision.emits else { continue }
-            let action = RouteAction(decision.verb, tableId: tableIds[table], cidr: cidr, oldTarget: oldTargets[held],
-                                     newTarget: newTargets[held], isFailover: decision.isFailover, reason: decision.reason)
-            if decision.isFailover {
-                failovers.append(action)
-            } else if decision.verb.writes {
-                writes.append(action)
-            } else {
-                others.append(action)
-            }
+            emit(RouteAction(decision.verb, tableId: tableIds[table], cidr: cidr, oldTarget: oldTargets[held],
+                             newTarget: newTargets[held], isFailover: decision.isFailover, reason: decision.reason))
         }
     }
 
