@@ -52,7 +52,7 @@ import Testing
         try withTemporaryDirectory { root in
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let file = root + "/not-a-directory"
-            FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+            #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
             // A path through a regular file fails even for root, unlike a permission bit.
             let store = StateStore(directory: file + "/state")
             #expect(throws: StateStoreError.self) { try store.prepare() }
