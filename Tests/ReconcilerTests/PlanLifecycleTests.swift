@@ -89,6 +89,23 @@ import Testing
         #expect(byTag.writes.map(\.tableId) == ["rtb-d"])
     }
 
+    @Test func aSpecOfRemovalsOnlyNeedsNamedTables() {
+        // With no router listed, nothing says which tables are the cluster's: automatic selection
+        // holds and says why; named tables let the removals through.
+        let removals = RouteSpec([cidr("10.77.0.0/16"): []])
+        let vpc = Fixture.vpc(routes: ["rtb-a": [Fixture.toENI("10.77.0.0/16", "eni-1")]])
+        let automatic = plan(spec: removals, health: Fixture.health(), observed: vpc, ledger: OwnershipLedger(), policy: ReconcilePolicy())
+        #expect(automatic.isHeld)
+        #expect(automatic.notes.map(\.kind) == [.noManagedTables])
+        let named = plan(spec: removals, health: Fixture.health(), observed: vpc, ledger: OwnershipLedger(),
+                         policy: ReconcilePolicy(tableSelection: .tableIds(["rtb-a"])))
+        #expect(lines(named) == ["delete rtb-a 10.77.0.0/16 eni-1"])
+        #expect(named.nextLedger(succeeded: []) == OwnershipLedger([cidr("10.77.0.0/16")]))
+        #expect(named.nextLedgerIfAllSucceed == OwnershipLedger())
+        let status = ReconcileStatus(plan: automatic, spec: removals, observed: vpc)
+        #expect(status.isHeld && status.cidrs.map(\.lastAction) == [.hold])
+    }
+
     @Test func warnsThatAnIgnoredDefaultRouteCoversEverything() {
         let result = plan(spec: spec, health: Fixture.health(), observed: Fixture.vpc(), ledger: OwnershipLedger(),
                           policy: ReconcilePolicy(ignoredCIDRs: [cidr("0.0.0.0/0")]))
