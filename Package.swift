@@ -73,5 +73,15 @@ let package = Package(
         // Drives the built vpcrouter binary as a subprocess.
         .testTarget(name: "DaemonTests", dependencies: ["TestSupport"]),
 
+        // --- Reconciler block: the pure planner, the ownership ledger store, their tests and benchmark.
+        // The planner: a pure function of spec, health, observed VPC, ledger and policy.
+        .target(name: "Reconciler", dependencies: ["RouteModel"], path: "Sources/Host/Reconciler"),
+        // Persists the ownership ledger in the state directory (atomic replace).
+        .target(name: "StateStore", dependencies: ["Reconciler"], path: "Sources/Host/State"),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "StateStore", "RouteModel"]),
+        .executableTarget(
+            name: "PlanBenchmark", dependencies: ["Reconciler", "RouteModel"], path: "Benchmarks/PlanBenchmark"),
+        // --- End of the reconciler block.
+
     ] + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
 )

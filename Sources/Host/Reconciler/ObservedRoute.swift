@@ -1,0 +1,47 @@
+import RouteModel
+
+/// One route in an observed route table.
+public struct ObservedRoute: Equatable, Sendable {
+    /// Where the route sends traffic.
+    public enum Target: Equatable, Sendable {
+        /// A network interface; EC2 also reports the instance it was attached to, when it knows one.
+        case networkInterface(id: String, instanceId: String?)
+        /// An instance without an interface id (routes created with `InstanceId` only).
+        case instance(id: String)
+        /// Anything vpcrouter never manages: `local`, internet, NAT, VPN or transit gateways, peering.
+        case other(id: String)
+    }
+
+    public enum State: String, Equatable, Sendable {
+        case active
+        /// The target no longer exists or cannot forward; traffic is dropped.
+        case blackhole
+    }
+
+    /// How the route came to be. Only `createRoute` routes can be replaced or deleted.
+    public enum Origin: String, Equatable, Sendable {
+        case createRouteTable
+        case createRoute
+        case enableVgwRoutePropagation
+    }
+
+    public var destination: IPv4CIDR
+    public var target: Target
+    public var state: State
+    public var origin: Origin
+
+    public init(destination: IPv4CIDR, target: Target, state: State = .active, origin: Origin = .createRoute) {
+        self.destination = destination
+        self.target = target
+        self.state = state
+        self.origin = origin
+    }
+
+    /// True for routes to an instance or a network interface made with CreateRoute: the only kind
+    /// vpcrouter ever writes, and so the only kind it may replace or delete.
+    var isInstanceRoute: Bool {
+        guard origin == .createRoute else { return false }
+        if case .other = target { return false }
+        return true
+    }
+}

@@ -1,0 +1,14 @@
+import RouteModel
+
+/// A subnet of the observed VPC.
+public struct ObservedSubnet: Equatable, Sendable {
+    public var id: String
+    public var availabilityZone: String
+    public var cidr: IPv4CIDR
+
+    public init(id: String, availabilityZone: String, cidr: IPv4CIDR) {
+        self.id = id
+        self.availabilityZone = availabilityZone
+        self.cidr = cidr
+    }
+}

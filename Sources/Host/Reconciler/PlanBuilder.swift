@@ -1,0 +1,461 @@
+import RouteModel
+
+/// The part of planning that walks every managed table for every CIDR once the plan is known not
+/// to hold. Kept apart from `RoutePlanner` so that the hot loop stays small and allocation-free
+/// where it can be (a plan may cover hundreds of thousands of routes).
+struct PlanBuilder {
+    let spec: RouteSpec
+    let health: HealthSnapshot
+    let vpc: VPCIndex
+    let ledger: OwnershipLedger
+    let policy: ReconcilePolicy
+    /// In id order.
+    let managed: [ObservedRouteTable]
+    /// `managed`'s ids and routes on their own, so the hot loop reads just the field it needs.
+    private let tableIds: [String]
+    private let tableRoutes: [[ObservedRoute]]
+
+    var notes: [PlanNote] = []
+    private var failovers: [RouteAction] = []
+    private var writes: [RouteAction] = []
+    private var others: [RouteAction] = []
+    private var chosen: [IPv4CIDR: RouteTarget] = [:]
+    /// One shared target per (interface, router IP, instance), so actions share storage.
+    private var targetCache: [TargetKey: RouteTarget] = [:]
+
+    init(spec: RouteSpec, health: HealthSnapshot, vpc: VPCIndex, ledger: OwnershipLedger,
+         policy: ReconcilePolicy, managed: [ObservedRouteTable]) {
+        self.spec = spec
+        self.health = health
+        self.vpc = vpc
+        self.ledger = ledger
+        self.policy = policy
+        self.managed = managed
+        tableIds = managed.map(\.id)
+        tableRoutes = managed.map(\.routes)
+    }
+
+    private struct TargetKey: Hashable {
+        let interface: Int
+        let router: IPv4Address?
+        let instanceId: String?
+    }
+
+    /// What a table holds for a CIDR, as far as the planner cares.
+    private enum Current {
+        case absent
+        case foreign(RouteTarget)
+        case resolved(Resolution)
+    }
+
+    private struct Resolution {
+        let target: RouteTarget
+        /// The interface the route reaches, if it still exists.
+        let interface: Int?
+        /// The listed router found on that interface.
+        let router: IPv4Address?
+        /// Why the route must be rewritten even if its router stays, or nil.
+        let problem: RouteAction.Reason?
+        /// True when the route cannot carry traffic now.
+        let isBroken: Bool
+    }
+
+    private struct Candidate {
+        let router: IPv4Address
+        let interface: Int
+        /// 0 healthy, 1 unknown, 2 questionable; failed routers are not candidates.
+        let rank: Int
+        let score: UInt64
+
+        /// Better rank first, then the higher rendezvous score, then the lower IP.
+        func beats(_ other: Candidate) -> Bool {
+            if rank != other.rank { return rank < other.rank }
+            if score != other.score { return score > other.score }
+            return router < other.router
+        }
+    }
+
+    /// Unknown (not yet probed) routers rank between healthy and questionable: they never cause a
+    /// failover away from a route they carry, and a known-healthy router is preferred for a new one.
+    private static func rank(_ status: HealthSnapshot.Status) -> Int? {
+        switch status {
+        case .healthy: 0
+        case .unknown: 1
+        case .questionable: 2
+        case .failed: nil
+        }
+    }
+
+    // MARK: - Walk
+
+    mutating func run() {
+        let specCIDRs = spec.cidrs
+        let specIndex = CIDRIndexTable(specCIDRs)
+        // Nearly every route of a managed table is a keep; room for them all up front avoids
+        // regrowing the largest array of the plan.
+        others.reserveCapacity(managed.count * specCIDRs.count + 16)
+
+        // Per table, the route index for each spec CIDR (-1: none), and the routes for other CIDRs
+        // that the plan may have to delete or report.
+        // Flattened CIDR-major (`index * managed.count + table`) so one CIDR's tables are adjacent.
+        var slots = [Int32](repeating: -1, count: specCIDRs.count * managed.count)
+        var digests = [UInt64](repeating: Self.unique, count: slots.count)
+        var extra: [IPv4CIDR: [(table: Int, route: Int)]] = [:]
+        for (tableNumber, table) in managed.enumerated() {
+            for (routeNumber, route) in table.routes.enumerated() {
+                if let index = specIndex.index(of: route.destination) {
+                    let position = index * managed.count + tableNumber
+                    if slots[position] < 0 {
+                        slots[position] = Int32(routeNumber)
+                        // The previous table most likely sends this CIDR to the same interface.
+                        digests[position] = digest(route, guess: tableNumber > 0 ? digests[position - 1] : Self.unique)
+                    }
+                } else if ledger.contains(route.destination) || (policy.deleteUnownedRoutes && route.isInstanceRoute) {
+                    extra[route.destination, default: []].append((tableNumber, routeNumber))
+                }
+            }
+        }
+        // Ledger CIDRs that no managed table holds need no action; `nextLedger` drops them.
+        let extraCIDRs = extra.keys.sorted()
+
+        // Merge both sorted CIDR lists so actions come out in CIDR order.
+        var specPosition = 0
+        var extraPosition = 0
+        while specPosition < specCIDRs.count || extraPosition < extraCIDRs.count {
+            if extraPosition >= extraCIDRs.count
+                || (specPosition < specCIDRs.count && specCIDRs[specPosition] < extraCIDRs[extraPosition]) {
+                planSpecCIDR(specCIDRs[specPosition], index: specPosition, slots: slots, digests: digests)
+                specPosition += 1
+            } else {
+                let cidr = extraCIDRs[extraPosition]
+                planRemoval(cidr, routes: extra[cidr] ?? [],
+                            reason: ledger.contains(cidr) ? .removedFromSpec : .unownedDeletionEnabled)
+                extraPosition += 1
+            }
+        }
+    }
+
+    /// Hands the actions over in apply order. Moves the large array instead of copying it.
+    mutating func finish() -> RoutePlan {
+        var actions = others
+        others = []
+        actions.insert(contentsOf: failovers + writes, at: 0)
+        failovers = []
+        writes = []
+        return RoutePlan(
+            actions: actions, notes: notes, chosenTargets: chosen,
+            managedTableIds: managed.map(\.id), spec: spec, ledger: ledger, policy: policy)
+    }
+
+    /// Files an action under its group: failovers, other writes, the rest.
+    private mutating func emit(_ action: RouteAction) {
+        if action.isFailover {
+            failovers.append(action)
+        } else if action.verb.writes {
+            writes.append(action)
+        } else {
+            others.append(action)
+        }
+    }
+
+    // MARK: - One spec CIDR
+
+    private mutating func planSpecCIDR(_ cidr: IPv4CIDR, index: Int, slots: [Int32], digests: [UInt64]) {
+        let base = index * managed.count
+        let tableIds = self.tableIds
+        let tableRoutes = self.tableRoutes
+        if let entry = policy.ignoreEntry(covering: cidr) {
+            emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry)))
+            return
+        }
+        let routers = spec[cidr] ?? []
+        if routers.isEmpty {
+            var routes: [(table: Int, route: Int)] = []
+            for table in managed.indices where slots[base + table] >= 0 { routes.append((table, Int(slots[base + table]))) }
+            planRemoval(cidr, routes: routes, reason: .removalRequested)
+            return
+        }
+
+        // Candidates: listed routers on an interface that can forward, and not failed.
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(routers.count)
+        for router in routers {
+            guard let interface = vpc.interfaceIndex(holding: router),
+                  vpc.interfaces[interface].forwardingProblem == nil,
+                  let rank = Self.rank(health.status(of: router)) else { continue }
+            candidates.append(Candidate(router: router, interface: interface, rank: rank,
+                                        score: RendezvousHash.score(cidr: cidr, router: router)))
+        }
+        var best: Candidate?
+        for candidate in candidates where best.map({ candidate.beats($0) }) ?? true { best = candidate }
+
+        // What each table holds now, as an index into `distinct` (-1: no route). Consecutive
+        // tables nearly always hold the same route, so it is resolved once and shared.
+        var distinct: [Current] = []
+        var holding = [Int32](repeating: -1, count: managed.count)
+        var previousDigest = Self.unique
+        for table in managed.indices {
+            let slot = Int(slots[base + table])
+            guard slot >= 0 else { continue }
+            let digest = digests[base + table]
+            if digest != Self.unique && digest == previousDigest {
+                holding[table] = Int32(distinct.count - 1)
+                continue
+            }
+            distinct.append(resolve(tableRoutes[table][slot], routers: routers))
+            holding[table] = Int32(distinct.count - 1)
+            previousDigest = digest
+        }
+        var uses = [Int](repeating: 0, count: distinct.count)
+        for held in holding where held >= 0 { uses[Int(held)] += 1 }
+
+        // Sticky choice: a router already carrying the CIDR stays when it is healthy or unknown,
+        // or when nothing better than questionable exists. If tables disagree, the router carrying
+        // the most tables wins so that the fewest routes move.
+        // Few distinct routers carry one CIDR, so a short list beats a dictionary here.
+        var keepable: [(router: IPv4Address, count: Int, candidate: Candidate)] = []
+        for (number, current) in distinct.enumerated() {
+            guard case .resolved(let resolution) = current, !resolution.isBroken,
+                  let router = resolution.router else { continue }
+            if let existing = keepable.firstIndex(where: { $0.router == router }) {
+                keepable[existing].count += uses[number]
+                continue
+            }
+            guard let candidate = candidates.first(where: { $0.router == router }),
+                  candidate.rank <= 1 || candidate.rank <= (best?.rank ?? Int.max) else { continue }
+            keepable.append((router, uses[number], candidate))
+        }
+        var pick: (router: IPv4Address, count: Int, candidate: Candidate)?
+        for entry in keepable {
+            guard let current = pick else { pick = entry; continue }
+            if entry.count != current.count ? entry.count > current.count : entry.candidate.beats(current.candidate) {
+                pick = entry
+            }
+        }
+        let choice = pick?.candidate ?? best
+        var target: RouteTarget?
+        if let choice {
+            target = sharedTarget(interface: choice.interface, router: choice.router,
+                                  instanceId: vpc.interfaces[choice.interface].attachedInstanceId)
+            chosen[cidr] = target
+        } else {
+            notes.append(PlanNote(.noEligibleRouter, cidr: cidr, "no eligible router: " + ineligibility(routers)))
+        }
+
+        // One decision per distinct route, then one action per table that holds it. The decisions
+        // are kept in parallel arrays so that the trivial parts are read without touching the
+        // targets, and each target is retained exactly once, by the action that stores it.
+        var decisions: [Decision] = []
+        var oldTargets: [RouteTarget?] = []
+        var newTargets: [RouteTarget?] = []
+        decisions.reserveCapacity(distinct.count)
+        oldTargets.reserveCapacity(distinct.count)
+        newTargets.reserveCapacity(distinct.count)
+        for current in distinct {
+            switch current {
+            case .absent:
+                decisions.append(Decision(verb: .keep, isFailover: false, reason: .onChosenRouter, emits: false))
+                oldTargets.append(nil)
+                newTargets.append(nil)
+            case .foreign(let old):
+                decisions.append(Decision(verb: .ignore, isFailover: false, reason: .foreignTarget))
+                oldTargets.append(old)
+                newTargets.append(nil)
+            case .resolved(let resolution):
+                oldTargets.append(resolution.target)
+                guard let choice, let target else {
+                    decisions.append(Decision(verb: .keep, isFailover: false, reason: .noEligibleRouter))
+                    newTargets.append(nil)
+                    continue
+                }
+                newTargets.append(target)
+                if resolution.problem == nil && resolution.interface == choice.interface {
+                    decisions.append(Decision(verb: .keep, isFailover: false, reason: .onChosenRouter))
+                    continue
+                }
+                let reason: RouteAction.Reason
+                if let problem = resolution.problem {
+                    reason = problem
+                } else if let router = resolution.router, keepable.contains(where: { $0.router == router }) {
+                    reason = .convergeWithOtherTables
+                } else {
+                    reason = .routerQuestionable
+                }
+                decisions.append(Decision(verb: .replace, isFailover: resolution.isBroken, reason: reason))
+            }
+        }
+        for table in tableIds.indices {
+            let held = Int(holding[table])
+            if held < 0 {
+                if let target {
+                    emit(RouteAction(.create, tableId: tableIds[table], cidr: cidr, newTarget: target, reason: .missing))
+                }
+                continue
+            }
+            let decision = decisions[held]
+            guard decision.emits else { continue }
+            emit(RouteAction(decision.verb, tableId: tableIds[table], cidr: cidr, oldTarget: oldTargets[held],
+                             newTarget: newTargets[held], isFailover: decision.isFailover, reason: decision.reason))
+        }
+    }
+
+    /// The trivial part of the decision about one distinct route.
+    private struct Decision {
+        var verb: RouteAction.Verb
+        var isFailover: Bool
+        var reason: RouteAction.Reason
+        var emits = true
+    }
+
+    /// Marks a route whose digest must never match another: it is resolved on its own.
+    private static let unique = UInt64.max
+
+    /// Everything the resolution of an ENI route depends on, as one number: the interface's
+    /// position, the route state and whether it records an instance. Computed table by table,
+    /// where the routes' strings are read in order, so that the CIDR-by-CIDR walk can tell that
+    /// two tables hold the same route without reading those strings again. Anything unusual
+    /// (another target kind, an unknown ENI, a moved attachment) gets `unique`.
+    private func digest(_ route: ObservedRoute, guess: UInt64) -> UInt64 {
+        guard route.isInstanceRoute, case .networkInterface(let id, let instance) = route.target else { return Self.unique }
+        // Checking a guessed interface compares against a string already in cache; looking the id
+        // up hashes it.
+        let index: Int
+        if guess != Self.unique, vpc.interfaces[Int(guess >> 2)].id == id {
+            index = Int(guess >> 2)
+        } else if let found = vpc.interfaceIndex(id: id) {
+            index = found
+        } else {
+            return Self.unique
+        }
+        if let instance, instance != vpc.interfaces[index].attachedInstanceId { return Self.unique }
+        return UInt64(index) << 2 | (route.state == .blackhole ? 1 : 0) | (instance == nil ? 2 : 0)
+    }
+
+    /// Interprets a route to an instance or interface for a CIDR listing `routers`.
+    private mutating func resolve(_ route: ObservedRoute, routers: [IPv4Address]) -> Current {
+        guard route.isInstanceRoute else {
+            let id: String
+            switch route.target {
+            case .other(let other): id = other
+            case .networkInterface(let eni, _): id = eni
+            case .instance(let instance): id = instance
+            }
+            return .foreign(RouteTarget(otherId: id))
+        }
+        let interface: Int?
+        let recordedInstance: String?
+        var problem: RouteAction.Reason?
+        switch route.target {
+        case .networkInterface(let eni, let instance):
+            recordedInstance = instance
+            interface = vpc.interfaceIndex(id: eni)
+            if interface == nil {
+                return .resolved(Resolution(target: RouteTarget(networkInterfaceId: eni, instanceId: instance),
+                                            interface: nil, router: nil, problem: .interfaceGone, isBroken: true))
+            }
+        case .instance(let instance):
+            recordedInstance = instance
+            let attached = vpc.interfaceIndices(ofInstance: instance)
+            guard !attached.isEmpty else {
+                return .resolved(Resolution(target: RouteTarget(instanceId: instance),
+                                            interface: nil, router: nil, problem: .instanceGone, isBroken: true))
+            }
+            // The instance's interface that carries a listed router, else its first one.
+            interface = attached.first { listedRouter(on: $0, routers: routers) != nil } ?? attached[0]
+            problem = .instanceTarget
+        case .other:
+            preconditionFailure("foreign routes are handled above")
+        }
+        let index = interface!
+        let eni = vpc.interfaces[index]
+        let router = listedRouter(on: index, routers: routers)
+        // The old target is what the route says: an instance-only route has no interface id.
+        let target: RouteTarget
+        if case .instance(let instance) = route.target {
+            target = RouteTarget(instanceId: instance, routerAddress: router)
+        } else {
+            target = sharedTarget(interface: index, router: router, instanceId: recordedInstance ?? eni.attachedInstanceId)
+        }
+        var isBroken = false
+        switch eni.forwardingProblem {
+        case .detached?: problem = .interfaceDetached; isBroken = true
+        case .instanceNotRunning(let state)?: problem = .instanceNotRunning(state); isBroken = true
+        case nil:
+            if route.state == .blackhole {
+                problem = .blackhole; isBroken = true
+            } else if router == nil {
+                problem = .unlistedRouter
+            } else if health.status(of: router!) == .failed {
+                problem = .routerFailed; isBroken = true
+            } else if problem == nil, let recordedInstance, recordedInstance != eni.attachedInstanceId {
+                problem = .attachmentMoved
+            }
+        }
+        return .resolved(Resolution(target: target, interface: index, router: router, problem: problem, isBroken: isBroken))
+    }
+
+    /// The listed router IP on an interface (primary or secondary); with several, the healthiest,
+    /// then the lowest.
+    private func listedRouter(on interface: Int, routers: [IPv4Address]) -> IPv4Address? {
+        var found: (router: IPv4Address, rank: Int)?
+        for address in vpc.interfaces[interface].privateAddresses where routers.contains(address) {
+            let rank = Self.rank(health.status(of: address)) ?? 3
+            if let current = found, current.rank < rank || (current.rank == rank && current.router < address) { continue }
+            found = (address, rank)
+        }
+        return found?.router
+    }
+
+    private mutating func sharedTarget(interface: Int, router: IPv4Address?, instanceId: String?) -> RouteTarget {
+        let key = TargetKey(interface: interface, router: router, instanceId: instanceId)
+        if let target = targetCache[key] { return target }
+        let target = RouteTarget(networkInterfaceId: vpc.interfaces[interface].id, instanceId: instanceId, routerAddress: router)
+        targetCache[key] = target
+        return target
+    }
+
+    private func ineligibility(_ routers: [IPv4Address]) -> String {
+        routers.map { router -> String in
+            guard let interface = vpc.interfaceIndex(holding: router) else { return "\(router) (not in the VPC)" }
+            let eni = vpc.interfaces[interface]
+            switch eni.forwardingProblem {
+            case .detached?: return "\(router) (\(eni.id) is not attached)"
+            case .instanceNotRunning(let state)?: return "\(router) (instance \(eni.attachedInstanceId ?? "?") is \(state.rawValue))"
+            case nil: return "\(router) (\(health.status(of: router).rawValue))"
+            }
+        }.joined(separator: ", ")
+    }
+
+    // MARK: - Removals
+
+    /// Deletes a CIDR vpcrouter owns (or, with `deleteUnownedRoutes`, an unowned instance route)
+    /// from the managed tables that hold it. Foreign targets are reported, never deleted.
+    private mutating func planRemoval(_ cidr: IPv4CIDR, routes: [(table: Int, route: Int)], reason: RouteAction.Reason) {
+        if let entry = policy.ignoreEntry(covering: cidr) {
+            if !routes.isEmpty { emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry))) }
+            return
+        }
+        for (table, routeNumber) in routes {
+            let route = managed[table].routes[routeNumber]
+            let tableId = managed[table].id
+            switch route.target {
+            case .other(let id):
+                emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: RouteTarget(otherId: id), reason: .foreignTarget))
+            case .networkInterface(let eni, let instance):
+                let old = RouteTarget(networkInterfaceId: eni, instanceId: instance)
+                if route.isInstanceRoute {
+                    emit(RouteAction(.delete, tableId: tableId, cidr: cidr, oldTarget: old, reason: reason))
+                } else {
+                    emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
+                }
+            case .instance(let instance):
+                let old = RouteTarget(instanceId: instance)
+                if route.isInstanceRoute {
+                    emit(RouteAction(.delete, tableId: tableId, cidr: cidr, oldTarget: old, reason: reason))
+                } else {
+                    emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import RouteModel
+
+/// Operator choices that shape every plan.
+public struct ReconcilePolicy: Equatable, Sendable {
+    /// Which route tables vpcrouter manages.
+    public enum TableSelection: Equatable, Sendable {
+        /// Tables associated, explicitly or implicitly through the main table, with a subnet that
+        /// holds one of the spec's routers.
+        case automatic
+        /// Exactly these tables.
+        case tableIds(Set<String>)
+        /// Every table carrying this tag.
+        case tag(key: String, value: String)
+    }
+
+    /// An ignored CIDR and every CIDR inside it is never created, changed or deleted.
+    /// Note: `0.0.0.0/0` therefore covers everything (vpc-router 1.8.11 took it to mean the default
+    /// route only); the planner says so in a plan note.
+    public var ignoredCIDRs: [IPv4CIDR]
+    public var tableSelection: TableSelection
+    /// DANGEROUS, off by default: also delete every instance or ENI route in the managed tables
+    /// that is neither in the spec nor in the ledger (NAT instances, VPN boxes, proxies...).
+    /// This is vpc-router 1.8.11's behaviour; only set it when vpcrouter alone owns those tables.
+    public var deleteUnownedRoutes: Bool
+
+    public init(
+        ignoredCIDRs: [IPv4CIDR] = [],
+        tableSelection: TableSelection = .automatic,
+        deleteUnownedRoutes: Bool = false
+    ) {
+        self.ignoredCIDRs = ignoredCIDRs
+        self.tableSelection = tableSelection
+        self.deleteUnownedRoutes = deleteUnownedRoutes
+    }
+
+    /// The ignore entry that covers `cidr`, if any.
+    public func ignoreEntry(covering cidr: IPv4CIDR) -> IPv4CIDR? {
+        ignoredCIDRs.first { $0.contains(cidr) }
+    }
+}

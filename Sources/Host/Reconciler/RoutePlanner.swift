@@ -1,0 +1,159 @@
+import RouteModel
+
+/// Works out what the VPC's route tables should look like and how to get there.
+///
+/// Pure and deterministic: the same inputs always give the same plan (whatever order the
+/// observation lists things in), with no I/O, clock or randomness.
+///
+/// The rules:
+/// - **Hold.** Without a spec, an observation or a completed first health round, the plan holds
+///   (only `hold` actions, the ledger unchanged). It also holds, with a note, when none of the
+///   spec's routers is a private IP in the VPC (a wrong VPC id must not empty route tables) and
+///   when no route table is selected.
+/// - **Tables.** Automatic: the tables that serve a subnet holding a spec router, explicitly or
+///   through the main table's implicit association; every such table gets every spec CIDR, across
+///   AZs. The policy can name tables by id or by tag instead.
+/// - **Routers.** A router matches an ENI on any private IP, primary or secondary; routes target
+///   the ENI. A router is eligible when its ENI is attached to an instance that is pending or
+///   running (or whose state was not observed) and its health is not failed.
+/// - **Choice.** Sticky: a route stays on its router while that router is healthy or not probed
+///   yet, and on a questionable one when every alternative is questionable too; there is no
+///   fail-back. Otherwise the new router is the best eligible one: healthy, then not probed yet,
+///   then questionable, ties broken by rendezvous hashing of (CIDR, router IP) with a fixed hash.
+///   A CIDR gets one router in every table; tables that disagree converge on the router most of
+///   them already use. With no eligible router, routes stay as they are and a note says so.
+/// - **Repair.** Blackhole routes, routes to an ENI or instance that is gone, to a stopped or
+///   detached router, to a router not listed for the CIDR, and to an ENI now attached to another
+///   instance are replaced; a route to a router instance without an ENI id is rewritten to the
+///   ENI once. Replacing a route that cannot carry traffic (failed router, blackhole, gone,
+///   stopped) is a failover: those actions come first.
+/// - **Ownership.** Only owned CIDRs are deleted: spec CIDRs with an empty router list, and ledger
+///   CIDRs no longer in the spec. Routes to gateways and other non-instance targets are never
+///   changed or deleted. `deleteUnownedRoutes` also deletes unowned instance and ENI routes.
+/// - **Ignore.** A CIDR inside an ignored CIDR is never created, changed or deleted; it gets one
+///   CIDR-wide `ignore` action.
+/// - Only differences are written: a route already on the chosen ENI is a `keep`.
+public func plan(
+    spec: RouteSpec?, health: HealthSnapshot, observed: ObservedVPC?,
+    ledger: OwnershipLedger, policy: ReconcilePolicy
+) -> RoutePlan {
+    RoutePlanner(spec: spec, health: health, observed: observed, ledger: ledger, policy: policy).makePlan()
+}
+
+/// The planner's working state for one plan. Internal; the free function `plan` is the API.
+struct RoutePlanner {
+    let spec: RouteSpec?
+    let health: HealthSnapshot
+    let observed: ObservedVPC?
+    let ledger: OwnershipLedger
+    let policy: ReconcilePolicy
+
+    func makePlan() -> RoutePlan {
+        guard let spec else {
+            return held(.noSpec, cidrs: ledger.sortedCIDRs, note: "no route spec yet; nothing will change")
+        }
+        guard let observed else {
+            return held(.noObservation, cidrs: spec.cidrs, note: "the VPC has not been observed yet; nothing will change")
+        }
+        guard health.firstRoundCompleted else {
+            return held(.noFirstHealthRound, cidrs: spec.cidrs,
+                        note: "waiting for the first health round; nothing will change")
+        }
+        let vpc = VPCIndex(observed)
+        var notes: [PlanNote] = []
+        for entry in policy.ignoredCIDRs where entry.prefixLength == 0 {
+            notes.append(PlanNote(.ignoreCoversEverything,
+                "ignored CIDR \(entry) covers every route, so vpcrouter will change nothing "
+                + "(vpc-router 1.8.11 took it to mean the default route only)"))
+        }
+
+        // Spec routers that no interface in the VPC holds.
+        let listedRouters = spec.routerAddresses
+        let missingRouters = listedRouters.filter { vpc.interfaceIndex(holding: $0) == nil }
+        if !missingRouters.isEmpty {
+            var cidrsByRouter: [IPv4Address: [IPv4CIDR]] = [:]
+            let missingSet = Set(missingRouters)
+            for cidr in spec.cidrs {
+                for router in spec[cidr] ?? [] where missingSet.contains(router) { cidrsByRouter[router, default: []].append(cidr) }
+            }
+            for router in missingRouters {
+                let cidrs = cidrsByRouter[router, default: []].map(\.description).joined(separator: ", ")
+                notes.append(PlanNote(.routerNotInVPC,
+                    "router \(router) (listed for \(cidrs)) is not a private IP of any network interface in \(observed.id)"))
+            }
+        }
+        if !listedRouters.isEmpty && missingRouters.count == listedRouters.count {
+            notes.append(PlanNote(.noRouterInVPC,
+                "none of the spec's routers is in \(observed.id); changing nothing until one is (check the VPC id)"))
+            return held(.noRouterInVPC, cidrs: spec.cidrs, notes: notes)
+        }
+
+        let managed = managedTables(vpc: vpc, routers: listedRouters, notes: &notes)
+        if managed.isEmpty {
+            notes.append(PlanNote(.noManagedTables, noTableMessage(vpcId: observed.id, routersListed: !listedRouters.isEmpty)))
+            return held(.noManagedTables, cidrs: spec.cidrs, notes: notes)
+        }
+
+        var builder = PlanBuilder(
+            spec: spec, health: health, vpc: vpc, ledger: ledger, policy: policy,
+            managed: managed.map { vpc.tables[$0] })
+        builder.notes = notes
+        builder.run()
+        return builder.finish()
+    }
+
+    private func noTableMessage(vpcId: String, routersListed: Bool) -> String {
+        switch policy.tableSelection {
+        case .automatic where !routersListed:
+            return "the spec lists no routers, so vpcrouter cannot tell which route tables to manage; "
+                + "name the tables in the table selection to remove these routes"
+        case .automatic:
+            return "no route table in \(vpcId) serves a subnet that holds a spec router; changing nothing"
+        case .tableIds:
+            return "none of the named route tables is in \(vpcId); changing nothing"
+        case .tag(let key, let value):
+            return "no route table in \(vpcId) is tagged \(key)=\(value); changing nothing"
+        }
+    }
+
+    /// Indices into `vpc.tables` (so in id order) of the tables this plan manages.
+    private func managedTables(vpc: VPCIndex, routers: [IPv4Address], notes: inout [PlanNote]) -> [Int] {
+        var chosen = Set<Int>()
+        switch policy.tableSelection {
+        case .automatic:
+            var subnetsWithoutTable = Set<String>()
+            for router in routers {
+                guard let interface = vpc.interfaceIndex(holding: router) else { continue }
+                let subnet = vpc.interfaces[interface].subnetId
+                if let table = vpc.tableIndex(forSubnet: subnet) {
+                    chosen.insert(table)
+                } else {
+                    subnetsWithoutTable.insert(subnet)
+                }
+            }
+            for subnet in subnetsWithoutTable.sorted() {
+                notes.append(PlanNote(.subnetWithoutTable,
+                    "subnet \(subnet) holds a spec router but no route table serves it (no association and no main table observed)"))
+            }
+        case .tableIds(let ids):
+            let known = Dictionary(vpc.tables.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for id in ids.sorted() {
+                if let index = known[id] { chosen.insert(index) } else {
+                    notes.append(PlanNote(.tableNotFound, "route table \(id) is not in the VPC"))
+                }
+            }
+        case .tag(let key, let value):
+            for (index, table) in vpc.tables.enumerated() where table.tags[key] == value { chosen.insert(index) }
+        }
+        return chosen.sorted()
+    }
+
+    private func held(_ reason: RouteAction.Reason, cidrs: [IPv4CIDR], note: String) -> RoutePlan {
+        held(reason, cidrs: cidrs, notes: [PlanNote(.held, note)])
+    }
+
+    private func held(_ reason: RouteAction.Reason, cidrs: [IPv4CIDR], notes: [PlanNote]) -> RoutePlan {
+        let actions = cidrs.map { RouteAction(.hold, tableId: nil, cidr: $0, reason: reason) }
+        return RoutePlan(held: actions, notes: notes, ledger: ledger)
+    }
+}

@@ -1,0 +1,23 @@
+import RouteModel
+
+/// What the status page shows for one route table of the VPC.
+public struct RouteTableStatus: Equatable, Sendable {
+    /// One route the plan had an opinion about.
+    public struct Entry: Equatable, Sendable {
+        public var cidr: IPv4CIDR
+        /// The observed target before the plan, nil when the route was missing.
+        public var observed: RouteTarget?
+        public var isBlackhole: Bool
+        public var action: RouteAction.Verb
+        /// The target after the plan is applied (nil for a delete).
+        public var planned: RouteTarget?
+        public var reason: String
+    }
+
+    public var id: String
+    public var isMain: Bool
+    /// Explicit associations plus, for the main table, the subnets that use it implicitly.
+    public var subnetIds: [String]
+    public var isManaged: Bool
+    public var entries: [Entry]
+}
