@@ -75,6 +75,7 @@ public struct HealthTracker: Sendable {
 
     /// Applies one finished round. Verdicts for routers that are no longer targets are ignored
     /// (the list changed while the round ran); targets without a verdict count as `unknown`.
+    @discardableResult
     public mutating func recordRound(_ results: [IPv4Address: ProbeResult], at now: MonotonicTime) -> HealthRoundOutcome {
         var transitions: [RouterTransition] = []
         for (router, result) in results {
@@ -153,6 +154,12 @@ public struct RouterTransition: Sendable, Hashable, CustomStringConvertible {
     public let router: IPv4Address
     public let from: RouterCondition
     public let to: RouterCondition
+
+    public init(router: IPv4Address, from: RouterCondition, to: RouterCondition) {
+        self.router = router
+        self.from = from
+        self.to = to
+    }
 
     public var description: String {
         "\(router): \(from) -> \(to)"
