@@ -3,11 +3,12 @@ import Glibc
 import PluginABI
 
 // HealthBench: `probe` runs one probe round and prints the verdicts (the health tests use it
-// to probe from another namespace or user).
+// to probe from another namespace or user); `bench` measures CPU time per round.
 
 func usage() -> Never {
     FileHandle.standardError.write(Data("""
     usage: HealthBench probe PLUGIN IP[,IP...] [option=value ...]
+           HealthBench bench [--rounds N] [--icmp-targets N] [--tcp-targets N] [--interval S]
 
     """.utf8))
     exit(64)
@@ -40,6 +41,8 @@ case "probe":
         FileHandle.standardError.write(Data("create failed: \(error)\n".utf8))
         exit(2)
     }
+case "bench":
+    runBenchmark(Array(arguments.dropFirst()))
 default:
     usage()
 }
