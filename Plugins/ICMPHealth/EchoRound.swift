@@ -5,7 +5,8 @@ import Glibc
 /// Requests go out in bursts between reads so a burst of thousands never overruns the receive
 /// buffer. A reply counts only if it carries our identifier (raw sockets see everyone's pings),
 /// this round's random token (a late reply to an earlier round is not an answer now) and comes
-/// from the address the request went to.
+/// from the address the request went to. Targets still silent halfway through the window get
+/// one more request, so a single lost packet does not fail a router.
 final class EchoRound {
     private let socket: ICMPSocket
     private let identifier: UInt16
@@ -29,9 +30,11 @@ final class EchoRound {
         self.outcome = outcome
     }
 
-    /// Sends and reads until every target has an outcome or `deadline` (our monotonic clock).
-    func run(until deadline: UInt64) {
+    /// Sends and reads until every target has an outcome or `deadline` (our monotonic clock);
+    /// at `retryAt` the unanswered targets are asked once more.
+    func run(until deadline: UInt64, retryAt: UInt64? = nil) {
         var nextToSend = 0
+        var retrying = false
         waiting = outcome.reduce(0) { count, state in
             if case .pending = state { return count + 1 }
             return count
@@ -43,10 +46,14 @@ final class EchoRound {
         while waiting > 0 {
             let now = monotonicNanoseconds()
             if now >= deadline { break }
+            if !retrying, let retryAt, now >= retryAt, nextToSend >= outcome.count {
+                retrying = true
+                nextToSend = 0
+            }
             var sendBlocked = false
             var burst = 0
             while nextToSend < outcome.count && burst < Self.burstSize {
-                guard case .pending = outcome[nextToSend] else {
+                guard needsRequest(nextToSend, retrying: retrying) else {
                     nextToSend += 1
                     continue
                 }
@@ -66,7 +73,11 @@ final class EchoRound {
                 burst += 1
             }
             let moreToSend = nextToSend < outcome.count
-            var wait = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            var wakeAt = deadline
+            if !retrying, let retryAt, retryAt > now {
+                wakeAt = min(wakeAt, retryAt)
+            }
+            var wait = Int32(clamping: (wakeAt - now + 999_999) / 1_000_000)
             if moreToSend {
                 // Only a short look for replies between bursts; a full buffer gets a moment to drain.
                 wait = sendBlocked ? min(wait, 1) : 0
@@ -75,6 +86,14 @@ final class EchoRound {
             if poll(&descriptor, 1, wait) > 0 {
                 drain(into: &receiveBuffer)
             }
+        }
+    }
+
+    private func needsRequest(_ index: Int, retrying: Bool) -> Bool {
+        switch outcome[index] {
+        case .pending: return !retrying
+        case .sent: return retrying
+        default: return false
         }
     }
 
