@@ -68,7 +68,10 @@ final class MultiMonitor {
     }
 
     func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
-        guard let probeChild = hostServices?.pointee.child_health_probe else { return vpcr_status(VPCR_E_STATE) }
+        guard let probeChild = hostServices?.pointee.child_health_probe, !children.isEmpty else {
+            PluginFailure(code: vpcr_status(VPCR_E_STATE), message: "multi has no open children (probe after stop?)").write(to: error)
+            return vpcr_status(VPCR_E_STATE)
+        }
         let targetCount = Int(request.pointee.target_count)
         let results = ChildResults(childCount: children.count, targetCount: targetCount)
         let group = DispatchGroup()

@@ -76,7 +76,9 @@ private nonisolated(unsafe) let descriptor: UnsafeMutablePointer<vpcr_plugin_v1>
     }
     plugin.destroy = { instance in
         guard let instance else { return }
-        Unmanaged<MultiMonitor>.fromOpaque(instance).release()
+        let monitor = Unmanaged<MultiMonitor>.fromOpaque(instance)
+        monitor.takeUnretainedValue().closeChildren() // in case stop() was never called
+        monitor.release()
     }
     plugin.probe = { instance, request, verdicts, error in
         guard let instance, let request, let verdicts else {
