@@ -44,7 +44,8 @@ struct PluginNetworkTests {
             try lab.setLink(linkRouter, up: false)
             try lab.dropICMPEcho(filteredRouter)
             try lab.deleteNamespace(deletedRouter)
-            #expect(try icmp.probe(ips, timeout: 0.5) == [failed, failed, failed])
+            let downVerdicts = try icmp.probe(ips, timeout: 0.5)
+            #expect(downVerdicts == [failed, failed, failed], "\(downVerdicts.map(\.rawValue))")
 
             try lab.setLink(linkRouter, up: true)
             try lab.clearRules(filteredRouter)

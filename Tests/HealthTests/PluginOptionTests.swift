@@ -54,7 +54,8 @@ struct PluginOptionTests {
         let driver = try PluginDriver(options: ["tcp_check_interval": "0.4"])
         let tcp = try driver.start("tcp")
         defer { tcp.stop() }
-        #expect(tcp.info()["params"]?["tcp_check_timeout"] == "0.30000000000000004" || tcp.info()["params"]?["tcp_check_timeout"] == "0.3")
+        let timeout = try #require(Double(tcp.info()["params"]?["tcp_check_timeout"] ?? ""))
+        #expect(abs(timeout - 0.3) < 1e-9)
         #expect(tcp.schedule.interval == 0.4)
         #expect(createFailure("tcp", ["tcp_check_interval": "1", "tcp_check_timeout": "2"])?.code == vpcr_status(VPCR_E_CONFIG))
         #expect(createFailure("tcp", ["tcp_check_interval": "0.05"])?.code == vpcr_status(VPCR_E_CONFIG))
@@ -90,5 +91,14 @@ struct PluginOptionTests {
         let tcp = try driver.start("tcp")
         defer { tcp.stop() }
         #expect(try tcp.probe(["not-an-ip", "300.1.1.1"], timeout: 0.2) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
+    }
+
+    @Test("icmpecho has no opinion on targets it had no time to ask", .enabled(if: geteuid() == 0, "needs CAP_NET_RAW"))
+    func icmpechoWithoutTime() throws {
+        let driver = try PluginDriver()
+        let icmp = try driver.start("icmpecho")
+        defer { icmp.stop() }
+        #expect(try icmp.probe(["127.0.0.1", "127.0.0.2"], timeout: 0) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
+        #expect(try icmp.probe(["127.0.0.1"], timeout: 0.5) == [VPCR_VERDICT_HEALTHY])
     }
 }

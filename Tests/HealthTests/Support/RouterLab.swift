@@ -132,10 +132,20 @@ final class RouterLab {
         try Command.check(["ip", "netns", "exec", router.namespace, "nft", "-f", "-"], input: ruleset)
     }
 
-    /// Removes the router's namespace (and with it its end of the veth).
+    /// Removes the router's namespace (and with it its end of the veth). The kernel tears a
+    /// namespace down in the background and it keeps answering until then, so this waits (up
+    /// to 5 s) for the veth in the test's namespace to vanish.
     func deleteNamespace(_ router: Router) throws {
         stopListeners(router)
         try Command.check("ip", "netns", "del", router.namespace)
+        guard let index = routers.firstIndex(where: { $0.namespace == router.namespace }) else { return }
+        let hostSide = interfaceName("h", index)
+        for _ in 0..<250 where if_nametoindex(hostSide) != 0 {
+            usleep(20_000)
+        }
+        if if_nametoindex(hostSide) != 0 {
+            throw CommandFailure(arguments: ["ip", "netns", "del", router.namespace], status: 0, output: "\(hostSide) still exists 5 s later")
+        }
     }
 
     // MARK: - TCP service on a router
