@@ -90,6 +90,33 @@ struct PluginNetworkTests {
         }
     }
 
+    @Test("icmpecho ignores replies meant for another prober on the same host", .timeLimit(.minutes(1)))
+    func icmpechoIgnoresOtherProbers() throws {
+        try RouterLab.with { lab in
+            let answering = try lab.addRouter()
+            let silent = try lab.addRouter()
+            try lab.dropICMPEcho(silent)
+            let driver = try PluginDriver(options: ["icmp_check_interval": "1"])
+            let first = try driver.start("icmpecho")
+            let second = try driver.start("icmpecho")
+            defer {
+                first.stop()
+                second.stop()
+            }
+            // Both raw sockets see every echo reply; index 0 of each round is a different router.
+            nonisolated(unsafe) var secondVerdicts: [vpcr_verdict] = []
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                secondVerdicts = (try? second.probe([answering.ip, answering.ip], timeout: 0.6)) ?? []
+                done.signal()
+            }
+            let firstVerdicts = try first.probe([silent.ip], timeout: 0.6)
+            done.wait()
+            #expect(firstVerdicts == [failed])
+            #expect(secondVerdicts == [healthy, healthy])
+        }
+    }
+
     @Test("tcp detects a closed port, a TCP drop rule, link down and a deleted namespace, and recovery (port 65535)", .timeLimit(.minutes(1)))
     func tcpFailureAndRecovery() throws {
         try RouterLab.with { lab in
