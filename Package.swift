@@ -2,7 +2,24 @@
 import PackageDescription
 
 /// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
-let pluginTargets = ["FixedConfMode", "ConfigFileMode", "HTTPMode"]
+let pluginTargets = [
+    "FixedConfMode", "ConfigFileMode", "HTTPMode",  // mode plugins
+    "ICMPHealth", "TCPHealth", "MultiHealth",        // health plugins
+]
+
+// ---- Health: the host's health policy, its tests and the probe benchmark. ----
+// The health plugins themselves are in `pluginTargets` above.
+let healthTargets: [Target] = [
+    // Pure health policy: fall, rise, hold-down and the round scheduler; no ABI, no I/O.
+    .target(name: "Health", dependencies: ["RouteModel"], path: "Sources/Host/Health"),
+
+    // Measures CPU time per probe round of the health plugins (run by hand, not by CI).
+    .executableTarget(name: "HealthBench", dependencies: ["PluginABI"], path: "Benchmarks/HealthBench"),
+
+    // Policy unit tests plus plugin tests against network namespaces (root only).
+    .testTarget(name: "HealthTests", dependencies: ["Health", "RouteModel", "PluginABI"]),
+]
+// ---- end of Health ----
 
 let package = Package(
     name: "vpcrouter",
@@ -83,5 +100,5 @@ let package = Package(
             name: "PlanBenchmark", dependencies: ["Reconciler", "RouteModel"], path: "Benchmarks/PlanBenchmark"),
         // --- End of the reconciler block.
 
-    ] + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
+    ] + healthTargets + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
 )

@@ -1,0 +1,1 @@
+../../Tests/HealthTests/Support/PluginDriver.swift

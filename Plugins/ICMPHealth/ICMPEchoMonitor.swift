@@ -1,0 +1,146 @@
+import Foundation
+import Glibc
+import PluginABI
+
+/// One icmpecho instance: its settings, its socket and its statistics.
+final class ICMPEchoMonitor {
+    let context: OpaquePointer?
+    let interval: Double
+    let timeout: Double
+    private let socket: ICMPSocket
+    /// Our echo identifier on a raw socket; a datagram socket's kernel replaces it.
+    private let identifier: UInt16
+    private var roundNumber: UInt64 = 0
+    private let statisticsLock = NSLock()
+    private var statistics = EchoStatistics()
+
+    private init(context: OpaquePointer?, interval: Double, timeout: Double, socket: ICMPSocket) {
+        self.context = context
+        self.interval = interval
+        self.timeout = timeout
+        self.socket = socket
+        self.identifier = UInt16.random(in: 1...UInt16.max)
+    }
+
+    static func create(context: OpaquePointer?, options: OptionValues) -> Result<ICMPEchoMonitor, PluginFailure> {
+        let interval: Double
+        let timeout: Double
+        switch options.seconds("icmp_check_interval", default: 2, min: 0.1, max: 3600) {
+        case .success(let value): interval = value ?? 2
+        case .failure(let failure): return .failure(failure)
+        }
+        switch options.seconds("icmp_check_timeout", default: nil, min: 0.001, max: 3600) {
+        case .success(let value): timeout = value ?? 0.75 * interval
+        case .failure(let failure): return .failure(failure)
+        }
+        guard timeout <= interval else {
+            return .failure(PluginFailure(config: "icmp_check_timeout (\(timeout) s) must not exceed icmp_check_interval (\(interval) s)"))
+        }
+        let socket: ICMPSocket
+        switch ICMPSocket.open() {
+        case .success(let opened): socket = opened
+        case .failure(let unavailable): return .failure(PluginFailure(config: unavailable.description))
+        }
+        if let setSchedule = hostServices?.pointee.health_set_schedule {
+            var error = vpcr_error()
+            let status = setSchedule(context, UInt64(interval * 1e9), UInt64(timeout * 1e9), &error)
+            if status != VPCR_OK {
+                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(reason)"))
+            }
+        }
+        hostLog(context, VPCR_LOG_INFO, "icmpecho: \(socket.kind.rawValue) ICMP socket, interval \(interval) s, timeout \(timeout) s")
+        return .success(ICMPEchoMonitor(context: context, interval: interval, timeout: timeout, socket: socket))
+    }
+
+    // MARK: - Probing
+
+    func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
+        let targetCount = Int(request.pointee.target_count)
+        let stride = Int(request.pointee.target_stride)
+        guard targetCount == 0 || (request.pointee.targets != nil && stride >= MemoryLayout<vpcr_target>.size) else {
+            PluginFailure(code: vpcr_status(VPCR_E_INVALID), message: "probe request has no targets array or a short target stride").write(to: error)
+            return vpcr_status(VPCR_E_INVALID)
+        }
+        // Our own clock for RTTs; the host's deadline converted once into it.
+        let hostRemaining = Int64(bitPattern: request.pointee.deadline_mono_ns &- hostNow(context))
+        let budget = min(max(hostRemaining, 0), Int64(timeout * 1e9))
+        let startedAt = monotonicNanoseconds()
+        let deadline = startedAt + UInt64(budget)
+
+        var addresses = [in_addr_t](repeating: 0, count: targetCount)
+        var outcome = [Outcome](repeating: .pending, count: targetCount)
+        let rawTargets = UnsafeRawPointer(request.pointee.targets)
+        for index in 0..<targetCount {
+            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
+            var parsed = in_addr()
+            if let ip = target.ip, inet_pton(AF_INET, ip, &parsed) == 1 {
+                addresses[index] = parsed.s_addr
+            } else {
+                outcome[index] = .unparsable
+            }
+        }
+
+        roundNumber += 1
+        let round = EchoRound(
+            socket: socket, identifier: identifier,
+            token: UInt64.random(in: 1...UInt64.max), addresses: addresses, outcome: outcome)
+        // One retry halfway through windows long enough for it to matter.
+        let retryAt = budget >= 200_000_000 ? startedAt + UInt64(budget / 2) : nil
+        round.run(until: deadline, retryAt: retryAt)
+
+        var answers: [(Int, UInt64)] = []
+        for index in 0..<targetCount {
+            switch round.outcome[index] {
+            case .answered(let rtt):
+                verdicts[index] = VPCR_VERDICT_HEALTHY
+                answers.append((index, rtt))
+            case .unparsable, .pending:
+                // Not an address, or no time left to send: no opinion rather than a false failure.
+                verdicts[index] = VPCR_VERDICT_UNKNOWN
+            case .sent, .unreachable:
+                verdicts[index] = VPCR_VERDICT_FAILED
+            }
+        }
+        let ips = answers.map { index, _ -> String in
+            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
+            return String(cString: target.ip!)
+        }
+        let measurement = EchoStatistics.Round(
+            probes: round.sentCount,
+            rtts: zip(ips, answers).map { ($0, $1.1) },
+            unanswered: targetCount - answers.count)
+        statisticsLock.withLock { statistics.record(measurement) }
+        if round.sendErrors > 0 {
+            hostLog(context, VPCR_LOG_DEBUG, "icmpecho: \(round.sendErrors) echo requests could not be sent (no route or interface down)")
+        }
+        return vpcr_status(VPCR_OK)
+    }
+
+    // MARK: - Status
+
+    func reportInfo(to sink: OpaquePointer) {
+        guard let add = hostServices?.pointee.info_add else { return }
+        let snapshot = statisticsLock.withLock { statistics }
+        func put(_ section: String, _ key: String, _ value: String) {
+            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
+        }
+        put("params", "icmp_check_interval", "\(interval)")
+        put("params", "icmp_check_timeout", "\(timeout)")
+        put("params", "socket", socket.kind.rawValue)
+        for (key, value) in snapshot.fields() {
+            put("stats", key, value)
+        }
+    }
+}
+
+/// Where one target stands within a round.
+enum Outcome {
+    case pending
+    case sent(atNanoseconds: UInt64)
+    case answered(rttNanoseconds: UInt64)
+    /// The kernel refused to send (no route, link down): failed without waiting.
+    case unreachable
+    /// The target IP is not an IPv4 address: no opinion.
+    case unparsable
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Glibc
+import PluginABI
+
+/// One multi instance: the child health plugins it combines.
+///
+/// Each round probes every child at the same time (one thread per child, never per target) with
+/// the parent's deadline, then combines per router: failed if any child says failed, else
+/// questionable if any says questionable, else healthy if all say healthy, else unknown.
+///
+/// Schedule: multi does not call health_set_schedule. The host then runs it at the smallest
+/// interval any child asked for, with the longest child timeout capped at that interval, so
+/// every child is probed at least as often as it wanted.
+final class MultiMonitor {
+    let context: OpaquePointer?
+    let childNames: [String]
+    private var children: [OpaquePointer]
+    private let statisticsLock = NSLock()
+    private var rounds = 0
+    private var childErrors: [Int]
+
+    private init(context: OpaquePointer?, childNames: [String], children: [OpaquePointer]) {
+        self.context = context
+        self.childNames = childNames
+        self.children = children
+        self.childErrors = Array(repeating: 0, count: children.count)
+    }
+
+    static func create(context: OpaquePointer?, options: OptionValues) -> Result<MultiMonitor, PluginFailure> {
+        guard let list = options["multi_plugins"] else {
+            return .failure(PluginFailure(config: "multi_plugins is required: the health plugins to combine, e.g. icmpecho:tcp"))
+        }
+        let names = list.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }) else {
+            return .failure(PluginFailure(config: "multi_plugins '\(list)' has an empty name; write names separated by ':', e.g. icmpecho:tcp"))
+        }
+        if names.contains("multi") {
+            return .failure(PluginFailure(config: "multi_plugins must not name multi itself"))
+        }
+        if Set(names).count != names.count {
+            return .failure(PluginFailure(config: "multi_plugins '\(list)' names a plugin twice"))
+        }
+        guard let open = hostServices?.pointee.child_health_open, hostServices?.pointee.child_health_probe != nil else {
+            return .failure(PluginFailure(code: vpcr_status(VPCR_E_UNSUPPORTED), message: "this host cannot open child health plugins"))
+        }
+        var opened: [OpaquePointer] = []
+        for name in names {
+            var child: OpaquePointer?
+            var error = vpcr_error()
+            let status = name.withCString { open(context, $0, &child, &error) }
+            guard status == VPCR_OK, let child else {
+                for openedChild in opened { hostServices?.pointee.child_health_close?(openedChild) }
+                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                return .failure(PluginFailure(code: status == VPCR_OK ? vpcr_status(VPCR_E_INTERNAL) : status,
+                                              message: "multi cannot open health plugin '\(name)': \(reason)"))
+            }
+            opened.append(child)
+        }
+        hostLog(context, VPCR_LOG_INFO, "multi: combining \(names.joined(separator: ", "))")
+        return .success(MultiMonitor(context: context, childNames: names, children: opened))
+    }
+
+    func closeChildren() {
+        for child in children {
+            hostServices?.pointee.child_health_close?(child)
+        }
+        children = []
+    }
+
+    func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
+        guard let probeChild = hostServices?.pointee.child_health_probe, !children.isEmpty else {
+            PluginFailure(code: vpcr_status(VPCR_E_STATE), message: "multi has no open children (probe after stop?)").write(to: error)
+            return vpcr_status(VPCR_E_STATE)
+        }
+        let targetCount = Int(request.pointee.target_count)
+        let results = ChildResults(childCount: children.count, targetCount: targetCount)
+        let group = DispatchGroup()
+        nonisolated(unsafe) let sharedRequest = request
+        for (slot, child) in children.enumerated() {
+            nonisolated(unsafe) let child = child
+            let work: @Sendable () -> Void = {
+                var childError = vpcr_error()
+                let status = results.withVerdicts(of: slot) { probeChild(child, sharedRequest, $0, &childError) }
+                results.finish(slot, status: status, message: childError.text)
+            }
+            if slot == children.count - 1 {
+                work() // the last child runs on the calling thread
+            } else {
+                group.enter()
+                Thread.detachNewThread {
+                    work()
+                    group.leave()
+                }
+            }
+        }
+        group.wait()
+
+        var failedChildren: [String] = []
+        for slot in children.indices where results.status[slot] != VPCR_OK {
+            failedChildren.append("\(childNames[slot]): \(results.messages[slot])")
+        }
+        if !failedChildren.isEmpty {
+            hostLog(context, VPCR_LOG_WARNING, "multi: no verdicts this round from \(failedChildren.joined(separator: "; "))")
+        }
+        for index in 0..<targetCount {
+            var opinions: [vpcr_verdict] = []
+            for slot in children.indices where results.status[slot] == VPCR_OK {
+                opinions.append(results.verdicts[slot][index])
+            }
+            verdicts[index] = Self.combine(opinions, expected: children.count)
+        }
+        statisticsLock.withLock {
+            rounds += 1
+            for slot in children.indices where results.status[slot] != VPCR_OK {
+                childErrors[slot] += 1
+            }
+        }
+        return vpcr_status(VPCR_OK)
+    }
+
+    /// Failed beats questionable beats healthy; healthy needs every child to agree.
+    static func combine(_ opinions: [vpcr_verdict], expected: Int) -> vpcr_verdict {
+        if opinions.contains(VPCR_VERDICT_FAILED) { return VPCR_VERDICT_FAILED }
+        if opinions.contains(VPCR_VERDICT_QUESTIONABLE) { return VPCR_VERDICT_QUESTIONABLE }
+        if opinions.count == expected && opinions.allSatisfy({ $0 == VPCR_VERDICT_HEALTHY }) { return VPCR_VERDICT_HEALTHY }
+        return VPCR_VERDICT_UNKNOWN
+    }
+
+    func reportInfo(to sink: OpaquePointer) {
+        guard let add = hostServices?.pointee.info_add else { return }
+        func put(_ section: String, _ key: String, _ value: String) {
+            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
+        }
+        put("params", "multi_plugins", childNames.joined(separator: ":"))
+        let (roundCount, errors) = statisticsLock.withLock { (self.rounds, self.childErrors) }
+        put("stats", "rounds", "\(roundCount)")
+        for (name, count) in zip(childNames, errors) {
+            put("stats", "\(name)_failed_rounds", "\(count)")
+        }
+    }
+}
+
+/// Per-child verdict arrays, each written by one thread only; read after all have finished.
+private final class ChildResults: @unchecked Sendable {
+    var verdicts: [[vpcr_verdict]]
+    var status: [vpcr_status]
+    var messages: [String]
+
+    init(childCount: Int, targetCount: Int) {
+        verdicts = Array(repeating: Array(repeating: VPCR_VERDICT_UNKNOWN, count: targetCount), count: childCount)
+        status = Array(repeating: vpcr_status(VPCR_E_INTERNAL), count: childCount)
+        messages = Array(repeating: "", count: childCount)
+    }
+
+    func withVerdicts(of slot: Int, _ body: (UnsafeMutablePointer<vpcr_verdict>) -> vpcr_status) -> vpcr_status {
+        verdicts[slot].withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+
+    func finish(_ slot: Int, status code: vpcr_status, message: String) {
+        status[slot] = code
+        messages[slot] = message
+    }
+}
+
+extension vpcr_error {
+    var text: String {
+        var copy = message
+        return withUnsafeBytes(of: &copy) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+}

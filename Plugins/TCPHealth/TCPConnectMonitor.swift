@@ -1,0 +1,141 @@
+import Foundation
+import Glibc
+import PluginABI
+
+/// One tcp instance: settings and statistics. Each probe is a `ConnectRound`.
+final class TCPConnectMonitor {
+    let context: OpaquePointer?
+    let port: UInt16
+    let interval: Double
+    let connectTimeout: Double
+    /// At most this many sockets are open at once, so thousands of targets never run into the
+    /// descriptor limit; the rest wait for a slot. A quarter of the soft limit leaves the host
+    /// room for its own files, and the limit itself is process-wide state we leave alone.
+    let maximumOpenSockets: Int
+    private let statisticsLock = NSLock()
+    private var rounds = 0
+    private var connectsTried = 0
+    private var connected = 0
+    private var lastRoundUnstarted = 0
+
+    private init(context: OpaquePointer?, port: UInt16, interval: Double, connectTimeout: Double) {
+        self.context = context
+        self.port = port
+        self.interval = interval
+        self.connectTimeout = connectTimeout
+        var limit = rlimit()
+        let soft = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
+        self.maximumOpenSockets = max(16, min(4096, soft / 4))
+    }
+
+    static func create(context: OpaquePointer?, options: OptionValues) -> Result<TCPConnectMonitor, PluginFailure> {
+        let portText = options["tcp_check_port"] ?? "22"
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            return .failure(PluginFailure(config: "tcp_check_port must be a port from 1 to 65535, got '\(portText)'"))
+        }
+        let interval: Double
+        switch options.seconds("tcp_check_interval", default: 2, min: 0.1, max: 3600) {
+        case .success(let value): interval = value ?? 2
+        case .failure(let failure): return .failure(failure)
+        }
+        let timeout: Double
+        switch options.seconds("tcp_check_timeout", default: nil, min: 0.001, max: 3600) {
+        case .success(let value?):
+            guard value <= interval else {
+                return .failure(PluginFailure(config: "tcp_check_timeout (\(value) s) must not exceed tcp_check_interval (\(interval) s)"))
+            }
+            timeout = value
+        case .success(nil): timeout = min(1, 0.75 * interval)
+        case .failure(let failure): return .failure(failure)
+        }
+        // A round may use up to 0.75 of the interval (like icmpecho), and at least one connect
+        // timeout; batches of connects need the slack when many routers time out.
+        let roundTimeout = min(interval, max(timeout, 0.75 * interval))
+        if let setSchedule = hostServices?.pointee.health_set_schedule {
+            var error = vpcr_error()
+            let status = setSchedule(context, UInt64(interval * 1e9), UInt64(roundTimeout * 1e9), &error)
+            if status != VPCR_OK {
+                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(reason)"))
+            }
+        }
+        let monitor = TCPConnectMonitor(context: context, port: UInt16(port), interval: interval, connectTimeout: timeout)
+        hostLog(context, VPCR_LOG_INFO, "tcp: port \(port), interval \(interval) s, connect timeout \(timeout) s, at most \(monitor.maximumOpenSockets) sockets at once")
+        return .success(monitor)
+    }
+
+    func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
+        let targetCount = Int(request.pointee.target_count)
+        let stride = Int(request.pointee.target_stride)
+        guard targetCount == 0 || (request.pointee.targets != nil && stride >= MemoryLayout<vpcr_target>.size) else {
+            PluginFailure(code: vpcr_status(VPCR_E_INVALID), message: "probe request has no targets array or a short target stride").write(to: error)
+            return vpcr_status(VPCR_E_INVALID)
+        }
+        let hostRemaining = Int64(bitPattern: request.pointee.deadline_mono_ns &- hostNow(context))
+        let deadline = monotonicNanoseconds() + UInt64(max(hostRemaining, 0))
+
+        var addresses: [in_addr_t?] = []
+        addresses.reserveCapacity(targetCount)
+        let rawTargets = UnsafeRawPointer(request.pointee.targets)
+        for index in 0..<targetCount {
+            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
+            var parsed = in_addr()
+            if let ip = target.ip, inet_pton(AF_INET, ip, &parsed) == 1 {
+                addresses.append(parsed.s_addr)
+            } else {
+                addresses.append(nil)
+            }
+        }
+        let round = ConnectRound(
+            addresses: addresses, port: port,
+            connectTimeoutNanoseconds: UInt64(connectTimeout * 1e9), maximumOpenSockets: maximumOpenSockets)
+        round.run(until: deadline)
+
+        var succeeded = 0
+        var unstarted = 0
+        for index in 0..<targetCount {
+            switch round.outcome[index] {
+            case .connected:
+                verdicts[index] = VPCR_VERDICT_HEALTHY
+                succeeded += 1
+            case .failed:
+                verdicts[index] = VPCR_VERDICT_FAILED
+            case .notStarted, .invalidAddress:
+                // No connect was tried (round deadline or bad address): no opinion.
+                verdicts[index] = VPCR_VERDICT_UNKNOWN
+                unstarted += 1
+            case .connecting:
+                verdicts[index] = VPCR_VERDICT_FAILED
+            }
+        }
+        if round.descriptorShortage {
+            hostLog(context, VPCR_LOG_WARNING, "tcp: ran out of file descriptors; some connects waited for a free slot")
+        }
+        if unstarted > 0 {
+            hostLog(context, VPCR_LOG_WARNING, "tcp: \(unstarted) routers were not probed this round (no time left or not an IPv4 address)")
+        }
+        statisticsLock.withLock {
+            rounds += 1
+            connectsTried += round.started
+            connected += succeeded
+            lastRoundUnstarted = unstarted
+        }
+        return vpcr_status(VPCR_OK)
+    }
+
+    func reportInfo(to sink: OpaquePointer) {
+        guard let add = hostServices?.pointee.info_add else { return }
+        func put(_ section: String, _ key: String, _ value: String) {
+            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
+        }
+        put("params", "tcp_check_port", "\(port)")
+        put("params", "tcp_check_interval", "\(interval)")
+        put("params", "tcp_check_timeout", "\(connectTimeout)")
+        put("params", "max_open_sockets", "\(maximumOpenSockets)")
+        let counters = statisticsLock.withLock { (rounds, connectsTried, connected, lastRoundUnstarted) }
+        put("stats", "rounds", "\(counters.0)")
+        put("stats", "connects_tried", "\(counters.1)")
+        put("stats", "connected", "\(counters.2)")
+        put("stats", "last_round_not_probed", "\(counters.3)")
+    }
+}

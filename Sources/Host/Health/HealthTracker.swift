@@ -1,0 +1,175 @@
+import RouteModel
+
+/// Turns each probe round's verdicts into router conditions, applying the policy's fall, rise
+/// and hold-down. A value type with no clock and no I/O: the daemon feeds it target lists and
+/// round results with the time they happened, and reads the sets back.
+///
+/// Rules, per router:
+/// - `failed` verdict: counts towards `fall`; at `fall` consecutive failed rounds the router is
+///   failed, before that it is questionable.
+/// - `healthy` verdict: a router that is not failed becomes healthy at once. A failed router
+///   becomes healthy only when `holdDown` has passed since its last failed round *and* it has had
+///   `rise` consecutive healthy rounds. Routes are not moved back to it (no fail-back); that is
+///   the reconciler's business, this type only says it is eligible again.
+/// - `questionable` verdict: a router that is not failed becomes questionable; it breaks both
+///   streaks, so a failed router does not rise on questionable rounds.
+/// - `unknown` verdict (or no verdict): nothing changes, not even the streaks.
+public struct HealthTracker: Sendable {
+    public let policy: HealthPolicy
+    public private(set) var statuses: [IPv4Address: RouterStatus] = [:]
+    /// Increases whenever the target list changes; suits `vpcr_probe_request.generation`.
+    public private(set) var targetGeneration: UInt64 = 0
+
+    public init(policy: HealthPolicy) {
+        self.policy = policy
+    }
+
+    /// The routers to probe next round, in address order.
+    public var probeTargets: [IPv4Address] {
+        statuses.keys.sorted()
+    }
+
+    public var snapshot: HealthSnapshot {
+        var snapshot = HealthSnapshot()
+        for status in statuses.values {
+            switch status.condition {
+            case .unknown: snapshot.unknown.insert(status.router)
+            case .healthy: snapshot.healthy.insert(status.router)
+            case .questionable: snapshot.questionable.insert(status.router)
+            case .failed: snapshot.failed.insert(status.router)
+            }
+        }
+        return snapshot
+    }
+
+    public var failed: Set<IPv4Address> { snapshot.failed }
+    public var questionable: Set<IPv4Address> { snapshot.questionable }
+    public var healthy: Set<IPv4Address> { snapshot.healthy }
+
+    public func status(of router: IPv4Address) -> RouterStatus? {
+        statuses[router]
+    }
+
+    /// Replaces the target list (every router IP of the route spec in force). New routers start
+    /// as `unknown` and are probed next round; removed ones drop out with all their state, so a
+    /// router that comes back later starts afresh. `changed` is true when a failed, questionable
+    /// or healthy router was removed, which the daemon may want to reconcile on.
+    @discardableResult
+    public mutating func updateTargets(_ routers: some Sequence<IPv4Address>, at now: MonotonicTime) -> HealthRoundOutcome {
+        let before = snapshot
+        let wanted = Set(routers)
+        let current = Set(statuses.keys)
+        guard wanted != current else {
+            return HealthRoundOutcome(changed: false, snapshot: before, transitions: [])
+        }
+        for removed in current.subtracting(wanted) {
+            statuses[removed] = nil
+        }
+        for added in wanted.subtracting(current) {
+            statuses[added] = RouterStatus(router: added, since: now)
+        }
+        targetGeneration += 1
+        let after = snapshot
+        return HealthRoundOutcome(changed: after.judged != before.judged, snapshot: after, transitions: [])
+    }
+
+    /// Applies one finished round. Verdicts for routers that are no longer targets are ignored
+    /// (the list changed while the round ran); targets without a verdict count as `unknown`.
+    @discardableResult
+    public mutating func recordRound(_ results: [IPv4Address: ProbeResult], at now: MonotonicTime) -> HealthRoundOutcome {
+        var transitions: [RouterTransition] = []
+        for (router, result) in results {
+            guard var status = statuses[router] else { continue }
+            let previous = status.condition
+            apply(result, to: &status, at: now)
+            if status.condition != previous {
+                status.since = now
+                transitions.append(RouterTransition(router: router, from: previous, to: status.condition))
+            }
+            statuses[router] = status
+        }
+        transitions.sort { $0.router < $1.router }
+        return HealthRoundOutcome(changed: !transitions.isEmpty, snapshot: snapshot, transitions: transitions)
+    }
+
+    private func apply(_ result: ProbeResult, to status: inout RouterStatus, at now: MonotonicTime) {
+        if let rtt = result.roundTripTime {
+            status.lastRoundTripTime = rtt
+        }
+        guard result.verdict != .unknown else { return }
+        status.lastVerdict = result.verdict
+        status.lastVerdictAt = now
+
+        switch result.verdict {
+        case .unknown:
+            return
+        case .failed:
+            status.consecutiveFailedRounds += 1
+            status.consecutiveHealthyRounds = 0
+            status.lastFailedAt = now
+            if status.condition != .failed {
+                status.condition = status.consecutiveFailedRounds >= policy.fall ? .failed : .questionable
+            }
+        case .questionable:
+            status.consecutiveFailedRounds = 0
+            status.consecutiveHealthyRounds = 0
+            if status.condition != .failed {
+                status.condition = .questionable
+            }
+        case .healthy:
+            status.consecutiveFailedRounds = 0
+            status.consecutiveHealthyRounds += 1
+            if status.condition == .failed {
+                let heldDownLongEnough = status.lastFailedAt.map { now - $0 >= policy.holdDown } ?? true
+                if heldDownLongEnough && status.consecutiveHealthyRounds >= policy.rise {
+                    status.condition = .healthy
+                }
+            } else {
+                status.condition = .healthy
+            }
+        }
+    }
+}
+
+/// The routers in each condition at one moment.
+public struct HealthSnapshot: Sendable, Hashable {
+    public internal(set) var failed: Set<IPv4Address> = []
+    public internal(set) var questionable: Set<IPv4Address> = []
+    public internal(set) var healthy: Set<IPv4Address> = []
+    /// Targets without a verdict yet; they are not failed, so they are eligible.
+    public internal(set) var unknown: Set<IPv4Address> = []
+
+    /// Routers that may carry a route: everything not failed.
+    public var eligible: Set<IPv4Address> {
+        healthy.union(questionable).union(unknown)
+    }
+
+    var judged: [Set<IPv4Address>] {
+        [failed, questionable, healthy]
+    }
+}
+
+/// A router whose condition changed in a round.
+public struct RouterTransition: Sendable, Hashable, CustomStringConvertible {
+    public let router: IPv4Address
+    public let from: RouterCondition
+    public let to: RouterCondition
+
+    public init(router: IPv4Address, from: RouterCondition, to: RouterCondition) {
+        self.router = router
+        self.from = from
+        self.to = to
+    }
+
+    public var description: String {
+        "\(router): \(from) -> \(to)"
+    }
+}
+
+/// The result of applying a round or a target change.
+public struct HealthRoundOutcome: Sendable, Hashable {
+    /// True when any router changed condition: the daemon should reconcile now, not wait.
+    public let changed: Bool
+    public let snapshot: HealthSnapshot
+    public let transitions: [RouterTransition]
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Glibc
+import PluginABI
+import Testing
+
+private func createFailure(_ plugin: String, _ options: [String: String]) -> PluginDriverError? {
+    do {
+        let driver = try PluginDriver(options: options)
+        let instance = try driver.start(plugin)
+        instance.stop()
+        return nil
+    } catch let failure as PluginDriverError {
+        return failure
+    } catch {
+        return PluginDriverError(code: 0, message: "\(error)")
+    }
+}
+
+@Suite("Health plugin descriptors and options")
+struct PluginOptionTests {
+    @Test("each plugin declares its name, kind and options as data")
+    func descriptors() throws {
+        let driver = try PluginDriver()
+        #expect(Set(driver.plugins.keys) == ["icmpecho", "tcp", "multi"])
+        func optionNames(_ plugin: String) -> [String: String?] {
+            let descriptor = driver.plugins[plugin]!.descriptor.pointee
+            #expect(descriptor.kind == VPCR_KIND_HEALTH)
+            #expect(descriptor.probe != nil)
+            var names: [String: String?] = [:]
+            for index in 0..<Int(descriptor.option_count) {
+                let option = UnsafeRawPointer(descriptor.options!).load(fromByteOffset: index * Int(descriptor.option_stride), as: vpcr_option_decl.self)
+                names.updateValue(option.default_value.map { String(cString: $0) }, forKey: String(cString: option.long_name))
+            }
+            return names
+        }
+        #expect(optionNames("icmpecho") == ["icmp_check_interval": "2", "icmp_check_timeout": nil])
+        #expect(optionNames("tcp") == ["tcp_check_port": "22", "tcp_check_interval": "2", "tcp_check_timeout": nil])
+        #expect(optionNames("multi") == ["multi_plugins": nil])
+    }
+
+    @Test("tcp accepts ports 1 through 65535 and refuses others", arguments: ["0", "65536", "-1", "http", "65535", "1"])
+    func tcpPortBounds(port: String) {
+        let failure = createFailure("tcp", ["tcp_check_port": port])
+        if port == "65535" || port == "1" {
+            #expect(failure == nil)
+        } else {
+            #expect(failure?.code == vpcr_status(VPCR_E_CONFIG))
+            #expect(failure?.message.contains("tcp_check_port") == true)
+        }
+    }
+
+    @Test("tcp's default timeout is 1 s, shortened for short intervals; schedule follows the interval")
+    func tcpSchedule() throws {
+        let driver = try PluginDriver(options: ["tcp_check_interval": "0.4"])
+        let tcp = try driver.start("tcp")
+        defer { tcp.stop() }
+        let timeout = try #require(Double(tcp.info()["params"]?["tcp_check_timeout"] ?? ""))
+        #expect(abs(timeout - 0.3) < 1e-9)
+        #expect(tcp.schedule.interval == 0.4)
+        #expect(createFailure("tcp", ["tcp_check_interval": "1", "tcp_check_timeout": "2"])?.code == vpcr_status(VPCR_E_CONFIG))
+        #expect(createFailure("tcp", ["tcp_check_interval": "0.05"])?.code == vpcr_status(VPCR_E_CONFIG))
+    }
+
+    @Test("icmpecho refuses intervals out of range and a timeout longer than the interval")
+    func icmpechoOptionBounds() {
+        #expect(createFailure("icmpecho", ["icmp_check_interval": "0.01"])?.code == vpcr_status(VPCR_E_CONFIG))
+        #expect(createFailure("icmpecho", ["icmp_check_interval": "3601"])?.code == vpcr_status(VPCR_E_CONFIG))
+        #expect(createFailure("icmpecho", ["icmp_check_interval": "nan"])?.code == vpcr_status(VPCR_E_CONFIG))
+        let tooLong = createFailure("icmpecho", ["icmp_check_interval": "1", "icmp_check_timeout": "1.5"])
+        #expect(tooLong?.message.contains("must not exceed icmp_check_interval") == true)
+    }
+
+    @Test("multi needs a list of other plugins it can open", arguments: [
+        ("", "empty name"), ("icmpecho::tcp", "empty name"), ("icmpecho:multi", "must not name multi"),
+        ("tcp:tcp", "names a plugin twice"), ("tcp:nosuch", "cannot open health plugin 'nosuch'"),
+    ])
+    func multiRefusals(list: String, reason: String) {
+        let failure = createFailure("multi", ["multi_plugins": list])
+        #expect(failure != nil)
+        #expect(failure?.message.contains(reason) == true, "\(String(describing: failure))")
+    }
+
+    @Test("multi without multi_plugins is refused")
+    func multiRequiresList() {
+        #expect(createFailure("multi", [:])?.code == vpcr_status(VPCR_E_CONFIG))
+    }
+
+    @Test("a target that is not an IPv4 address gets no opinion")
+    func unparsableTarget() throws {
+        let driver = try PluginDriver(options: ["tcp_check_port": "9"])
+        let tcp = try driver.start("tcp")
+        defer { tcp.stop() }
+        #expect(try tcp.probe(["not-an-ip", "300.1.1.1"], timeout: 0.2) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
+    }
+
+    @Test("icmpecho has no opinion on targets it had no time to ask", .enabled(if: geteuid() == 0, "needs CAP_NET_RAW"))
+    func icmpechoWithoutTime() throws {
+        let driver = try PluginDriver()
+        let icmp = try driver.start("icmpecho")
+        defer { icmp.stop() }
+        #expect(try icmp.probe(["127.0.0.1", "127.0.0.2"], timeout: 0) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
+        #expect(try icmp.probe(["127.0.0.1"], timeout: 0.5) == [VPCR_VERDICT_HEALTHY])
+    }
+}
