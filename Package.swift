@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "PluginHost", "RouteModel", "StatusServer",
+                "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import Health
 import Hummingbird
 import Logging
 import PluginHost
@@ -55,9 +56,14 @@ struct Daemon {
             listeningContinuation.yield(port)
             listeningContinuation.finish()
         }
-        let pluginsService = PluginInstancesService(instances: created, serverListening: listening, logger: logger)
+        let gate = StartupGate()
+        let trigger = ReconcileTrigger()
+        let pluginsService = PluginInstancesService(instances: created, serverListening: listening, gate: gate, logger: logger)
+        let healthService = HealthService(
+            instance: created[1], policy: try healthPolicy(for: created[1]), specStore: specStore, status: status,
+            metrics: metrics, trigger: trigger, gate: gate, logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: application), .init(service: pluginsService)],
+            services: [.init(service: application), .init(service: pluginsService), .init(service: healthService)],
             logger: logger))
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -84,6 +90,16 @@ struct Daemon {
         }
         specStore.finish()
         logger.info("vpcrouter stopped")
+    }
+
+    /// The host's health policy at the health plugin's probe interval.
+    func healthPolicy(for health: PluginInstance) throws(UsageError) -> HealthPolicy {
+        do {
+            return try HealthPolicy(interval: health.schedule.interval, fall: options.healthFall, rise: options.healthRise,
+                                    holdDown: options.healthHoldDown)
+        } catch {
+            throw UsageError("health policy: \(error)")
+        }
     }
 
     func pluginServices(specStore: RouteSpecStore, http: PluginHTTPRegistry) -> PluginServices {

@@ -43,9 +43,16 @@ public final class PluginInstance: Sendable {
         return PluginInstance(plugin: plugin, context: context, handle: instance)
     }
 
-    /// The schedule a health plugin asked for in `create`, or the standard one.
+    /// The schedule a health plugin asked for in `create`. A plugin that set none but opened
+    /// children (multi) runs at its fastest child's interval with its slowest child's timeout,
+    /// capped at that interval; otherwise the standard schedule applies.
     public var schedule: HealthSchedule {
-        context.state.withLock { $0.schedule } ?? .standard
+        let (own, children) = context.state.withLock { ($0.schedule, $0.children) }
+        if let own { return own }
+        guard !children.isEmpty else { return .standard }
+        let interval = children.map(\.schedule.interval).min()!
+        let timeout = min(children.map(\.schedule.timeout).max()!, interval)
+        return HealthSchedule(interval: interval, timeout: timeout)
     }
 
     public func start() throws(PluginError) {

@@ -40,6 +40,37 @@ struct CoreOptions: ParsableArguments {
     @Option(name: .customLong("plugin-dir"), help: "A directory to search for plugins first (repeatable).")
     var pluginDirectories: [String] = []
 
+    @Option(name: [.customLong("health-fall"), .customLong("health_fall")],
+            help: "Consecutive failed rounds before a router counts as failed.")
+    var healthFall: Int = 1
+
+    @Option(name: [.customLong("health-rise"), .customLong("health_rise")],
+            help: "Consecutive healthy rounds before a failed router is eligible again.")
+    var healthRise: Int = 2
+
+    @Option(name: [.customLong("health-hold-down"), .customLong("health_hold_down")],
+            help: "Seconds after its last failed round before a failed router is eligible again (default: 10 x the probe interval).")
+    var healthHoldDown: Double?
+
+    @Option(name: [.customLong("state-dir"), .customLong("state_dir")],
+            help: "Where vpcrouter keeps the ledger of the routes it manages.")
+    var stateDirectory: String = "/var/lib/vpcrouter"
+
+    @Flag(name: [.customLong("dry-run"), .customLong("dry_run")], help: "Log the planned route changes and write none.")
+    var dryRun = false
+
+    @Option(name: [.customLong("route-table"), .customLong("route_table")],
+            help: "Manage this route table (repeatable) instead of the tables of the routers' subnets.")
+    var routeTables: [String] = []
+
+    @Option(name: [.customLong("route-table-tag"), .customLong("route_table_tag")],
+            help: "Manage the route tables carrying this tag (key=value) instead of the tables of the routers' subnets.")
+    var routeTableTag: String?
+
+    @Flag(name: [.customLong("delete-unowned-routes"), .customLong("delete_unowned_routes")],
+          help: "DANGEROUS: like vpc-router 1.x, delete every instance or ENI route in the managed tables that is not in the spec.")
+    var deleteUnownedRoutes = false
+
     @Option(name: [.customLong("http-token-file"), .customLong("http_token_file")],
             help: "A file holding the bearer token that mutating HTTP requests (POST /route_spec) must carry.")
     var httpTokenFile: String?
@@ -73,6 +104,26 @@ struct CoreOptions: ParsableArguments {
                 }
             }
         }
+        guard healthFall >= 1, healthRise >= 1 else {
+            throw UsageError("--health-fall and --health-rise must be at least 1")
+        }
+        if let healthHoldDown, !(healthHoldDown >= 0 && healthHoldDown <= 86_400) {
+            throw UsageError("--health-hold-down must be between 0 and 86400 seconds; got \(healthHoldDown)")
+        }
+        if !routeTables.isEmpty && routeTableTag != nil {
+            throw UsageError("--route-table and --route-table-tag cannot be combined")
+        }
+        if let bad = routeTables.first(where: { !$0.hasPrefix("rtb-") }) {
+            throw UsageError("--route-table: '\(bad)' is not a route table id (rtb-...)")
+        }
+        var tag: (String, String)?
+        if let routeTableTag {
+            let parts = routeTableTag.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw UsageError("--route-table-tag: expected key=value, got '\(routeTableTag)'")
+            }
+            tag = (String(parts[0]), String(parts[1]))
+        }
         var token: String?
         if let httpTokenFile {
             guard let text = try? String(contentsOfFile: httpTokenFile, encoding: .utf8) else {
@@ -87,13 +138,17 @@ struct CoreOptions: ParsableArguments {
         return ValidatedCoreOptions(
             mode: mode, health: health, region: region, vpc: vpc, address: address, port: port,
             logfile: logfile, verbose: verbose, routeRecheckInterval: routeRecheckInterval,
-            ignoreRoutes: ignored, pluginDirectories: pluginDirectories, httpToken: token, httpInsecure: httpInsecure)
+            ignoreRoutes: ignored, pluginDirectories: pluginDirectories, httpToken: token, httpInsecure: httpInsecure,
+            healthFall: healthFall, healthRise: healthRise, healthHoldDown: healthHoldDown.map { Duration.milliseconds(Int64($0 * 1000)) },
+            stateDirectory: stateDirectory, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
+            deleteUnownedRoutes: deleteUnownedRoutes)
     }
 
     /// Names plugins may not use for their own options.
     static let reservedLongNames: Set<String> = [
         "mode", "health", "region", "vpc", "address", "port", "logfile", "verbose", "route-recheck-interval",
         "ignore-routes", "plugin-dir", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
+        "health-fall", "health-rise", "health-hold-down", "route-table", "route-table-tag", "delete-unowned-routes",
     ]
     static let reservedShortNames: Set<Character> = ["m", "H", "r", "v", "a", "p", "l", "h"]
 }
@@ -114,4 +169,12 @@ struct ValidatedCoreOptions: Sendable {
     /// Never logged or shown.
     var httpToken: String?
     var httpInsecure: Bool
+    var healthFall: Int
+    var healthRise: Int
+    var healthHoldDown: Duration?
+    var stateDirectory: String
+    var dryRun: Bool
+    var routeTables: [String]
+    var routeTableTag: (String, String)?
+    var deleteUnownedRoutes: Bool
 }

@@ -10,11 +10,13 @@ final class PluginInstancesService: Service, Sendable {
     let instances: [PluginInstance]
     let serverListening: AsyncStream<Int>
     let logger: Logger
+    let gate: StartupGate
     private let started = Mutex(false)
 
-    init(instances: [PluginInstance], serverListening: AsyncStream<Int>, logger: Logger) {
+    init(instances: [PluginInstance], serverListening: AsyncStream<Int>, gate: StartupGate, logger: Logger) {
         self.instances = instances
         self.serverListening = serverListening
+        self.gate = gate
         self.logger = logger
     }
 
@@ -37,6 +39,7 @@ final class PluginInstancesService: Service, Sendable {
             }
             logger.info("plugin started", metadata: ["plugin.name": "\(instance.plugin.name)", "plugin.kind": "\(instance.plugin.kind)"])
         }
+        gate.open()
         try? await gracefulShutdown()
         for instance in instances.reversed() {
             instance.shutdown()

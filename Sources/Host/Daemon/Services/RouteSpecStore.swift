@@ -15,26 +15,35 @@ final class RouteSpecStore: Sendable {
     }
 
     private let current = Mutex<Current?>(nil)
+    private let subscribers = Mutex<[AsyncStream<Current>.Continuation]>([])
     private let logger: Logger
     private let metrics: DaemonMetrics
-    private let continuation: AsyncStream<Current>.Continuation
-    /// Every accepted spec, newest last; consumers keep only the latest.
-    let updates: AsyncStream<Current>
 
     init(logger: Logger, metrics: DaemonMetrics) {
         self.logger = logger
         self.metrics = metrics
-        (updates, continuation) = AsyncStream.makeStream(of: Current.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     var spec: RouteSpec? { current.withLock { $0?.spec } }
     var snapshot: Current? { current.withLock { $0 } }
+
+    /// A stream of accepted specs that starts with the one in force; a slow reader sees only the newest.
+    func updates() -> AsyncStream<Current> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Current.self, bufferingPolicy: .bufferingNewest(1))
+        let now = current.withLock { current in
+            subscribers.withLock { $0.append(continuation) }
+            return current
+        }
+        if let now { continuation.yield(now) }
+        return stream
+    }
 
     func accept(_ submission: RouteSpecSubmission) -> Result<Void, RouteSpecError> {
         let accepted = current.withLock { current -> Current in
             let next = Current(spec: submission.spec, generation: submission.generation, plugin: submission.plugin,
                                acceptedAt: .now, sequence: (current?.sequence ?? 0) + 1)
             current = next
+            subscribers.withLock { $0.forEach { $0.yield(next) } }
             return next
         }
         logger.info("route spec accepted", metadata: [
@@ -43,11 +52,10 @@ final class RouteSpecStore: Sendable {
         ])
         metrics.specsAccepted.increment()
         metrics.specGeneration.record(Int64(clamping: accepted.sequence))
-        continuation.yield(accepted)
         return .success(())
     }
 
     func finish() {
-        continuation.finish()
+        subscribers.withLock { $0.forEach { $0.finish() } }
     }
 }

@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The process's metrics: swift-metrics instruments backed by one Prometheus registry, which
 /// `/metrics` renders in the text exposition format.
@@ -8,6 +9,18 @@ final class DaemonMetrics: Sendable {
     let specGeneration: Metrics.Gauge
     let specsAccepted: Metrics.Counter
     let routersByVerdict: [String: Metrics.Gauge]
+    let reconciles: Metrics.Counter
+    let reconcileErrors: Metrics.Counter
+    let writeErrors: Metrics.Counter
+    let failovers: Metrics.Counter
+    let actions: [String: Metrics.Counter]
+    let reconcileDuration: Metrics.Timer
+    /// From the health change that caused a failover to its route write, and to the route being
+    /// visible in a re-read of the table.
+    let detectionToWrite: Metrics.Timer
+    let detectionToVisible: Metrics.Timer
+    /// Extra exposition text rendered at scrape time (the EC2 client's per-action counters).
+    private let extraSources = Mutex<[@Sendable () -> String]>([])
 
     init() {
         let factory = PrometheusMetricsFactory(registry: registry)
@@ -16,16 +29,30 @@ final class DaemonMetrics: Sendable {
         routersByVerdict = Dictionary(uniqueKeysWithValues: ["healthy", "questionable", "failed", "unknown"].map { verdict in
             (verdict, Metrics.Gauge(label: "vpcrouter_routers", dimensions: [("verdict", verdict)], factory: factory))
         })
+        reconciles = Metrics.Counter(label: "vpcrouter_reconciles_total", factory: factory)
+        reconcileErrors = Metrics.Counter(label: "vpcrouter_reconcile_observation_errors_total", factory: factory)
+        writeErrors = Metrics.Counter(label: "vpcrouter_route_write_errors_total", factory: factory)
+        failovers = Metrics.Counter(label: "vpcrouter_failovers_total", factory: factory)
+        actions = Dictionary(uniqueKeysWithValues: ["create", "replace", "delete"].map { verb in
+            (verb, Metrics.Counter(label: "vpcrouter_route_writes_total", dimensions: [("verb", verb)], factory: factory))
+        })
+        reconcileDuration = Metrics.Timer(label: "vpcrouter_reconcile_duration_seconds", factory: factory)
+        detectionToWrite = Metrics.Timer(label: "vpcrouter_failover_detection_to_write_seconds", factory: factory)
+        detectionToVisible = Metrics.Timer(label: "vpcrouter_failover_detection_to_visible_seconds", factory: factory)
     }
 
     /// Records that a plugin is loaded (value 1, identity in labels).
     func recordPlugin(name: String, kind: String, version: String, abi: String) {
         let factory = PrometheusMetricsFactory(registry: registry)
         Metrics.Gauge(label: "vpcrouter_plugin_info", dimensions: [("name", name), ("kind", kind), ("version", version), ("abi", abi)],
-              factory: factory).record(1)
+                      factory: factory).record(1)
+    }
+
+    func addExpositionSource(_ source: @escaping @Sendable () -> String) {
+        extraSources.withLock { $0.append(source) }
     }
 
     func exposition() -> String {
-        registry.emitToString()
+        registry.emitToString() + extraSources.withLock { $0 }.map { $0() }.joined()
     }
 }

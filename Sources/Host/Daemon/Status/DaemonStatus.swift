@@ -1,5 +1,6 @@
 import Foundation
 import PluginHost
+import Reconciler
 import RouteModel
 import StatusServer
 import Synchronization
@@ -25,6 +26,7 @@ final class DaemonStatus: StatusSource {
     private let routeInfoDocument = Mutex<JSONValue?>(nil)
     private let vpcDocument = Mutex<JSONValue?>(nil)
     private let observedOnce = Mutex(false)
+    private let observationError = Mutex<String?>(nil)
     let daemonMetrics: DaemonMetrics
 
     init(options: ValidatedCoreOptions, modeName: String, healthName: String, specStore: RouteSpecStore, metrics: DaemonMetrics) {
@@ -37,10 +39,69 @@ final class DaemonStatus: StatusSource {
 
     func setInstances(_ running: [PluginInstance]) { instances.withLock { $0 = running } }
     func setHealth(_ view: HealthView) { health.withLock { $0 = view } }
-    func setRoutes(routeInfo: JSONValue, vpc: JSONValue) {
+    func setObservationError(_ message: String) {
+        observationError.withLock { $0 = message }
+    }
+
+    /// Records a reconcile: the data behind `/route_info` and `/vpc`.
+    func setReconcile(_ reconcile: ReconcileStatus, lastActions: [RouteAction], spec: RouteSpec?, ignore: [IPv4CIDR]) {
+        let now = Self.timestamp(Date())
+        let routes: [(String, JSONValue)] = reconcile.cidrs.map { cidr in
+            (cidr.cidr.description, .array([
+                cidr.target?.routerAddress.map { .string($0.description) } ?? .null,
+                .string(cidr.target?.instanceId ?? "(unknown)"),
+                .string(cidr.target?.networkInterfaceId ?? "(unknown)"),
+            ]))
+        }
+        let routeInfo = JSONValue.object([
+            ("route_spec", spec.map(Self.specDocument) ?? .object([])),
+            ("routes", .object(routes)),
+            ("ignore_routes", .array(ignore.map { .string($0.description) })),
+            ("cidrs", .object(reconcile.cidrs.map { cidr in
+                (cidr.cidr.description, .object([
+                    ("router", cidr.target?.routerAddress.map { .string($0.description) } ?? .null),
+                    ("eni", cidr.target?.networkInterfaceId.map(JSONValue.string) ?? .null),
+                    ("instance", cidr.target?.instanceId.map(JSONValue.string) ?? .null),
+                    ("tables", .array(cidr.tableIds.map(JSONValue.string))),
+                    ("last_action", cidr.lastAction.map { .string($0.rawValue) } ?? .null),
+                    ("reason", cidr.reason.map(JSONValue.string) ?? .null),
+                    ("notes", .array(cidr.notes.map(JSONValue.string))),
+                ]))
+            })),
+        ])
+        var actionsByRoute: [String: RouteAction] = [:]
+        for action in lastActions { actionsByRoute["\(action.tableId ?? "-") \(action.cidr)"] = action }
+        let tables: [(String, JSONValue)] = reconcile.tables.map { table in
+            (table.id, .object([
+                ("main", .bool(table.isMain)),
+                ("managed", .bool(table.isManaged)),
+                ("subnets", .array(table.subnetIds.map(JSONValue.string))),
+                ("routes", .object(table.entries.map { entry in
+                    let action = actionsByRoute["\(table.id) \(entry.cidr)"]
+                    let target = entry.planned ?? entry.observed
+                    return (entry.cidr.description, .object([
+                        ("state", .string(entry.isBlackhole ? "blackhole" : "active")),
+                        ("router", target?.routerAddress.map { .string($0.description) } ?? .null),
+                        ("eni", target?.networkInterfaceId.map(JSONValue.string) ?? .null),
+                        ("instance", target?.instanceId.map(JSONValue.string) ?? .null),
+                        ("last_action", .string((action?.verb ?? entry.action).rawValue)),
+                        ("reason", .string(action?.reason ?? entry.reason)),
+                        ("time", .string(now)),
+                    ]))
+                })),
+            ]))
+        }
+        let vpc = JSONValue.object([
+            ("time", .string(now)),
+            ("vpc_id", reconcile.vpcId.map(JSONValue.string) ?? .null),
+            ("held", .bool(reconcile.isHeld)),
+            ("notes", .array(reconcile.notes.map(JSONValue.string))),
+            ("route_tables", .object(tables)),
+        ])
         routeInfoDocument.withLock { $0 = routeInfo }
         vpcDocument.withLock { $0 = vpc }
         observedOnce.withLock { $0 = true }
+        observationError.withLock { $0 = nil }
     }
 
     static func timestamp(_ date: Date) -> String {
@@ -134,7 +195,9 @@ final class DaemonStatus: StatusSource {
         var gaps: [String] = []
         if specStore.spec == nil { gaps.append("a route spec") }
         if health.withLock({ $0.rounds }) == 0 { gaps.append("a completed health round") }
-        if !observedOnce.withLock({ $0 }) { gaps.append("a successful VPC observation") }
+        if !observedOnce.withLock({ $0 }) {
+            gaps.append("a successful VPC observation" + (observationError.withLock { $0 }.map { " (last error: \($0))" } ?? ""))
+        }
         return gaps
     }
 }

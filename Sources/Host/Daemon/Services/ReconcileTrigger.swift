@@ -1,0 +1,35 @@
+import Synchronization
+
+/// Wakes the reconciler. Triggers that arrive while a reconcile runs coalesce into one more
+/// pass, which then sees the newest inputs.
+final class ReconcileTrigger: Sendable {
+    enum Cause: String, Sendable {
+        case spec, health, recheck, start
+    }
+
+    private let continuation: AsyncStream<Cause>.Continuation
+    let causes: AsyncStream<Cause>
+    /// When the newest health change was seen, for detection-to-write latency.
+    private let healthChangedAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    init() {
+        (causes, continuation) = AsyncStream.makeStream(of: Cause.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func fire(_ cause: Cause) {
+        if cause == .health { healthChangedAt.withLock { $0 = .now } }
+        continuation.yield(cause)
+    }
+
+    /// The time of the health change not yet acted on, cleared by reading it.
+    func takeHealthChange() -> ContinuousClock.Instant? {
+        healthChangedAt.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
+
+    func finish() {
+        continuation.finish()
+    }
+}

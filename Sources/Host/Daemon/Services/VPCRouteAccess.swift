@@ -1,0 +1,9 @@
+import Reconciler
+
+/// What the reconciler needs from the cloud: one observation of the VPC, and idempotent route
+/// writes. The EC2 adapter implements it; failover writes go first in the API budget.
+protocol VPCRouteAccess: Sendable {
+    func observe() async throws -> ObservedVPC
+    /// Performs a create, replace or delete action. A delete of a route already gone succeeds.
+    func apply(_ action: RouteAction) async throws
+}
