@@ -131,7 +131,7 @@ final class ReconcileService: Service, Sendable {
         }
         let after = plan(spec: spec, health: healthSnapshot, observed: shown, ledger: nextLedger, policy: settings.policy)
         status.setReconcile(ReconcileStatus(plan: succeeded.isEmpty ? routePlan : after, spec: spec, observed: shown),
-                            lastActions: routePlan.actions, spec: spec, ignore: settings.policy.ignoredCIDRs)
+                            lastActions: routePlan.actions)
         metrics.reconcileDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanosecondsClamped))
         return nextLedger
     }

@@ -44,7 +44,7 @@ final class DaemonStatus: StatusSource {
     }
 
     /// Records a reconcile: the data behind `/route_info` and `/vpc`.
-    func setReconcile(_ reconcile: ReconcileStatus, lastActions: [RouteAction], spec: RouteSpec?, ignore: [IPv4CIDR]) {
+    func setReconcile(_ reconcile: ReconcileStatus, lastActions: [RouteAction]) {
         let now = Self.timestamp(Date())
         let routes: [(String, JSONValue)] = reconcile.cidrs.map { cidr in
             (cidr.cidr.description, .array([
@@ -54,9 +54,7 @@ final class DaemonStatus: StatusSource {
             ]))
         }
         let routeInfo = JSONValue.object([
-            ("route_spec", spec.map(Self.specDocument) ?? .object([])),
             ("routes", .object(routes)),
-            ("ignore_routes", .array(ignore.map { .string($0.description) })),
             ("cidrs", .object(reconcile.cidrs.map { cidr in
                 (cidr.cidr.description, .object([
                     ("router", cidr.target?.routerAddress.map { .string($0.description) } ?? .null),
@@ -169,14 +167,14 @@ final class DaemonStatus: StatusSource {
         return .string(text)
     }
 
+    /// The spec in force now, with the routes as the last reconcile left them.
     func routeInfo() -> JSONValue {
-        if let document = routeInfoDocument.withLock({ $0 }) { return document }
-        let spec = specStore.spec
-        return .object([
-            ("route_spec", spec.map(Self.specDocument) ?? .object([])),
-            ("routes", .object([])),
-            ("ignore_routes", .array(options.ignoreRoutes.map { .string($0.description) })),
-        ])
+        var members: [(String, JSONValue)] = [("route_spec", specStore.spec.map(Self.specDocument) ?? .object([]))]
+        if case .object(let reconciled) = routeInfoDocument.withLock({ $0 }) ?? .object([("routes", .object([]))]) {
+            members += reconciled
+        }
+        members.append(("ignore_routes", .array(options.ignoreRoutes.map { .string($0.description) })))
+        return .object(members)
     }
 
     static func specDocument(_ spec: RouteSpec) -> JSONValue {
