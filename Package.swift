@@ -1,6 +1,31 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// MARK: - EC2 client (issue 3)
+
+/// libcrypto for SigV4, the EC2 Query API client, its test harness (moto + fault proxy) and benchmark.
+let ec2Targets: [Target] = [
+    .systemLibrary(
+        name: "COpenSSL",
+        path: "Sources/COpenSSL",
+        pkgConfig: "openssl",
+        providers: [.apt(["libssl-dev"])]
+    ),
+    .target(
+        name: "EC2",
+        dependencies: [
+            "COpenSSL", "RouteModel",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Sources/Host/EC2"
+    ),
+    .target(name: "TestSupport", dependencies: ["EC2"], path: "Tests/TestSupport"),
+    .testTarget(name: "EC2Tests", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Tests/EC2Tests"),
+    .executableTarget(name: "EC2Bench", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Benchmarks/EC2Bench"),
+]
+
+// MARK: - Package
+
 /// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
 let pluginTargets: [String] = []
 
@@ -47,5 +72,6 @@ let package = Package(
 
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
 
-    ] + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
+    ] + ec2Targets
+      + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
 )
