@@ -143,4 +143,24 @@ struct ResponseDecodingTests {
         #expect(eni.primaryAddress == "10.0.1.40" && eni.holds("10.0.1.41") && !eni.sourceDestCheck)
         #expect(eni.attachment?.deviceIndex == 1 && eni.instanceId == "i-1")
     }
+
+    @Test("upsert falls back both ways with real EC2's codes", arguments: [true, false])
+    func upsertFallbacks(believedPresent: Bool) async throws {
+        let transport = StubTransport { request, _ in
+            let body = String(decoding: request.body, as: UTF8.self)
+            if body.contains("Action=ReplaceRoute") {
+                return believedPresent
+                    ? StubTransport.ec2Error(400, code: "InvalidRoute.NotFound", message: "no route with destination-cidr-block 10.9.0.0/16")
+                    : StubTransport.xml(200, "<ReplaceRouteResponse><return>true</return></ReplaceRouteResponse>")
+            }
+            return believedPresent
+                ? StubTransport.xml(200, "<CreateRouteResponse><return>true</return></CreateRouteResponse>")
+                : StubTransport.ec2Error(400, code: "RouteAlreadyExists", message: "The route identified by 10.9.0.0/16 already exists.")
+        }
+        let outcome = try await stubClient(transport).upsertRoute(
+            routeTableId: "rtb-1", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1", existing: believedPresent)
+        #expect(outcome == (believedPresent ? .created : .replaced))
+        #expect(transport.requestBodies.count == 2)
+        #expect(transport.requestBodies.allSatisfy { $0.contains("NetworkInterfaceId=eni-1") && $0.contains("DestinationCidrBlock=10.9.0.0%2F16") })
+    }
 }
