@@ -30,6 +30,9 @@ def main():
     parser.add_argument("--log")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    # Threads of the test runner block signals and spawned processes inherit that mask: unblock
+    # them here (the command inherits ours), or SIGTERM would never arrive.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     port = free_port()
     command = [part.replace("{PORT}", str(port)) for part in command]
