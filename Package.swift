@@ -1,6 +1,31 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// MARK: - EC2 client (issue 3)
+
+/// libcrypto for SigV4, the EC2 Query API client, its test harness (moto + fault proxy) and benchmark.
+let ec2Targets: [Target] = [
+    .systemLibrary(
+        name: "COpenSSL",
+        path: "Sources/COpenSSL",
+        pkgConfig: "openssl",
+        providers: [.apt(["libssl-dev"])]
+    ),
+    .target(
+        name: "EC2",
+        dependencies: [
+            "COpenSSL", "RouteModel",
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Sources/Host/EC2"
+    ),
+    // Helpers shared by the test targets: paths, subprocesses, moto, the fault proxy.
+    .target(name: "TestSupport", dependencies: ["EC2"], path: "Tests/TestSupport"),
+    .testTarget(name: "EC2Tests", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Tests/EC2Tests"),
+]
+
+// MARK: - Package
+
 /// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
 let pluginTargets = [
     "FixedConfMode", "ConfigFileMode", "HTTPMode",  // mode plugins
@@ -79,8 +104,6 @@ let package = Package(
             path: "Sources/Host/Daemon"
         ),
 
-        // Helpers shared by the test targets: paths, subprocesses.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
         .testTarget(
             name: "PluginHostTests",
@@ -100,5 +123,5 @@ let package = Package(
             name: "PlanBenchmark", dependencies: ["Reconciler", "RouteModel"], path: "Benchmarks/PlanBenchmark"),
         // --- End of the reconciler block.
 
-    ] + healthTargets + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
+    ] + healthTargets + ec2Targets + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
 )

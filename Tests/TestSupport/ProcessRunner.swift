@@ -21,8 +21,8 @@ public enum ProcessRunner {
         process.standardError = err
         try process.run()
         // Drain both pipes while waiting so a chatty child never blocks on a full pipe.
-        let outData = LockedData()
-        let errData = LockedData()
+        let outData = CapturedOutput()
+        let errData = CapturedOutput()
         let group = DispatchGroup()
         for (pipe, sink) in [(out, outData), (err, errData)] {
             group.enter()
@@ -47,7 +47,7 @@ public enum ProcessRunner {
     }
 }
 
-final class LockedData: @unchecked Sendable {
+final class CapturedOutput: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     func set(_ value: Data) { lock.withLock { data = value } }

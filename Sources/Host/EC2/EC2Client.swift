@@ -1,0 +1,252 @@
+import Foundation
+import Logging
+import RouteModel
+
+/// The EC2 Query API client: signs, budgets, retries and decodes. Every Describe is filtered by VPC
+/// and paginated; route writes always target an ENI.
+public actor EC2Client {
+    public static let apiVersion = "2016-11-15"
+
+    public nonisolated let configuration: EC2ClientConfiguration
+    public nonisolated let metrics: EC2Metrics
+    public nonisolated let budget: APIBudget
+    private let transport: any HTTPTransport
+    private let credentials: any CredentialsProvider
+    private let signer: SigV4Signer
+    private let clock: any BudgetClock
+    private let logger: Logger
+    private let unitRandom: @Sendable () -> Double
+    private var subnetCache: [String: (subnets: [Subnet], readAt: Duration)] = [:]
+
+    public init(
+        configuration: EC2ClientConfiguration, credentials: any CredentialsProvider, transport: (any HTTPTransport)? = nil,
+        clock: any BudgetClock = SystemBudgetClock(), metrics: EC2Metrics = EC2Metrics(),
+        logger: Logger = Logger(label: "vpcrouter.ec2"), unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.transport = transport ?? URLSessionTransport(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout)
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+        self.unitRandom = unitRandom
+        signer = SigV4Signer(service: "ec2", region: configuration.region)
+        budget = APIBudget(mutating: configuration.mutatingLimits, describe: configuration.describeLimits, clock: clock)
+    }
+
+    /// A client for `region` with the SDK endpoint rules and the default credential chain.
+    public static func fromEnvironment(
+        region: String, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger = Logger(label: "vpcrouter.ec2")
+    ) throws -> EC2Client {
+        let configuration = try EC2ClientConfiguration(region: region, environment: environment)
+        let transport = URLSessionTransport(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout)
+        let chain = try DefaultCredentialsChain(environment: environment, transport: transport, logger: logger)
+        return EC2Client(configuration: configuration, credentials: chain, transport: transport, logger: logger)
+    }
+
+    // MARK: Reads
+
+    public func describeVpcs(vpcId: String) async throws -> [VPC] {
+        try await describeAll("DescribeVpcs", filters: [.vpc(vpcId)], setName: "vpcSet", decode: VPC.init(xml:))
+    }
+
+    public func describeSubnets(vpcId: String) async throws -> [Subnet] {
+        try await describeAll("DescribeSubnets", filters: [.vpc(vpcId)], setName: "subnetSet", decode: Subnet.init(xml:))
+    }
+
+    /// Route tables of the VPC. Extra filters narrow further; moto answers HTTP 500 for
+    /// `route.instance-id` and `route.network-interface-id`, so filter those client-side.
+    public func describeRouteTables(vpcId: String, filters: [EC2Filter] = []) async throws -> [RouteTable] {
+        try await describeAll("DescribeRouteTables", filters: [.vpc(vpcId)] + filters, setName: "routeTableSet", decode: RouteTable.init(xml:))
+    }
+
+    public func describeNetworkInterfaces(vpcId: String, filters: [EC2Filter] = []) async throws -> [NetworkInterface] {
+        try await describeAll("DescribeNetworkInterfaces", filters: [.vpc(vpcId)] + filters, setName: "networkInterfaceSet", decode: NetworkInterface.init(xml:))
+    }
+
+    /// Instances of the VPC, optionally only the given ids (used to tell stopped or terminated routers).
+    public func describeInstances(vpcId: String, instanceIds: [String] = []) async throws -> [Instance] {
+        var filters: [EC2Filter] = [.vpc(vpcId)]
+        if !instanceIds.isEmpty { filters.append(EC2Filter("instance-id", instanceIds)) }
+        let reservations = try await describeAll("DescribeInstances", filters: filters, setName: "reservationSet") { $0 }
+        return reservations.flatMap { $0.items("instancesSet").compactMap(Instance.init(xml:)) }
+    }
+
+    /// DescribeRouteTables, DescribeNetworkInterfaces and (cached) DescribeSubnets: at most three calls.
+    public func observeVPC(_ vpcId: String) async throws -> VPCObservation {
+        async let tables = describeRouteTables(vpcId: vpcId)
+        async let interfaces = describeNetworkInterfaces(vpcId: vpcId)
+        let subnets: [Subnet]
+        if let cached = subnetCache[vpcId], clock.now() - cached.readAt < configuration.subnetCacheLifetime {
+            subnets = cached.subnets
+        } else {
+            subnets = try await describeSubnets(vpcId: vpcId)
+            subnetCache[vpcId] = (subnets, clock.now())
+        }
+        return VPCObservation(vpcId: vpcId, routeTables: try await tables, networkInterfaces: try await interfaces, subnets: subnets)
+    }
+
+    /// Forget cached subnets, e.g. when an unknown subnet shows up in a route table association.
+    public func invalidateSubnetCache() { subnetCache.removeAll() }
+
+    // MARK: Writes
+
+    public func createRoute(routeTableId: String, destination: IPv4CIDR, networkInterfaceId: String, priority: APIPriority = .routine) async throws {
+        _ = try await call("CreateRoute", routeParameters(routeTableId, destination, networkInterfaceId), priority: priority)
+    }
+
+    public func replaceRoute(routeTableId: String, destination: IPv4CIDR, networkInterfaceId: String, priority: APIPriority = .routine) async throws {
+        _ = try await call("ReplaceRoute", routeParameters(routeTableId, destination, networkInterfaceId), priority: priority)
+    }
+
+    /// Deletes the route; a route that is already gone counts as success (returns false).
+    @discardableResult
+    public func deleteRoute(routeTableId: String, destination: IPv4CIDR, priority: APIPriority = .routine) async throws -> Bool {
+        do {
+            _ = try await call("DeleteRoute", [("RouteTableId", routeTableId), ("DestinationCidrBlock", destination.description)], priority: priority)
+            return true
+        } catch let error as EC2Error where error.code == .routeNotFound {
+            return false
+        }
+    }
+
+    /// Points `destination` at the ENI whether or not a route exists yet. `existing` is the caller's
+    /// belief from the last observation and only picks which call to try first.
+    @discardableResult
+    public func upsertRoute(
+        routeTableId: String, destination: IPv4CIDR, networkInterfaceId: String, existing: Bool = true, priority: APIPriority = .routine
+    ) async throws -> RouteWriteOutcome {
+        if existing {
+            do {
+                try await replaceRoute(routeTableId: routeTableId, destination: destination, networkInterfaceId: networkInterfaceId, priority: priority)
+                return .replaced
+            } catch let error as EC2Error where Self.meansRouteMissing(error) {
+                logger.debug("route missing on replace, creating", metadata: ["routeTable": "\(routeTableId)", "destination": "\(destination)"])
+            }
+            try await createRoute(routeTableId: routeTableId, destination: destination, networkInterfaceId: networkInterfaceId, priority: priority)
+            return .created
+        }
+        do {
+            try await createRoute(routeTableId: routeTableId, destination: destination, networkInterfaceId: networkInterfaceId, priority: priority)
+            return .created
+        } catch let error as EC2Error where error.code == .routeAlreadyExists {
+            logger.debug("route exists on create, replacing", metadata: ["routeTable": "\(routeTableId)", "destination": "\(destination)"])
+        }
+        try await replaceRoute(routeTableId: routeTableId, destination: destination, networkInterfaceId: networkInterfaceId, priority: priority)
+        return .replaced
+    }
+
+    /// Real EC2 says InvalidRoute.NotFound; moto says InvalidParameterValue "There is no route defined ...".
+    static func meansRouteMissing(_ error: EC2Error) -> Bool {
+        error.code == .routeNotFound
+            || (error.code == .invalidParameterValue && error.message.localizedCaseInsensitiveContains("no route defined"))
+    }
+
+    private func routeParameters(_ routeTableId: String, _ destination: IPv4CIDR, _ networkInterfaceId: String) -> [(String, String)] {
+        [("RouteTableId", routeTableId), ("DestinationCidrBlock", destination.description), ("NetworkInterfaceId", networkInterfaceId)]
+    }
+
+    // MARK: Plumbing
+
+    /// Follows NextToken until the last page and decodes the `<item>`s of `setName`.
+    func describeAll<Item>(
+        _ action: String, filters: [EC2Filter], setName: String, decode: (XMLTreeNode) -> Item?
+    ) async throws -> [Item] {
+        precondition(!filters.isEmpty, "Describe calls are always filtered")
+        var items: [Item] = []
+        var nextToken: String?
+        var seenTokens: Set<String> = []
+        repeat {
+            var parameters = EC2Filter.parameters(filters)
+            parameters.append(("MaxResults", String(configuration.maxResults)))
+            if let nextToken { parameters.append(("NextToken", nextToken)) }
+            let page = try await call(action, parameters, priority: .routine)
+            items += page.items(setName).compactMap(decode)
+            nextToken = page.string("nextToken")
+            if let token = nextToken, !seenTokens.insert(token).inserted {
+                throw EC2Error(code: .malformedResponse, message: "the service repeated NextToken \(token)", action: action)
+            }
+        } while nextToken != nil
+        return items
+    }
+
+    /// One API call with budget, signature, retries and metrics. Returns the response's root element.
+    public func call(_ action: String, _ parameters: [(String, String)], priority: APIPriority = .routine) async throws -> XMLTreeNode {
+        let category = APICategory.of(action: action)
+        let body = Array(SigV4Signer.formEncode([("Action", action), ("Version", Self.apiVersion)] + parameters).utf8)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let waitStart = clock.now()
+            await budget.acquire(category, priority: priority)
+            let waited = clock.now() - waitStart
+            metrics.record(action) {
+                $0.calls += 1
+                $0.budgetWait += waited
+            }
+            do {
+                return try await attemptOnce(action: action, body: body)
+            } catch let error as EC2Error {
+                if error.isThrottling { metrics.record(action) { $0.throttles += 1 } }
+                guard error.isRetryable, attempt < configuration.retryPolicy.maxAttempts, !Task.isCancelled else {
+                    metrics.record(action) { $0.errors += 1 }
+                    throw error
+                }
+                let delay = configuration.retryPolicy.delay(forRetry: attempt, unitRandom: unitRandom())
+                metrics.record(action) { $0.retries += 1 }
+                logger.debug("retrying EC2 call", metadata: ["action": "\(action)", "attempt": "\(attempt)", "code": "\(error.code)", "delay": "\(delay)"])
+                try await clock.sleep(for: delay)
+            }
+        }
+    }
+
+    private func attemptOnce(action: String, body: [UInt8]) async throws -> XMLTreeNode {
+        let currentCredentials: AWSCredentials
+        do {
+            currentCredentials = try await credentials.credentials()
+        } catch {
+            throw EC2Error(code: .credentials, message: "\(error)", action: action)
+        }
+        let contentType = "application/x-www-form-urlencoded; charset=utf-8"
+        let signed = signer.sign(
+            SigV4Signer.Request(method: "POST", url: configuration.endpoint, headers: [(name: "Content-Type", value: contentType)], body: body),
+            credentials: currentCredentials, date: Date())
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(HTTPRequest(method: "POST", url: configuration.endpoint, headers: signed.headers, body: body))
+        } catch let error as TransportError {
+            throw EC2Error(code: .transport, message: error.description, action: action)
+        }
+        return try Self.decodeResponse(response, action: action)
+    }
+
+    /// The root element of a 200 answer, or the EC2Error an error answer describes.
+    static func decodeResponse(_ response: HTTPResponse, action: String) throws -> XMLTreeNode {
+        let requestId = response.headers["x-amzn-requestid"]
+        let root: XMLTreeNode
+        do {
+            root = try XMLTreeNode.parse(response.body)
+        } catch {
+            let snippet = String(response.bodyText.prefix(120).map { $0.isNewline ? " " : $0 })
+            throw EC2Error(
+                code: .malformedResponse, message: "HTTP \(response.status) answer is not XML (\(error.reason)): \(snippet)",
+                requestId: requestId, httpStatus: response.status, action: action)
+        }
+        if response.status == 200 {
+            guard root.name == "\(action)Response" else {
+                throw EC2Error(code: .malformedResponse, message: "expected <\(action)Response>, got <\(root.name)>", requestId: requestId, httpStatus: 200, action: action)
+            }
+            return root
+        }
+        // <Response><Errors><Error>... for EC2, <ErrorResponse><Error>... for STS and some auth failures.
+        let errorNode = root.child("Errors")?.child("Error") ?? root.child("Error")
+        guard let errorNode, let code = errorNode.string("Code") else {
+            throw EC2Error(code: .malformedResponse, message: "HTTP \(response.status) with an unexpected <\(root.name)> document", requestId: requestId, httpStatus: response.status, action: action)
+        }
+        return try {
+            throw EC2Error(
+                code: EC2Error.Code(code), message: errorNode.string("Message") ?? "",
+                requestId: root.string("RequestID") ?? root.string("RequestId") ?? requestId, httpStatus: response.status, action: action)
+        }()
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// `Tests/Tools/faultproxy.py` in front of an upstream (moto), configurable at runtime.
+public final class FaultProxy: Sendable {
+    public let process: ManagedProcess
+    public let endpoint: URL
+
+    private init(process: ManagedProcess) {
+        self.process = process
+        endpoint = URL(string: "http://127.0.0.1:\(process.port)")!
+    }
+
+    public static func start(upstream: URL) async throws -> FaultProxy {
+        let process = try ManagedProcess(
+            name: "faultproxy", command: ["python3", ToolPaths.tool("faultproxy.py"), "--upstream", upstream.absoluteString, "--port", "{PORT}"])
+        let proxy = FaultProxy(process: process)
+        try await LocalHTTP.waitUntilReady(proxy.endpoint.appendingPathComponent("__health"))
+        return proxy
+    }
+
+    /// Replaces the fault configuration; see faultproxy.py for the keys. `[:]` turns faults off.
+    public func configure(_ configuration: [String: Any]) async throws {
+        let body = try JSONSerialization.data(withJSONObject: configuration)
+        let answer = try await LocalHTTP.request("POST", endpoint.appendingPathComponent("__fault"), body: body)
+        guard answer.status == 200 else { throw HarnessError("fault proxy refused configuration: HTTP \(answer.status)") }
+    }
+
+    /// EC2's default buckets: mutating 50 burst / 5 per s, describe 100 / 20.
+    public static var ec2Throttling: [String: Any] { [
+        "throttle": ["mutating": ["burst": 50, "rate": 5], "describe": ["burst": 100, "rate": 20]],
+    ] }
+
+    public func stats() async throws -> FaultProxyStats {
+        let answer = try await LocalHTTP.request("GET", endpoint.appendingPathComponent("__stats"))
+        return try JSONDecoder().decode(FaultProxyStats.self, from: answer.body)
+    }
+
+    public func resetStats() async throws {
+        _ = try await LocalHTTP.request("POST", endpoint.appendingPathComponent("__stats/reset"))
+    }
+
+    public func stop() { process.stop() }
+}
+
+/// GET /__stats of the fault proxy.
+public struct FaultProxyStats: Decodable, Sendable {
+    public struct Entry: Decodable, Sendable {
+        public let count: Int
+        public let throttled: Int
+        public let faulted: Int
+        public let forwarded: Int
+        /// Arrival times (seconds, monotonic) of requests forwarded upstream.
+        public let times: [Double]
+    }
+
+    public let total: Int
+    public let actions: [String: Entry]
+    public let categories: [String: Entry]
+
+    /// The most requests forwarded in any window of `window` seconds.
+    public static func busiestWindow(_ times: [Double], window: Double) -> Int {
+        let sorted = times.sorted()
+        var best = 0
+        var start = 0
+        for end in sorted.indices {
+            while sorted[end] - sorted[start] > window { start += 1 }
+            best = max(best, end - start + 1)
+        }
+        return best
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A private `moto_server` on a free loopback port, stopped by `stop()` or when the tests exit.
+public final class MotoServer: Sendable {
+    public let process: ManagedProcess
+    public let endpoint: URL
+    /// Whether moto checks signatures and IAM (INITIAL_NO_AUTH_ACTION_COUNT=3).
+    public let verifiesSignatures: Bool
+
+    private init(process: ManagedProcess, verifiesSignatures: Bool) {
+        self.process = process
+        self.verifiesSignatures = verifiesSignatures
+        endpoint = URL(string: "http://127.0.0.1:\(process.port)")!
+    }
+
+    /// Starts moto and waits for GET /moto-api/. With `verifySignatures` the first three calls are
+    /// free (the fixture spends them on IAM), after which only real IAM keys are accepted.
+    public static func start(verifySignatures: Bool = false) async throws -> MotoServer {
+        var environment: [String: String] = [:]
+        if verifySignatures { environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3" }
+        let process = try ManagedProcess(name: "moto", command: ["moto_server", "-H", "127.0.0.1", "-p", "{PORT}"], environment: environment)
+        let server = MotoServer(process: process, verifiesSignatures: verifySignatures)
+        do {
+            try await LocalHTTP.waitUntilReady(server.endpoint.appendingPathComponent("moto-api/"))
+        } catch {
+            server.stop()
+            throw HarnessError("moto did not come up: \(error); log: \(process.logTail())")
+        }
+        return server
+    }
+
+    /// Builds the standard VPC (see motofixture.py); this also warms moto's EC2 backend.
+    public func makeFixture(extraInstances: Int = 0) throws -> MotoFixture {
+        var arguments = [endpoint.absoluteString, "--instances", String(extraInstances)]
+        if verifiesSignatures { arguments.append("--iam") }
+        let output = try PythonTool.run("motofixture.py", arguments: arguments)
+        return try JSONDecoder().decode(MotoFixture.self, from: output)
+    }
+
+    /// Clears all state (POST /moto-api/reset).
+    public func reset() async throws {
+        _ = try await LocalHTTP.request("POST", endpoint.appendingPathComponent("moto-api/reset"))
+    }
+
+    public func stop() { process.stop() }
+}
+
+/// Ids of what motofixture.py created.
+public struct MotoFixture: Decodable, Sendable {
+    public let accessKeyId: String
+    public let secretAccessKey: String
+    public let region: String
+    public let vpcId: String
+    public let subnetA: String
+    public let subnetB: String
+    public let routerA: String
+    public let eniA: String
+    public let routerB: String
+    public let eniB: String
+    public let routerC: String
+    public let eniC: String
+    public let eniC2: String
+    public let routerD: String
+    public let eniD: String
+    public let extraInstances: [String]
+    public let routeTableA: String
+    public let routeTableB: String
+    public let mainRouteTable: String
+}

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Fault-injecting HTTP proxy for an EC2 Query API endpoint (moto in the tests). Stdlib only.
+
+Usage:
+    faultproxy.py --upstream http://127.0.0.1:5000 [--host 127.0.0.1] [--port 0] [--port-file FILE]
+
+Every request that is not for the control endpoints is forwarded to the upstream, unless the
+current fault configuration decides otherwise. Configure at runtime:
+
+    POST /__fault        JSON body replaces the whole configuration (missing key = off):
+        {
+          "throttle": {"mutating": {"burst": 50, "rate": 5},
+                       "describe": {"burst": 100, "rate": 20}},
+          "throttle_scope": "category",   # or "action": one bucket per action, as EC2 does today
+          "error503": 0.2,     # fraction answered 503 ServiceUnavailable (EC2 error XML)
+          "delay": 0.05,       # seconds to wait before forwarding
+          "reset": 0.1,        # fraction whose connection is reset (TCP RST, no answer)
+          "malformed": 0.1,    # fraction answered 200 with broken XML
+          "truncated": 0.1,    # fraction answered with the upstream body cut in half
+          "html": 0.1,         # fraction answered 500 with an HTML error page
+          "empty": 0.1,        # fraction answered 200 with an empty body
+          "actions": ["CreateRoute"],  # optional: random faults only for these actions
+          "seed": 7            # optional: make the random faults repeatable
+        }
+      A request found throttled gets HTTP 503 with EC2's RequestLimitExceeded error XML.
+      Throttling is decided first, then reset, html, error503, malformed, empty, truncated.
+    GET  /__fault        the current configuration
+    GET  /__stats        {"total": N, "actions": {...}, "categories": {...}}; each entry has
+                         count, throttled, faulted, forwarded and "times": arrival times in
+                         seconds (time.monotonic) of requests that were forwarded upstream
+    POST /__stats/reset  zero the counters
+    GET  /__health       200 "ok"
+
+Categories follow EC2: Describe*/Get*/List* are "describe", everything else "mutating".
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import struct
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+              "te", "trailer", "content-length", "host"}
+
+ERROR_XML = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'
+             '<Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>')
+
+
+def category_of(action):
+    return "describe" if action.startswith(("Describe", "Get", "List")) else "mutating"
+
+
+class Bucket:
+    def __init__(self, burst, rate):
+        self.capacity = float(burst)
+        self.rate = float(rate)
+        self.tokens = float(burst)
+        self.last = time.monotonic()
+
+    def take(self, now):
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class State:
+    """Fault configuration, buckets and statistics; every access holds the lock."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.config = {}
+        self.buckets = {}
+        self.random = random.Random()
+        self.reset_stats()
+
+    def configure(self, config):
+        with self.lock:
+            self.config = config
+            self.buckets = {}
+            self.random = random.Random(config.get("seed"))
+
+    def reset_stats(self):
+        self.total = 0
+        self.actions = {}
+        self.categories = {}
+
+    def entry(self, table, key):
+        return table.setdefault(key, {"count": 0, "throttled": 0, "faulted": 0, "forwarded": 0, "times": []})
+
+    def decide(self, action):
+        """Returns (fault or None) and records the request."""
+        now = time.monotonic()
+        category = category_of(action)
+        with self.lock:
+            self.total += 1
+            entries = [self.entry(self.actions, action), self.entry(self.categories, category)]
+            for entry in entries:
+                entry["count"] += 1
+            fault = None
+            limits = (self.config.get("throttle") or {}).get(category)
+            if limits:
+                key = action if self.config.get("throttle_scope") == "action" else category
+                bucket = self.buckets.get(key)
+                if bucket is None:
+                    bucket = self.buckets[key] = Bucket(limits["burst"], limits["rate"])
+                if not bucket.take(now):
+                    fault = "throttle"
+            only = self.config.get("actions")
+            if fault is None and (not only or action in only):
+                for name in ("reset", "html", "error503", "malformed", "empty", "truncated"):
+                    chance = float(self.config.get(name, 0) or 0)
+                    if chance > 0 and self.random.random() < chance:
+                        fault = name
+                        break
+            for entry in entries:
+                if fault == "throttle":
+                    entry["throttled"] += 1
+                elif fault in ("reset", "html", "error503", "malformed", "empty"):
+                    entry["faulted"] += 1
+                else:
+                    # Truncated answers still reached the upstream.
+                    entry["forwarded"] += 1
+                    entry["times"].append(now)
+                    if fault == "truncated":
+                        entry["faulted"] += 1
+            return fault, float(self.config.get("delay", 0) or 0)
+
+    def stats(self):
+        with self.lock:
+            return json.loads(json.dumps({"total": self.total, "actions": self.actions, "categories": self.categories}))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "faultproxy/1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        self.route()
+
+    def do_POST(self):
+        self.route()
+
+    def do_PUT(self):
+        self.route()
+
+    def do_DELETE(self):
+        self.route()
+
+    def route(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0]
+        state = self.server.state
+        if path == "/__health":
+            return self.answer(200, b"ok", "text/plain")
+        if path == "/__fault":
+            if self.command == "POST":
+                try:
+                    config = json.loads(body or b"{}")
+                except ValueError as error:
+                    return self.answer(400, json.dumps({"error": str(error)}).encode(), "application/json")
+                state.configure(config)
+            return self.answer(200, json.dumps(state.config).encode(), "application/json")
+        if path == "/__stats":
+            return self.answer(200, json.dumps(state.stats()).encode(), "application/json")
+        if path == "/__stats/reset" and self.command == "POST":
+            with state.lock:
+                state.reset_stats()
+            return self.answer(200, b"{}", "application/json")
+        self.proxy(body)
+
+    def proxy(self, body):
+        action = self.action_of(body)
+        fault, delay = self.server.state.decide(action)
+        if delay > 0:
+            time.sleep(delay)
+        request_id = "faultproxy-%d" % random.randrange(1 << 30)
+        if fault == "throttle":
+            return self.answer(503, ERROR_XML.format(code="RequestLimitExceeded", message="Request limit exceeded.",
+                                                     request_id=request_id).encode(), "text/xml")
+        if fault == "reset":
+            # SO_LINGER 0 makes close() send RST instead of FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        if fault == "html":
+            return self.answer(500, b"<html><head><title>500 Internal Server Error</title></head>"
+                                    b"<body><h1>Internal Server Error</h1></body></html>", "text/html")
+        if fault == "error503":
+            return self.answer(503, ERROR_XML.format(code="Unavailable", message="The server is overloaded.",
+                                                     request_id=request_id).encode(), "text/xml")
+        if fault == "malformed":
+            return self.answer(200, b'<?xml version="1.0"?><%sResponse><requestId>x</requestId><routeTableSet><item>'
+                               % action.encode() + b"</routeTableSet></broken>", "text/xml")
+        if fault == "empty":
+            return self.answer(200, b"", "text/xml")
+        status, headers, answer = self.forward(body)
+        if fault == "truncated":
+            answer = answer[: len(answer) // 2]
+        self.answer(status, answer, headers.get("content-type", "text/xml"), headers)
+
+    def action_of(self, body):
+        query = urllib.parse.urlsplit(self.path).query
+        for source in (body.decode("utf-8", "replace"), query):
+            values = urllib.parse.parse_qs(source).get("Action")
+            if values:
+                return values[0]
+        return "Unknown"
+
+    def forward(self, body):
+        upstream = self.server.upstream
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port or 80, timeout=60)
+        headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP}
+        # Signed requests name the host they were signed for; keep it.
+        headers["Host"] = self.headers.get("Host", upstream.netloc)
+        try:
+            connection.request(self.command, self.path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        except OSError as error:
+            return 502, {"content-type": "text/plain"}, ("upstream failed: %s" % error).encode()
+        finally:
+            connection.close()
+
+    def answer(self, status, body, content_type, upstream_headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if upstream_headers and "x-amzn-requestid" in upstream_headers:
+            self.send_header("x-amzn-requestid", upstream_headers["x-amzn-requestid"])
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--upstream", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file")
+    args = parser.parse_args()
+    server = Server((args.host, args.port), Handler)
+    server.upstream = urllib.parse.urlsplit(args.upstream)
+    server.state = State()
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as handle:
+            handle.write(str(server.server_address[1]))
+        os.replace(tmp, args.port_file)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Prepare a moto server for the EC2 tests and print what was created as JSON.
+
+Usage: motofixture.py ENDPOINT [--iam] [--instances N]
+
+With --iam (moto started with INITIAL_NO_AUTH_ACTION_COUNT=3) the first three free calls
+create an IAM user, its policy and an access key; everything after uses that key, so moto
+verifies signatures. Then it builds one VPC 10.0.0.0/16 with:
+  * subnet_a 10.0.1.0/24 (us-east-1a) and subnet_b 10.0.2.0/24 (us-east-1b)
+  * router_a 10.0.1.10 in subnet_a, source/dest check off on its ENI
+  * router_b 10.0.2.20 in subnet_b
+  * router_c 10.0.1.30 with a second ENI 10.0.2.31 in subnet_b (device index 1)
+  * router_d 10.0.1.40 with the secondary private IP 10.0.1.41
+  * route tables rtb_a (subnet_a) and rtb_b (subnet_b), besides the main table
+--instances N adds N more plain instances in subnet_a (for pagination).
+"""
+import argparse
+import json
+
+import boto3
+
+REGION = "us-east-1"
+
+
+def client(service, endpoint, key, secret):
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
+                        aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+def create_iam_key(endpoint):
+    iam = client("iam", endpoint, "bootstrap", "bootstrap")
+    iam.create_user(UserName="vpcrouter")
+    iam.put_user_policy(UserName="vpcrouter", PolicyName="router", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["ec2:*", "sts:*"], "Resource": "*"}],
+    }))
+    key = iam.create_access_key(UserName="vpcrouter")["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def run(ec2, image, subnet, address):
+    reservation = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                    SubnetId=subnet, PrivateIpAddress=address)
+    instance = reservation["Instances"][0]
+    return instance["InstanceId"], instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("endpoint")
+    parser.add_argument("--iam", action="store_true")
+    parser.add_argument("--instances", type=int, default=0)
+    args = parser.parse_args()
+    key, secret = create_iam_key(args.endpoint) if args.iam else ("testing", "testing")
+    ec2 = client("ec2", args.endpoint, key, secret)
+
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet_a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+
+    router_a, eni_a = run(ec2, image, subnet_a, "10.0.1.10")
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=eni_a, SourceDestCheck={"Value": False})
+    router_b, eni_b = run(ec2, image, subnet_b, "10.0.2.20")
+    router_c, eni_c = run(ec2, image, subnet_a, "10.0.1.30")
+    eni_c2 = ec2.create_network_interface(SubnetId=subnet_b, PrivateIpAddress="10.0.2.31")["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.attach_network_interface(NetworkInterfaceId=eni_c2, InstanceId=router_c, DeviceIndex=1)
+    router_d, eni_d = run(ec2, image, subnet_a, "10.0.1.40")
+    ec2.assign_private_ip_addresses(NetworkInterfaceId=eni_d, PrivateIpAddresses=["10.0.1.41"])
+    extra = [run(ec2, image, subnet_a, "10.0.1.%d" % (100 + index))[0] for index in range(args.instances)]
+
+    rtb_a = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=rtb_a, SubnetId=subnet_a)
+    rtb_b = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=rtb_b, SubnetId=subnet_b)
+    main_table = ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
+
+    json.dump({
+        "accessKeyId": key, "secretAccessKey": secret, "region": REGION, "vpcId": vpc,
+        "subnetA": subnet_a, "subnetB": subnet_b,
+        "routerA": router_a, "eniA": eni_a, "routerB": router_b, "eniB": eni_b,
+        "routerC": router_c, "eniC": eni_c, "eniC2": eni_c2, "routerD": router_d, "eniD": eni_d,
+        "extraInstances": extra,
+        "routeTableA": rtb_a, "routeTableB": rtb_b, "mainRouteTable": main_table,
+    }, __import__("sys").stdout)
+
+
+if __name__ == "__main__":
+    main()
