@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore",
+                "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,7 +13,7 @@ import TestSupport
     }
 
     func vpcrouter(_ arguments: [String]) throws -> ProcessResult {
-        try ProcessRunner.run(PackagePaths.vpcrouter, arguments, timeout: 60)
+        try VPCRouterUnderTest.run(arguments, location: [], timeout: 60)
     }
 
     @Test func pluginsListsEveryPluginWithKindVersionABIAndFile() throws {
@@ -81,7 +81,7 @@ import TestSupport
 
     @Test func runsUntilSIGTERMAndExitsZero() throws {
         let logfile = pluginDirectory.appendingPathComponent("vpcrouter.log")
-        let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+        let daemon = try VPCRouterUnderTest.launch([
             "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed-cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142:10.33.30.22",
             "-H", "drainfile", "--drain-dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
@@ -102,7 +102,7 @@ import TestSupport
     }
 
     @Test func sigintAlsoStopsCleanly() throws {
-        let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+        let daemon = try VPCRouterUnderTest.launch([
             "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
@@ -112,14 +112,14 @@ import TestSupport
     }
 
     @Test func aPluginThatFailsToCreateStopsStartUpWithExit1() throws {
-        let result = try ProcessRunner.run(PackagePaths.vpcrouter, [
+        let result = try VPCRouterUnderTest.run([
             "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142:10.1.1",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
         ], timeout: 30)
         #expect(result.status == 1)
         #expect(result.stderr.contains("vpcrouter: plugin fixedconf: create failed: --fixed_hosts: '10.1.1' is not a valid IPv4 address"))
-        let health = try ProcessRunner.run(PackagePaths.vpcrouter, [
+        let health = try VPCRouterUnderTest.run([
             "-p", "\(freeLoopbackPort())",
             "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142",
             "-H", "drainfile", "--drain_dir", "/nonexistent/drain", "--plugin-dir", pluginDirectory.path,
@@ -134,7 +134,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: scratch) }
         let library = try ExamplePlugins.buildSwiftModePlugin(scratch: scratch)
         try FileManager.default.copyItem(atPath: library, toPath: pluginDirectory.appendingPathComponent("libStaticRoutesMode.so").path)
-        let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+        let daemon = try VPCRouterUnderTest.launch([
             "-p", "\(freeLoopbackPort())",
             "-m", "staticroutes", "--static_routes", "10.55.16.0/24=10.33.20.142,10.33.30.22;10.66.0.0/16=",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
@@ -142,7 +142,7 @@ import TestSupport
         #expect(daemon.waitForOutput(containing: "route spec accepted"))
         #expect(daemon.output.contains("plugin.name=staticroutes spec.generation=1 spec.routers=2 spec.routes=2"), "\(daemon.output)")
         #expect(daemon.stop() == 0)
-        let refused = try ProcessRunner.run(PackagePaths.vpcrouter, [
+        let refused = try VPCRouterUnderTest.run([
             "-p", "\(freeLoopbackPort())",
             "-m", "staticroutes", "--static_routes", "10.55.16.1/24=10.33.20.142",
             "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,

@@ -15,7 +15,7 @@ import TestSupport
     }
 
     func start() throws -> DaemonProcess {
-        let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+        let daemon = try VPCRouterUnderTest.launch([
             "-m", "configfile", "-f", file.path, "-H", "tcp", "--tcp_check_port", "9", "-p", "\(port)",
             "--state-dir", directory.appendingPathComponent("state").path,
         ])

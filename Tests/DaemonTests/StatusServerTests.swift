@@ -16,7 +16,7 @@ import TestSupport
         tokenFile = directory.appendingPathComponent("token")
         try Data((Self.token + "\n").utf8).write(to: tokenFile)
         base = "http://127.0.0.1:\(port)"
-        daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+        daemon = try VPCRouterUnderTest.launch([
             "-m", "http", "-H", "tcp", "--tcp_check_port", "9", "-p", "\(port)", "--http-token-file", tokenFile.path,
             "--ignore_routes", "10.200.0.0/16,10.1.2.3", "--state-dir", directory.appendingPathComponent("state").path,
         ])
@@ -145,16 +145,16 @@ import TestSupport
 @Suite struct StatusServerStartupTests {
     @Test func aTakenPortFailsStartUpWithTheReason() throws {
         let port = freeLoopbackPort()
-        let first = try DaemonProcess(PackagePaths.vpcrouter, ["-m", "http", "-H", "tcp", "-p", "\(port)", "--state-dir", "/tmp/vpcr-state-\(port)"])
+        let first = try VPCRouterUnderTest.launch(["-m", "http", "-H", "tcp", "-p", "\(port)", "--state-dir", "/tmp/vpcr-state-\(port)"])
         #expect(first.waitForOutput(containing: "HTTP server listening"))
-        let second = try ProcessRunner.run(PackagePaths.vpcrouter, ["-m", "http", "-H", "tcp", "-p", "\(port)", "--state-dir", "/tmp/vpcr-state-\(port)"], timeout: 30)
+        let second = try VPCRouterUnderTest.run(["-m", "http", "-H", "tcp", "-p", "\(port)", "--state-dir", "/tmp/vpcr-state-\(port)"], timeout: 30)
         #expect(second.status == 1)
         #expect(second.stderr.contains("vpcrouter: the HTTP server cannot listen on 127.0.0.1:\(port)"), "\(second.stderr)")
         #expect(first.stop() == 0)
     }
 
     @Test func nonLoopbackWithoutATokenIsRefused() throws {
-        let result = try ProcessRunner.run(PackagePaths.vpcrouter, ["-m", "http", "-H", "tcp", "-a", "0.0.0.0", "-p", "\(freeLoopbackPort())"], timeout: 30)
+        let result = try VPCRouterUnderTest.run(["-m", "http", "-H", "tcp", "-a", "0.0.0.0", "-p", "\(freeLoopbackPort())"], timeout: 30)
         #expect(result.status == 2)
         #expect(result.stderr.contains("refusing to serve POST /route_spec on 0.0.0.0 without --http-token-file"), "\(result.stderr)")
     }

@@ -29,3 +29,31 @@ public enum PackagePaths {
         return url
     }
 }
+
+/// How tests run the vpcrouter binary: with test credentials, a region and VPC, and every AWS
+/// endpoint on loopback (a closed port unless a test gives its moto server), so nothing ever
+/// leaves the machine.
+public enum VPCRouterUnderTest {
+    public static func environment(ec2Endpoint: String = "http://127.0.0.1:9") -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["AWS_ACCESS_KEY_ID"] = "testing"
+        environment["AWS_SECRET_ACCESS_KEY"] = "testing"
+        environment.removeValue(forKey: "AWS_SESSION_TOKEN")
+        environment.removeValue(forKey: "AWS_PROFILE")
+        environment["AWS_ENDPOINT_URL"] = ec2Endpoint
+        environment["AWS_ENDPOINT_URL_EC2"] = ec2Endpoint
+        environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9"
+        return environment
+    }
+
+    /// `-r` and `-v` for a daemon that talks to a fake or absent EC2.
+    public static let location = ["-r", "us-east-1", "-v", "vpc-0000000000000test"]
+
+    public static func launch(_ arguments: [String], ec2Endpoint: String = "http://127.0.0.1:9", location: [String] = location) throws -> DaemonProcess {
+        try DaemonProcess(PackagePaths.vpcrouter, location + arguments, environment: environment(ec2Endpoint: ec2Endpoint))
+    }
+
+    public static func run(_ arguments: [String], location: [String] = location, timeout: TimeInterval = 60) throws -> ProcessResult {
+        try ProcessRunner.run(PackagePaths.vpcrouter, location + arguments, environment: environment(), timeout: timeout)
+    }
+}

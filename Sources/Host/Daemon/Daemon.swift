@@ -1,10 +1,15 @@
+import EC2
+import Foundation
 import Health
 import Hummingbird
 import Logging
 import PluginHost
+import Reconciler
 import RouteModel
 import ServiceLifecycle
+import StateStore
 import StatusServer
+import Synchronization
 import UnixSignals
 
 /// One run of the daemon: create the plugins, bind the HTTP server, start the plugins in order,
@@ -15,9 +20,16 @@ struct Daemon {
     let logger: Logger
 
     func run() async throws {
-        // Trap SIGTERM and SIGINT before anything starts, so a stop request during start-up is
-        // kept and honoured once start-up is done rather than killing the process.
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        // Trap SIGTERM and SIGINT before anything starts, so a stop request during start-up does
+        // not kill the process half-way; it is honoured as soon as start-up is done.
+        let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let stopRequested = Mutex(false)
+        let earlyWatch = Task {
+            for await _ in earlySignals {
+                stopRequested.withLock { $0 = true }
+            }
+        }
+        defer { earlyWatch.cancel() }
         let metrics = DaemonMetrics()
         let specStore = RouteSpecStore(logger: logger, metrics: metrics)
         let status = DaemonStatus(options: options, modeName: selection.mode.name, healthName: selection.health.name,
@@ -28,6 +40,27 @@ struct Daemon {
             "version": "\(PluginABIVersion.hostVersion)", "mode": "\(selection.mode.name) \(selection.mode.version)",
             "health": "\(selection.health.name) \(selection.health.version)",
         ])
+
+        // Where routes live and where the ownership ledger is kept: both must work before anything
+        // starts, and each failure is one clear line.
+        let stateStore = StateStore(directory: options.stateDirectory)
+        do {
+            try stateStore.prepare()
+        } catch {
+            throw FatalError("state directory: \(error)")
+        }
+        let location = try await resolveLocation()
+        let client: EC2Client
+        do {
+            client = try EC2Client.fromEnvironment(region: location.region, logger: logger)
+        } catch {
+            throw FatalError("EC2 client: \(error)")
+        }
+        logger.info("managing routes", metadata: [
+            "aws.region": "\(location.region)", "aws.vpc": "\(location.vpcId)", "aws.endpoint": "\(client.configuration.endpoint)",
+        ])
+        metrics.addExpositionSource { EC2MetricsText.render(client.metrics.snapshot()) }
+        status.setLocation(region: location.region, vpc: location.vpcId)
 
         // Create every plugin first: creation registers HTTP handlers, which decide whether the
         // server may listen where it was asked to.
@@ -62,22 +95,26 @@ struct Daemon {
         let healthService = HealthService(
             instance: created[1], policy: try healthPolicy(for: created[1]), specStore: specStore, status: status,
             metrics: metrics, trigger: trigger, gate: gate, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: application), .init(service: pluginsService), .init(service: healthService)],
-            logger: logger))
+        let reconcileService = ReconcileService(
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId), settings: reconcileSettings(),
+            specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
+            metrics: metrics, gate: gate, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: application), .init(service: pluginsService), .init(service: healthService),
+                       .init(service: reconcileService)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // A service that does not finish its graceful shutdown in time is cancelled.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(20)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        if stopRequested.withLock({ $0 }) {
+            logger.notice("stop requested during start-up")
+            created.reversed().forEach { $0.shutdown() }
+            return
+        }
         do {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                tasks.addTask {
-                    for await signal in signals {
-                        logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
-                        await group.triggerGracefulShutdown()
-                        break
-                    }
-                }
-                try await tasks.next()
-                tasks.cancelAll()
-            }
+            try await group.run()
         } catch let error as FatalError {
             created.reversed().forEach { $0.shutdown() }
             throw error
@@ -90,6 +127,34 @@ struct Daemon {
         }
         specStore.finish()
         logger.info("vpcrouter stopped")
+    }
+
+    /// Region and VPC from the options, with instance metadata (IMDSv2) filling only what is missing.
+    func resolveLocation() async throws(FatalError) -> EC2Location {
+        do {
+            if let region = options.region, let vpc = options.vpc { return EC2Location(region: region, vpcId: vpc) }
+            let transport = URLSessionTransport(idleTimeout: .seconds(1), requestTimeout: .seconds(2))
+            let imds = try? IMDSClient(environment: ProcessInfo.processInfo.environment, transport: transport)
+            return try await EC2Location.resolve(region: options.region, vpcId: options.vpc, imds: imds)
+        } catch {
+            throw FatalError("\(error)")
+        }
+    }
+
+    func reconcileSettings() -> ReconcileService.Settings {
+        let selection: ReconcilePolicy.TableSelection
+        if !options.routeTables.isEmpty {
+            selection = .tableIds(Set(options.routeTables))
+        } else if let (key, value) = options.routeTableTag {
+            selection = .tag(key: key, value: value)
+        } else {
+            selection = .automatic
+        }
+        return ReconcileService.Settings(
+            policy: ReconcilePolicy(ignoredCIDRs: options.ignoreRoutes, tableSelection: selection,
+                                    deleteUnownedRoutes: options.deleteUnownedRoutes),
+            recheckInterval: options.routeRecheckInterval == 0 ? nil : .seconds(options.routeRecheckInterval),
+            dryRun: options.dryRun)
     }
 
     /// The host's health policy at the health plugin's probe interval.

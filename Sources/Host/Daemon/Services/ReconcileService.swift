@@ -61,6 +61,8 @@ final class ReconcileService: Service, Sendable {
             }
             trigger.fire(.start)
             for await cause in trigger.causes.cancelOnGracefulShutdown() {
+                // A trigger still buffered when the stop request came is not acted on.
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 ledger = await reconcile(cause: cause, ledger: ledger)
             }
             tasks.cancelAll()
@@ -76,7 +78,10 @@ final class ReconcileService: Service, Sendable {
         metrics.reconciles.increment()
         let observed: ObservedVPC
         do {
-            observed = try await access.observe()
+            // A stop request abandons a read (nothing has been decided yet)...
+            observed = try await cancelWhenGracefulShutdown { [access] in
+                try await access.observe(routers: spec?.routerAddresses ?? [])
+            }
         } catch {
             metrics.reconcileErrors.increment()
             logger.error("VPC observation failed; no route is changed on a failed read", metadata: ["error": "\(error)", "reconcile.cause": "\(cause.rawValue)"])
@@ -91,6 +96,11 @@ final class ReconcileService: Service, Sendable {
             if !routePlan.writes.isEmpty { logger.notice("dry run: no route written", metadata: ["plan.writes": "\(routePlan.writes.count)"]) }
         } else {
             for action in routePlan.writes {
+                // ...but lets a write in flight finish, and starts no new one.
+                if Task.isShuttingDownGracefully {
+                    logger.notice("stopping: remaining route writes not started", metadata: ["writes.skipped": "\(routePlan.writes.count - succeeded.count)"])
+                    break
+                }
                 do {
                     try await access.apply(action)
                     succeeded.append(action)
@@ -118,7 +128,7 @@ final class ReconcileService: Service, Sendable {
             }
         }
         var shown = observed
-        if !succeeded.isEmpty, let visible = await waitUntilVisible(routePlan, writes: succeeded) {
+        if !succeeded.isEmpty, !Task.isShuttingDownGracefully, let visible = await waitUntilVisible(routePlan, writes: succeeded) {
             shown = visible
             if let healthChangedAt, let lastWriteAt, succeeded.contains(where: \.isFailover) {
                 let total = ContinuousClock.now - healthChangedAt
@@ -138,10 +148,11 @@ final class ReconcileService: Service, Sendable {
 
     /// Re-reads the VPC until every written route shows its new target (bounded).
     func waitUntilVisible(_ routePlan: RoutePlan, writes: [RouteAction]) async -> ObservedVPC? {
+        let routers = specStore.spec?.routerAddresses ?? []
         let deadline = ContinuousClock.now + settings.visibilityTimeout
         var delay = Duration.milliseconds(50)
         while ContinuousClock.now < deadline {
-            guard let observed = try? await access.observe() else { return nil }
+            guard let observed = try? await access.observe(routers: routers) else { return nil }
             if writes.allSatisfy({ Self.isVisible($0, in: observed) }) { return observed }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(1))

@@ -39,6 +39,13 @@ final class DaemonStatus: StatusSource {
 
     func setInstances(_ running: [PluginInstance]) { instances.withLock { $0 = running } }
     func setHealth(_ view: HealthView) { health.withLock { $0 = view } }
+    private let location = Mutex<(region: String, vpc: String)?>(nil)
+
+    /// The region and VPC in use, after instance metadata filled what the options lacked.
+    func setLocation(region: String, vpc: String) {
+        location.withLock { $0 = (region, vpc) }
+    }
+
     func setObservationError(_ message: String) {
         observationError.withLock { $0 = message }
     }
@@ -118,8 +125,8 @@ final class DaemonStatus: StatusSource {
             ])),
             ("params", .object([
                 ("logfile", .string(options.logfile)),
-                ("region_name", options.region.map(JSONValue.string) ?? .null),
-                ("vpc_id", options.vpc.map(JSONValue.string) ?? .null),
+                ("region_name", (location.withLock { $0?.region } ?? options.region).map(JSONValue.string) ?? .null),
+                ("vpc_id", (location.withLock { $0?.vpc } ?? options.vpc).map(JSONValue.string) ?? .null),
                 ("route_recheck_interval", .number(Double(options.routeRecheckInterval))),
                 ("verbose", .bool(options.verbose)),
                 ("addr", .string(options.address)),

@@ -1,0 +1,89 @@
+import EC2
+import Reconciler
+import RouteModel
+
+/// The reconciler's view of EC2: observations mapped into the planner's value types, and route
+/// writes through the throttle-aware client (failover writes first in its budget).
+struct EC2RouteAccess: VPCRouteAccess {
+    let client: EC2Client
+    let vpcId: String
+
+    func observe(routers: [IPv4Address]) async throws -> ObservedVPC {
+        let observation = try await client.observeVPC(vpcId)
+        // Instance states tell stopped or terminated routers; only the routers' instances and the
+        // instances routes point at are asked for, in one filtered call.
+        let routerTexts = Set(routers.map(\.description))
+        var instanceIds = Set<String>()
+        for interface in observation.networkInterfaces where interface.privateAddresses.contains(where: { routerTexts.contains($0.address) }) {
+            if let instance = interface.instanceId { instanceIds.insert(instance) }
+        }
+        for table in observation.routeTables {
+            for route in table.routes { if let instance = route.instanceId { instanceIds.insert(instance) } }
+        }
+        var states: [String: ObservedNetworkInterface.InstanceState] = [:]
+        if !instanceIds.isEmpty {
+            for instance in try await client.describeInstances(vpcId: vpcId, instanceIds: instanceIds.sorted()) {
+                states[instance.instanceId] = ObservedNetworkInterface.InstanceState(rawValue: instance.state)
+            }
+        }
+        return Self.map(observation, instanceStates: states, instancesAsked: instanceIds)
+    }
+
+    /// Maps one observation; ids are shared strings so a large VPC costs little memory.
+    static func map(_ observation: VPCObservation, instanceStates: [String: ObservedNetworkInterface.InstanceState],
+                    instancesAsked: Set<String>) -> ObservedVPC {
+        let tables = observation.routeTables.map { table in
+            ObservedRouteTable(
+                id: table.routeTableId, isMain: table.isMain, subnetIds: table.subnetIds, tags: table.tags,
+                routes: table.routes.compactMap { route -> ObservedRoute? in
+                    guard let text = route.destinationCidrBlock, let destination = IPv4CIDR(text) else { return nil }
+                    let target: ObservedRoute.Target
+                    if let eni = route.networkInterfaceId {
+                        target = .networkInterface(id: eni, instanceId: route.instanceId)
+                    } else if let instance = route.instanceId {
+                        target = .instance(id: instance)
+                    } else {
+                        let other = route.gatewayId ?? route.natGatewayId ?? route.transitGatewayId ?? route.vpcPeeringConnectionId
+                        target = .other(id: other ?? "unknown")
+                    }
+                    let origin: ObservedRoute.Origin = switch route.origin {
+                    case "CreateRouteTable": .createRouteTable
+                    case "EnableVgwRoutePropagation": .enableVgwRoutePropagation
+                    default: .createRoute
+                    }
+                    return ObservedRoute(destination: destination, target: target, state: route.isBlackhole ? .blackhole : .active, origin: origin)
+                })
+        }
+        let interfaces = observation.networkInterfaces.map { interface in
+            let ordered = interface.privateAddresses.filter(\.isPrimary) + interface.privateAddresses.filter { !$0.isPrimary }
+            let instance = interface.instanceId
+            // An instance that was asked for but not returned no longer exists.
+            let state: ObservedNetworkInterface.InstanceState? = instance.map { id in
+                instanceStates[id] ?? (instancesAsked.contains(id) ? .terminated : .running)
+            }
+            return ObservedNetworkInterface(
+                id: interface.networkInterfaceId, subnetId: interface.subnetId ?? "", attachedInstanceId: instance,
+                instanceState: state, privateAddresses: ordered.compactMap { IPv4Address($0.address) })
+        }
+        let subnets = observation.subnets.compactMap { subnet -> ObservedSubnet? in
+            guard let text = subnet.cidrBlock, let cidr = IPv4CIDR(text) else { return nil }
+            return ObservedSubnet(id: subnet.subnetId, availabilityZone: subnet.availabilityZone ?? "", cidr: cidr)
+        }
+        return ObservedVPC(id: observation.vpcId, routeTables: tables, subnets: subnets, networkInterfaces: interfaces)
+    }
+
+    func apply(_ action: RouteAction) async throws {
+        guard let table = action.tableId else { return }
+        let priority: APIPriority = action.isFailover ? .failover : .routine
+        switch action.verb {
+        case .create, .replace:
+            guard let eni = action.newTarget?.networkInterfaceId else { return }
+            try await client.upsertRoute(routeTableId: table, destination: action.cidr, networkInterfaceId: eni,
+                                         existing: action.verb == .replace, priority: priority)
+        case .delete:
+            _ = try await client.deleteRoute(routeTableId: table, destination: action.cidr, priority: priority)
+        default:
+            return
+        }
+    }
+}
