@@ -75,7 +75,7 @@ struct FaultProxyTests {
         }
     }
 
-    @Test("garbage, resets and HTML pages never crash the client", arguments: ProcessInfo.processInfo.environment["FAULT_MODES"].map { $0.split(separator: ",").map(String.init) } ?? ["malformed", "truncated", "html", "empty", "reset"])
+    @Test("garbage, resets and HTML pages never crash the client", arguments: ["malformed", "truncated", "html", "empty", "reset"])
     func garbage(mode: String) async throws {
         try await withProxy { proxy, context in
             try await proxy.configure([mode: 0.3, "seed": 11])
