@@ -178,7 +178,7 @@ public actor EC2Client {
         while true {
             attempt += 1
             let waitStart = clock.now()
-            await budget.acquire(category, priority: priority)
+            try await budget.acquire(category, priority: priority)
             let waited = clock.now() - waitStart
             metrics.record(action) {
                 $0.calls += 1
@@ -188,6 +188,10 @@ public actor EC2Client {
                 return try await attemptOnce(action: action, body: body)
             } catch let error as EC2Error {
                 if error.isThrottling { metrics.record(action) { $0.throttles += 1 } }
+                if error.code == .authFailure || error.code == "ExpiredToken", let chain = credentials as? DefaultCredentialsChain {
+                    // Rotated or revoked keys: ask the provider again on the next call.
+                    await chain.invalidate()
+                }
                 guard error.isRetryable, attempt < configuration.retryPolicy.maxAttempts, !Task.isCancelled else {
                     metrics.record(action) { $0.errors += 1 }
                     throw error
