@@ -19,21 +19,21 @@ struct APIBudgetTests {
     }
 
     @Test("100 writes from a full EC2 mutating bucket take (100-50)/5 = 10 s of clock time")
-    func hundredWritesTakeTenSeconds() async {
+    func hundredWritesTakeTenSeconds() async throws {
         let clock = ManualClock(autoAdvance: true)
         let budget = APIBudget(clock: clock)
-        for _ in 0..<100 { await budget.acquire(.mutating) }
+        for _ in 0..<100 { try await budget.acquire(.mutating) }
         let elapsed = clock.now()
         #expect(elapsed >= .seconds(10))
         #expect(elapsed < .milliseconds(10_050))
     }
 
     @Test("categories do not share tokens")
-    func categoriesIndependent() async {
+    func categoriesIndependent() async throws {
         let clock = ManualClock()
         let budget = APIBudget(mutating: .init(burst: 1, refillPerSecond: 1), describe: .init(burst: 3, refillPerSecond: 1), clock: clock)
-        await budget.acquire(.mutating)
-        for _ in 0..<3 { await budget.acquire(.describe) }
+        try await budget.acquire(.mutating)
+        for _ in 0..<3 { try await budget.acquire(.describe) }
         #expect(await budget.availableTokens(.mutating) < 1)
         #expect(await budget.availableTokens(.describe) < 1)
         #expect(clock.now() == .zero)
@@ -43,25 +43,40 @@ struct APIBudgetTests {
     func priorityOrder() async throws {
         let clock = ManualClock()
         let budget = APIBudget(mutating: .init(burst: 1, refillPerSecond: 1), clock: clock)
-        await budget.acquire(.mutating)
+        try await budget.acquire(.mutating)
         let order = Recorder()
         let routine = Task {
-            await budget.acquire(.mutating, priority: .routine)
+            try await budget.acquire(.mutating, priority: .routine)
             await order.append("routine")
         }
         try await waitFor { await budget.waiting(.mutating) == 1 && clock.sleeperCount == 1 }
         let failover = Task {
-            await budget.acquire(.mutating, priority: .failover)
+            try await budget.acquire(.mutating, priority: .failover)
             await order.append("failover")
         }
         try await waitFor { await budget.waiting(.mutating) == 2 }
         clock.advance(by: .milliseconds(1100))
-        await failover.value
+        try await failover.value
         #expect(await order.entries == ["failover"])
         try await waitFor { clock.sleeperCount == 1 }
         clock.advance(by: .milliseconds(1100))
-        await routine.value
+        try await routine.value
         #expect(await order.entries == ["failover", "routine"])
+    }
+
+    @Test("a cancelled waiter leaves the queue with CancellationError")
+    func cancellation() async throws {
+        let clock = ManualClock()
+        let budget = APIBudget(mutating: .init(burst: 1, refillPerSecond: 1), clock: clock)
+        try await budget.acquire(.mutating)
+        let waiter = Task { try await budget.acquire(.mutating) }
+        try await waitFor { await budget.waiting(.mutating) == 1 }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(await budget.waiting(.mutating) == 0)
+        clock.advance(by: .milliseconds(1100))
+        // The token nobody took is still there.
+        try await waitFor { await budget.availableTokens(.mutating) >= 1 }
     }
 
     @Test("backoff grows exponentially, is capped, and jitters over the full range")

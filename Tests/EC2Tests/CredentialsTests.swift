@@ -223,6 +223,22 @@ struct WebIdentityTests {
     }
 }
 
+/// The daemon's construction path: region + environment only.
+@Suite("Client from the environment", .moto(), .timeLimit(.minutes(1)))
+struct ClientFromEnvironmentTests {
+    @Test("AWS_ENDPOINT_URL_EC2 and environment keys are enough to observe a VPC")
+    func fromEnvironment() async throws {
+        let context = try MotoContext.require()
+        let client = try EC2Client.fromEnvironment(region: "us-east-1", environment: [
+            "AWS_ENDPOINT_URL_EC2": context.server.endpoint.absoluteString,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "HOME": "/nonexistent",
+        ])
+        #expect(client.configuration.endpoint == context.server.endpoint)
+        let observation = try await client.observeVPC(context.fixture.vpcId)
+        #expect(observation.routeTables.count == 3 && observation.subnets.count == 2)
+    }
+}
+
 /// Hands out credentials with a fixed lifetime and counts how often it was asked.
 final class CountingProvider: CredentialsProvider {
     private let counter = Mutex(0)

@@ -17,11 +17,11 @@ struct MotoContext: Sendable {
 
     func client(
         endpoint: URL? = nil, secret: String? = nil, maxResults: Int = 100, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200)),
-        mutating: APIBudget.Limits = .ec2Mutating, describe: APIBudget.Limits = .ec2Describe
+        mutating: APIBudget.Limits = .ec2Mutating, describe: APIBudget.Limits = .ec2Describe, idleTimeout: Duration = .seconds(5)
     ) -> EC2Client {
         let configuration = EC2ClientConfiguration(
             region: fixture.region, endpoint: endpoint ?? server.endpoint, maxResults: maxResults, retryPolicy: retry,
-            mutatingLimits: mutating, describeLimits: describe, idleTimeout: .seconds(5), requestTimeout: .seconds(15))
+            mutatingLimits: mutating, describeLimits: describe, idleTimeout: idleTimeout, requestTimeout: .seconds(15))
         let credentials = AWSCredentials(accessKeyId: fixture.accessKeyId, secretAccessKey: secret ?? fixture.secretAccessKey)
         return EC2Client(configuration: configuration, credentials: StaticCredentialsProvider(credentials))
     }

@@ -194,6 +194,8 @@ class Handler(BaseHTTPRequestHandler):
             # SO_LINGER 0 makes close() send RST instead of FIN.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
+            # The socket only really closes once the buffered reader lets go of it.
+            self.rfile.close()
             self.connection.close()
             return
         if fault == "html":

@@ -34,7 +34,7 @@ public actor APIBudget {
     private struct Waiter {
         let priority: APIPriority
         let sequence: UInt64
-        let continuation: CheckedContinuation<Void, Never>
+        let continuation: CheckedContinuation<Void, Error>
     }
 
     private let clock: any BudgetClock
@@ -53,19 +53,34 @@ public actor APIBudget {
     }
 
     /// Waits for a token. Higher priority waiters are served first, then first come first served.
-    public func acquire(_ category: APICategory, priority: APIPriority = .routine) async {
+    /// A cancelled waiter leaves the queue and throws `CancellationError`.
+    public func acquire(_ category: APICategory, priority: APIPriority = .routine) async throws {
+        try Task.checkCancellation()
         if queues[category, default: []].isEmpty, buckets[category]!.tryTake(now: clock.now()) {
             return
         }
         sequence += 1
         let ticket = sequence
-        await withCheckedContinuation { continuation in
-            queues[category, default: []].append(Waiter(priority: priority, sequence: ticket, continuation: continuation))
-            if !pumping.contains(category) {
-                pumping.insert(category)
-                Task { await self.pump(category) }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                queues[category, default: []].append(Waiter(priority: priority, sequence: ticket, continuation: continuation))
+                if !pumping.contains(category) {
+                    pumping.insert(category)
+                    Task { await self.pump(category) }
+                }
             }
+        } onCancel: {
+            Task { await self.cancelWaiter(category, ticket: ticket) }
         }
+    }
+
+    private func cancelWaiter(_ category: APICategory, ticket: UInt64) {
+        guard let index = queues[category]?.firstIndex(where: { $0.sequence == ticket }) else { return }
+        queues[category]!.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 
     /// Number of callers waiting for a token, for tests and metrics.

@@ -4,6 +4,17 @@ import RouteModel
 
 /// The EC2 Query API client: signs, budgets, retries and decodes. Every Describe is filtered by VPC
 /// and paginated; route writes always target an ENI.
+///
+/// Typical use by the reconciler:
+///
+///     let imds = try IMDSClient(environment: ProcessInfo.processInfo.environment, transport: URLSessionTransport())
+///     let location = try await EC2Location.resolve(region: options.region, vpcId: options.vpc, imds: imds)
+///     let ec2 = try EC2Client.fromEnvironment(region: location.region)
+///     let state = try await ec2.observeVPC(location.vpcId)          // <= 3 calls
+///     let eni = state.networkInterface(holding: "10.0.1.10")!
+///     try await ec2.upsertRoute(routeTableId: "rtb-...", destination: cidr,
+///                               networkInterfaceId: eni.networkInterfaceId, existing: true, priority: .failover)
+///     try await ec2.deleteRoute(routeTableId: "rtb-...", destination: cidr)
 public actor EC2Client {
     public static let apiVersion = "2016-11-15"
 
@@ -178,7 +189,7 @@ public actor EC2Client {
         while true {
             attempt += 1
             let waitStart = clock.now()
-            await budget.acquire(category, priority: priority)
+            try await budget.acquire(category, priority: priority)
             let waited = clock.now() - waitStart
             metrics.record(action) {
                 $0.calls += 1
@@ -188,6 +199,10 @@ public actor EC2Client {
                 return try await attemptOnce(action: action, body: body)
             } catch let error as EC2Error {
                 if error.isThrottling { metrics.record(action) { $0.throttles += 1 } }
+                if error.code == .authFailure || error.code == "ExpiredToken", let chain = credentials as? DefaultCredentialsChain {
+                    // Rotated or revoked keys: ask the provider again on the next call.
+                    await chain.invalidate()
+                }
                 guard error.isRetryable, attempt < configuration.retryPolicy.maxAttempts, !Task.isCancelled else {
                     metrics.record(action) { $0.errors += 1 }
                     throw error

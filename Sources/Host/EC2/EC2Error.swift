@@ -51,9 +51,10 @@ public struct EC2Error: Error, Sendable, Equatable, CustomStringConvertible {
         [.requestLimitExceeded, .throttling, "ThrottlingException", "RequestThrottled", "TooManyRequestsException", "SlowDown"].contains(code)
     }
 
-    /// Worth another attempt: throttling, server-side failure or no answer at all.
+    /// Worth another attempt: throttling, server-side failure, no answer or a garbled one. Retrying
+    /// a write whose answer was lost is safe here: upsert and delete absorb the repeat.
     public var isRetryable: Bool {
-        isThrottling || code == .transport || httpStatus >= 500
+        isThrottling || code == .transport || code == .malformedResponse || httpStatus >= 500
             || [.internalError, .unavailable, .serviceUnavailable].contains(code)
     }
 

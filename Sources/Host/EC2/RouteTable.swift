@@ -1,3 +1,5 @@
+import RouteModel
+
 /// A route table with its routes and subnet associations, as DescribeRouteTables reports it.
 public struct RouteTable: Sendable, Equatable {
     public struct Route: Sendable, Equatable {
@@ -103,5 +105,9 @@ public struct RouteTable: Sendable, Equatable {
     /// The route for exactly this IPv4 destination, if present.
     public func route(to destination: String) -> Route? {
         routes.first { $0.destinationCidrBlock == destination }
+    }
+
+    public func route(to destination: IPv4CIDR) -> Route? {
+        route(to: destination.description)
     }
 }

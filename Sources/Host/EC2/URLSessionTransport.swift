@@ -8,6 +8,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
     // URLSession is thread-safe; it is only created in init and never mutated.
     private let session: URLSession
     private let requestTimeout: Duration
+    private let idleTimeout: Duration
 
     /// - Parameters:
     ///   - idleTimeout: longest silence while connecting or waiting for bytes.
@@ -21,6 +22,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         configuration.urlCache = nil
         session = URLSession(configuration: configuration)
         self.requestTimeout = requestTimeout
+        self.idleTimeout = idleTimeout
     }
 
     deinit { session.invalidateAndCancel() }
@@ -35,7 +37,8 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             urlRequest.httpBody = Data(request.body)
         }
         let timeout = request.timeout ?? requestTimeout
-        urlRequest.timeoutInterval = timeout.seconds
+        // URLRequest's interval is the idle (no progress) timeout; the task group below caps the total.
+        urlRequest.timeoutInterval = min(idleTimeout, timeout).seconds
         let finalRequest = urlRequest
         let session = self.session
         let data: Data
