@@ -22,6 +22,7 @@ let ec2Targets: [Target] = [
     // Helpers shared by the test targets: paths, subprocesses, moto, the fault proxy.
     .target(name: "TestSupport", dependencies: ["EC2"], path: "Tests/TestSupport"),
     .testTarget(name: "EC2Tests", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Tests/EC2Tests"),
+    .executableTarget(name: "EC2Bench", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Benchmarks/EC2Bench"),
 ]
 
 // MARK: - Package

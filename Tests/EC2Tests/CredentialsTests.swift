@@ -174,11 +174,11 @@ struct CredentialsTests {
         } catch let error as LocationError {
             #expect(error.missing == ["region"])
         }
-        // A closed port stands in for "not on EC2": fail fast, not hang.
+        // A closed port stands in for "not on EC2": it must fail rather than hang (the bound is generous for loaded machines).
         let nowhere = IMDSClient(baseURL: URL(string: "http://127.0.0.1:9")!, transport: transport, timeout: .seconds(1))
         let started = ContinuousClock.now
         await #expect(throws: LocationError.self) { try await EC2Location.resolve(region: nil, vpcId: nil, imds: nowhere) }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test("endpoints follow AWS_ENDPOINT_URL_EC2, then AWS_ENDPOINT_URL, then the regional default")

@@ -23,7 +23,7 @@ public enum LocalHTTP {
     }
 
     /// Polls until GET answers 200 or the deadline passes.
-    public static func waitUntilReady(_ url: URL, timeout: Duration = .seconds(30)) async throws {
+    public static func waitUntilReady(_ url: URL, timeout: Duration = .seconds(120)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let answer = try? await request("GET", url, timeout: 2), answer.status == 200 { return }

@@ -105,7 +105,7 @@ struct Daemon {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A service that does not finish its graceful shutdown in time is cancelled.
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(20)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
         if stopRequested.withLock({ $0 }) {

@@ -44,16 +44,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await withThrowingTaskGroup(of: (Data, URLResponse).self) { group in
-                group.addTask { try await session.data(for: finalRequest) }
-                // URLSession's resource timeout is per session; this enforces a per-request cap too.
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw TransportError(url: request.url.absoluteString, reason: "timed out after \(timeout)", timedOut: true)
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            (data, response) = try await Self.race(session: session, request: finalRequest, timeout: timeout, url: request.url.absoluteString)
         } catch let error as TransportError {
             throw error
         } catch let error as URLError {
@@ -72,6 +63,30 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         }
         return HTTPResponse(status: http.statusCode, headers: headers, body: Array(data))
     }
+
+    /// Runs the request, but answers at once on timeout or cancellation without waiting for the
+    /// URLSession task. The task itself is never cancelled: cancelling `URLSession.data(for:)` on
+    /// Linux can deadlock inside FoundationNetworking when the transfer fails at the same moment
+    /// (seen with a stopping daemon); an abandoned request ends by its own idle timeout.
+    static func race(session: URLSession, request: URLRequest, timeout: Duration, url: String) async throws -> (Data, URLResponse) {
+        let outcome = RaceOutcome()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.install(continuation)
+                let work = Task {
+                    do { outcome.finish(.success(try await session.data(for: request))) } catch { outcome.finish(.failure(error)) }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: timeout)
+                    outcome.finish(.failure(TransportError(url: url, reason: "timed out after \(timeout)", timedOut: true)))
+                }
+                _ = work
+                outcome.onFinish { timer.cancel() }
+            }
+        } onCancel: {
+            outcome.finish(.failure(CancellationError()))
+        }
+    }
 }
 
 extension Duration {
@@ -79,5 +94,49 @@ extension Duration {
     var seconds: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}
+
+
+/// The first result of a race wins; later ones are dropped.
+final class RaceOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<(Data, URLResponse), any Error>?
+    private var early: Result<(Data, URLResponse), any Error>?
+    private var done = false
+    private var cleanup: (@Sendable () -> Void)?
+
+    func install(_ continuation: CheckedContinuation<(Data, URLResponse), any Error>) {
+        let pending: Result<(Data, URLResponse), any Error>? = lock.withLock {
+            if let early { done = true; return early }
+            self.continuation = continuation
+            return nil
+        }
+        if let pending { continuation.resume(with: pending) }
+    }
+
+    func onFinish(_ action: @escaping @Sendable () -> Void) {
+        let runNow = lock.withLock { () -> Bool in
+            if done { return true }
+            cleanup = action
+            return false
+        }
+        if runNow { action() }
+    }
+
+    func finish(_ result: Result<(Data, URLResponse), any Error>) {
+        let (target, action): (CheckedContinuation<(Data, URLResponse), any Error>?, (@Sendable () -> Void)?) = lock.withLock {
+            if done { return (nil, nil) }
+            guard let continuation else {
+                if early == nil { early = result }
+                return (nil, nil)
+            }
+            done = true
+            self.continuation = nil
+            defer { cleanup = nil }
+            return (continuation, cleanup)
+        }
+        target?.resume(with: result)
+        action?()
     }
 }
