@@ -113,6 +113,8 @@ let package = Package(
         ),
         // Drives the built vpcrouter binary as a subprocess.
         .testTarget(name: "DaemonTests", dependencies: ["TestSupport"]),
+        // The daemon against moto (EC2) and routers in network namespaces.
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "EC2", "RouteModel"]),
 
         // --- Reconciler block: the pure planner, the ownership ledger store, their tests and benchmark.
         // The planner: a pure function of spec, health, observed VPC, ledger and policy.
