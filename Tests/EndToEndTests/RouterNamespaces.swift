@@ -6,6 +6,7 @@ import TestSupport
 final class RouterNamespaces: @unchecked Sendable {
     let prefix = "vre\(UInt32.random(in: 0..<0xFFFF))"
     private(set) var routers: [String: Int] = [:]
+    private var listeners: [String] = []
 
     @discardableResult
     func sh(_ command: String) throws -> String {
@@ -29,6 +30,19 @@ final class RouterNamespaces: @unchecked Sendable {
         try sh("ip route replace \(address)/32 dev \(host)")
     }
 
+    /// Starts a TCP listener on the router's address (it lives as long as the namespace).
+    func listen(_ address: String, port: Int) throws {
+        let namespace = "\(prefix)-\(routers[address]!)"
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        listener.arguments = ["ip", "netns", "exec", namespace, "python3", "-c",
+                              "import socket,time; s=socket.socket(); s.bind(('\(address)', \(port))); s.listen(64); time.sleep(600)"]
+        listener.standardOutput = FileHandle.nullDevice
+        listener.standardError = FileHandle.nullDevice
+        try listener.run()
+        listeners.append(namespace)
+    }
+
     func kill(_ address: String) throws {
         try sh("ip link set \(prefix)h\(routers[address]!) down")
     }
@@ -39,6 +53,9 @@ final class RouterNamespaces: @unchecked Sendable {
     }
 
     deinit {
+        for namespace in listeners {
+            _ = try? ProcessRunner.shell("ip netns pids \(namespace) | xargs -r kill")
+        }
         for (address, index) in routers {
             _ = try? ProcessRunner.shell("ip route del \(address)/32; ip link del \(prefix)h\(index); ip netns del \(prefix)-\(index)")
         }

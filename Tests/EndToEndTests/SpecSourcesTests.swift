@@ -1,0 +1,73 @@
+import EC2
+import Foundation
+import RouteModel
+import Testing
+import TestSupport
+
+/// Specs from the http mode reach the reconciler: routes appear in moto, and a CIDR given an empty
+/// router list is deleted again. A refused spec leaves the routes alone.
+@Suite(.serialized) struct SpecSourcesTests {
+    let routerA = "10.0.1.10"
+    let routerB = "10.0.2.20"
+
+    func routes(_ client: EC2Client, _ fixture: MotoFixture, _ cidr: String) async throws -> [String?] {
+        let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
+        return [fixture.routeTableA, fixture.routeTableB].map { id in
+            tables.first { $0.routeTableId == id }?.route(to: cidr)?.networkInterfaceId
+        }
+    }
+
+    func waitFor(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    func start(_ mode: [String], moto: MotoServer, fixture: MotoFixture, port: Int) throws -> DaemonProcess {
+        var environment = VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString)
+        environment["AWS_ACCESS_KEY_ID"] = fixture.accessKeyId
+        environment["AWS_SECRET_ACCESS_KEY"] = fixture.secretAccessKey
+        let state = try PackagePaths.temporaryDirectory("vpcr-e2e-spec")
+        return try DaemonProcess(PackagePaths.vpcrouter, [
+            "-r", fixture.region, "-v", fixture.vpcId, "-H", "tcp", "--tcp_check_port", "9", "--tcp_check_interval", "0.5",
+            "-p", "\(port)", "--state-dir", state.path, "--route_recheck_interval", "5",
+        ] + mode, environment: environment)
+    }
+
+    @Test func httpModeSpecsCreateAndDeleteRoutes() async throws {
+        let moto = try await MotoServer.start(verifySignatures: true)
+        defer { moto.stop() }
+        let fixture = try moto.makeFixture()
+        let ec2 = EC2Client(configuration: EC2ClientConfiguration(region: fixture.region, endpoint: moto.endpoint),
+                            credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: fixture.accessKeyId, secretAccessKey: fixture.secretAccessKey)))
+        // Routers are namespaces with a TCP listener, so the tcp health plugin finds them healthy.
+        let routers = RouterNamespaces()
+        try routers.add(routerA)
+        try routers.add(routerB)
+        try routers.listen(routerA, port: 9)
+        try routers.listen(routerB, port: 9)
+        let port = freeLoopbackPort()
+        let daemon = try start(["-m", "http"], moto: moto, fixture: fixture, port: port)
+        #expect(daemon.waitForOutput(containing: "HTTP server listening"))
+        let post = { (body: String) in
+            try await HTTPProbe.request("http://127.0.0.1:\(port)/route_spec", method: "POST",
+                                        headers: ["Content-Type": "application/json"], body: Data(body.utf8))
+        }
+        #expect(try await post(#"{"10.66.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#).status == 200)
+        let created = try await waitFor {
+            let targets = try await routes(ec2, fixture, "10.66.0.0/16")
+            return targets.allSatisfy { $0 != nil } && Set(targets).count == 1
+        }
+        #expect(created, "\(daemon.output)")
+        #expect(try await post(#"{"10.66.0.1/16": []}"#).status == 400, "a refused spec")
+        // The router list of 10.66.0.0/16 is emptied while another CIDR on both routers keeps both
+        // tables managed (deletes happen only in managed tables).
+        #expect(try await post(#"{"10.66.0.0/16": [], "10.67.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#).status == 200)
+        let deleted = try await waitFor { try await routes(ec2, fixture, "10.66.0.0/16") == [nil, nil] }
+        #expect(deleted, "an empty router list deletes the route vpcrouter owns\n\(daemon.output)")
+        #expect(daemon.stop() == 0)
+    }
+}
