@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// MARK: - EC2 client (issue 3)
+// MARK: - EC2 client
 
 /// libcrypto for SigV4, the EC2 Query API client, its test harness (moto + fault proxy) and benchmark.
 let ec2Targets: [Target] = [
