@@ -9,12 +9,8 @@ import Synchronization
 /// The callbacks cannot capture anything, so each finds its instance through the opaque context
 /// pointer; only logging during discovery (no context yet) uses the process-wide fallback logger.
 enum HostServices {
-    static let fallbackLogger = Mutex(Logger(label: "vpcrouter.plugin"))
-
-    /// Sets the logger used for plugin log lines that arrive without an instance context.
-    static func setDiscoveryLogger(_ logger: Logger) {
-        fallbackLogger.withLock { $0 = logger }
-    }
+    /// For plugin log lines that arrive without an instance context (a plugin declining in its entry).
+    static let fallbackLogger = Logger(label: "vpcrouter.plugin")
 
     nonisolated(unsafe) static let hostVersion = strdup(PluginABIVersion.hostVersion)
 
@@ -83,7 +79,7 @@ enum HostServices {
 
     static func log(_ context: OpaquePointer?, _ level: vpcr_log_level, _ message: UnsafePointer<CChar>?,
                     _ fields: UnsafePointer<vpcr_field>?, _ count: UInt32) {
-        let logger = PluginInstanceContext.from(context)?.logger ?? fallbackLogger.withLock { $0 }
+        let logger = PluginInstanceContext.from(context)?.logger ?? fallbackLogger
         var metadata: Logger.Metadata = [:]
         if let fields {
             for index in 0..<Int(min(count, 64)) {

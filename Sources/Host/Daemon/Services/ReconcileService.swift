@@ -139,9 +139,11 @@ final class ReconcileService: Service, Sendable {
                 ])
             }
         }
-        let after = plan(spec: spec, health: healthSnapshot, observed: shown, ledger: nextLedger, policy: settings.policy)
-        status.setReconcile(ReconcileStatus(plan: succeeded.isEmpty ? routePlan : after, spec: spec, observed: shown),
-                            lastActions: routePlan.actions)
+        // After writes, the status shows the tables as re-read; without writes the plan already says it all.
+        let shownPlan = succeeded.isEmpty
+            ? routePlan
+            : plan(spec: spec, health: healthSnapshot, observed: shown, ledger: nextLedger, policy: settings.policy)
+        status.setReconcile(ReconcileStatus(plan: shownPlan, spec: spec, observed: shown), lastActions: routePlan.actions)
         metrics.reconcileDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanosecondsClamped))
         return nextLedger
     }

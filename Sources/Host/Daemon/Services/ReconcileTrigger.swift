@@ -28,8 +28,4 @@ final class ReconcileTrigger: Sendable {
             return value
         }
     }
-
-    func finish() {
-        continuation.finish()
-    }
 }
