@@ -1,3 +1,4 @@
+import EC2
 import Foundation
 
 /// A private `moto_server` on a free loopback port, stopped by `stop()` or when the tests exit.
@@ -43,6 +44,12 @@ public final class MotoServer: Sendable {
     }
 
     public func stop() { process.stop() }
+
+    /// An EC2 client signed with the fixture's IAM user, for checking what the daemon wrote.
+    public func client(for fixture: MotoFixture) -> EC2Client {
+        EC2Client(configuration: EC2ClientConfiguration(region: fixture.region, endpoint: endpoint),
+                  credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: fixture.accessKeyId, secretAccessKey: fixture.secretAccessKey)))
+    }
 }
 
 /// Ids of what motofixture.py created.
