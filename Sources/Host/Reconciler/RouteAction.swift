@@ -74,6 +74,16 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         self.reasonCode = reason
     }
 
+    /// True for a move away from a router the health checks judged failed or questionable: it
+    /// depends only on health and the route's last known target, so it may be written before the
+    /// VPC is read again.
+    public var followsHealthChange: Bool {
+        switch reasonCode {
+        case .routerFailed, .routerQuestionable: return verb == .replace
+        default: return false
+        }
+    }
+
     /// The reason in words, for logs and the status page.
     public var reason: String {
         let old = oldTarget.map(\.description) ?? "(none)"

@@ -15,6 +15,15 @@ final class ReconcileService: Service, Sendable {
         var dryRun: Bool
         /// How long to wait for written routes to show in a re-read (eventual consistency).
         var visibilityTimeout: Duration = .seconds(10)
+        /// How old the last observation may be for a failover to be written from it before a new
+        /// read (the read costs a round trip to EC2; the failover should not wait for it).
+        var failoverObservationMaxAge: Duration = .seconds(60)
+    }
+
+    /// What one pass hands to the next.
+    struct Memory: Sendable {
+        var ledger: OwnershipLedger
+        var lastObservation: (vpc: ObservedVPC, at: ContinuousClock.Instant)?
     }
 
     let access: any VPCRouteAccess
@@ -45,8 +54,9 @@ final class ReconcileService: Service, Sendable {
     func run() async throws {
         await gate.wait()
         guard !Task.isCancelled else { return }
-        var ledger = (try? stateStore.loadLedger()) ?? OwnershipLedger()
+        let ledger = (try? stateStore.loadLedger()) ?? OwnershipLedger()
         logger.info("ownership ledger loaded", metadata: ["ledger.cidrs": "\(ledger.cidrs.count)", "state.dir": "\(stateStore.directory)"])
+        var memory = Memory(ledger: ledger)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { [self] in
                 for await _ in specStore.updates().cancelOnGracefulShutdown() { trigger.fire(.spec) }
@@ -63,93 +73,133 @@ final class ReconcileService: Service, Sendable {
             for await cause in trigger.causes.cancelOnGracefulShutdown() {
                 // A trigger still buffered when the stop request came is not acted on.
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                ledger = await reconcile(cause: cause, ledger: ledger)
+                await reconcile(cause: cause, memory: &memory)
             }
             tasks.cancelAll()
         }
     }
 
-    /// One pass. Returns the ledger to use next.
-    func reconcile(cause: ReconcileTrigger.Cause, ledger: OwnershipLedger) async -> OwnershipLedger {
+    /// One pass. A health change is acted on first from the last observation (only the moves
+    /// away from failed or questionable routers, replacing routes this process already manages),
+    /// so a failover does not wait for a round trip to EC2; then the VPC is read and the full plan
+    /// applied, which finds those writes done.
+    func reconcile(cause: ReconcileTrigger.Cause, memory: inout Memory) async {
         let healthChangedAt = trigger.takeHealthChange()
         let spec = specStore.spec
         let healthSnapshot = health.snapshot
         let started = ContinuousClock.now
+        let ledgerAtStart = memory.ledger
         metrics.reconciles.increment()
+        defer {
+            if memory.ledger != ledgerAtStart { persist(memory.ledger) }
+            metrics.reconcileDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanosecondsClamped))
+        }
+
+        var early: ObservedVPC?
+        if let healthChangedAt, let last = memory.lastObservation, ContinuousClock.now - last.at < settings.failoverObservationMaxAge {
+            let earlyPlan = plan(spec: spec, health: healthSnapshot, observed: last.vpc, ledger: memory.ledger, policy: settings.policy)
+            let moves = earlyPlan.writes.filter(\.followsHealthChange)
+            if !moves.isEmpty {
+                log(moves, cause: cause)
+                let written = await apply(moves, healthChangedAt: healthChangedAt)
+                memory.ledger = earlyPlan.nextLedger(succeeded: written)
+                if !written.isEmpty, !Task.isShuttingDownGracefully {
+                    // The re-read that shows the moves is this pass's observation.
+                    early = await waitUntilVisible(writes: written)
+                    if early != nil { reportFailoverVisible(since: healthChangedAt) }
+                }
+            }
+        }
+
         let observed: ObservedVPC
         do {
-            // A stop request abandons a read (nothing has been decided yet)...
-            observed = try await cancelWhenGracefulShutdown { [access] in
-                try await access.observe(routers: spec?.routerAddresses ?? [])
+            if let early {
+                observed = early
+            } else {
+                // A stop request abandons a read (nothing has been decided yet)...
+                observed = try await cancelWhenGracefulShutdown { [access] in
+                    try await access.observe(routers: spec?.routerAddresses ?? [])
+                }
             }
         } catch {
             metrics.reconcileErrors.increment()
             logger.error("VPC observation failed; no route is changed on a failed read", metadata: ["error": "\(error)", "reconcile.cause": "\(cause.rawValue)"])
             status.setObservationError("\(error)")
-            return ledger
+            return
         }
+        memory.lastObservation = (observed, .now)
+        let ledger = memory.ledger
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: ledger, policy: settings.policy)
-        logPlan(routePlan, cause: cause)
-        var succeeded: [RouteAction] = []
-        var lastWriteAt: ContinuousClock.Instant?
-        if settings.dryRun {
-            if !routePlan.writes.isEmpty { logger.notice("dry run: no route written", metadata: ["plan.writes": "\(routePlan.writes.count)"]) }
-        } else {
-            for action in routePlan.writes {
-                // ...but lets a write in flight finish, and starts no new one.
-                if Task.isShuttingDownGracefully {
-                    logger.notice("stopping: remaining route writes not started", metadata: ["writes.skipped": "\(routePlan.writes.count - succeeded.count)"])
-                    break
-                }
-                do {
-                    try await access.apply(action)
-                    succeeded.append(action)
-                    lastWriteAt = .now
-                    metrics.actions[action.verb.rawValue]?.increment()
-                    if action.isFailover {
-                        metrics.failovers.increment()
-                        if let healthChangedAt {
-                            metrics.detectionToWrite.recordNanoseconds(Int64((ContinuousClock.now - healthChangedAt).nanosecondsClamped))
-                        }
-                    }
-                } catch {
-                    metrics.writeErrors.increment()
-                    logger.error("route write failed", metadata: Self.fields(action).merging(["error": "\(error)"]) { $1 })
-                }
-            }
+        for note in routePlan.notes {
+            logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
         }
-        var nextLedger = routePlan.nextLedger(succeeded: succeeded)
-        if routePlan.isHeld { nextLedger = ledger }
-        if nextLedger != ledger {
-            do {
-                try stateStore.saveLedger(nextLedger)
-            } catch {
-                logger.error("cannot save the ownership ledger; keeping it in memory", metadata: ["error": "\(error)"])
+        log(routePlan.actions, cause: cause)
+        let written = await apply(routePlan.writes, healthChangedAt: healthChangedAt)
+        memory.ledger = routePlan.isHeld ? ledger : routePlan.nextLedger(succeeded: written)
+
+        var shownPlan = routePlan, shown = observed
+        if !written.isEmpty, !Task.isShuttingDownGracefully, let visible = await waitUntilVisible(writes: written) {
+            if let healthChangedAt, early == nil, written.contains(where: \.followsHealthChange) {
+                reportFailoverVisible(since: healthChangedAt)
             }
-        }
-        var shown = observed
-        if !succeeded.isEmpty, !Task.isShuttingDownGracefully, let visible = await waitUntilVisible(routePlan, writes: succeeded) {
+            // After writes, the status shows the tables as re-read.
+            memory.lastObservation = (visible, .now)
             shown = visible
-            if let healthChangedAt, let lastWriteAt, succeeded.contains(where: \.isFailover) {
-                let total = ContinuousClock.now - healthChangedAt
-                metrics.detectionToVisible.recordNanoseconds(Int64(total.nanosecondsClamped))
-                logger.notice("failover visible", metadata: [
-                    "latency.detection_to_write_ms": "\(Self.milliseconds(lastWriteAt - healthChangedAt))",
-                    "latency.detection_to_visible_ms": "\(Self.milliseconds(total))",
-                ])
+            shownPlan = plan(spec: spec, health: healthSnapshot, observed: visible, ledger: memory.ledger, policy: settings.policy)
+        }
+        status.setReconcile(ReconcileStatus(plan: shownPlan, spec: spec, observed: shown), lastActions: routePlan.actions)
+    }
+
+    /// Performs `writes` in order; returns those that succeeded. A stop request lets a write in
+    /// flight finish and starts no new one. In a dry run nothing is written.
+    func apply(_ writes: [RouteAction], healthChangedAt: ContinuousClock.Instant?) async -> [RouteAction] {
+        guard !writes.isEmpty else { return [] }
+        if settings.dryRun {
+            logger.notice("dry run: no route written", metadata: ["plan.writes": "\(writes.count)"])
+            return []
+        }
+        var succeeded: [RouteAction] = []
+        for action in writes {
+            if Task.isShuttingDownGracefully {
+                logger.notice("stopping: remaining route writes not started", metadata: ["writes.skipped": "\(writes.count - succeeded.count)"])
+                break
+            }
+            do {
+                try await access.apply(action)
+                succeeded.append(action)
+                metrics.actions[action.verb.rawValue]?.increment()
+                if action.isFailover { metrics.failovers.increment() }
+                if action.followsHealthChange, let healthChangedAt {
+                    let latency = ContinuousClock.now - healthChangedAt
+                    metrics.detectionToWrite.recordNanoseconds(Int64(latency.nanosecondsClamped))
+                    logger.info("failover written", metadata: Self.fields(action).merging([
+                        "latency.detection_to_write_ms": "\(Self.milliseconds(latency))",
+                    ]) { $1 })
+                }
+            } catch {
+                metrics.writeErrors.increment()
+                logger.error("route write failed", metadata: Self.fields(action).merging(["error": "\(error)"]) { $1 })
             }
         }
-        // After writes, the status shows the tables as re-read; without writes the plan already says it all.
-        let shownPlan = succeeded.isEmpty
-            ? routePlan
-            : plan(spec: spec, health: healthSnapshot, observed: shown, ledger: nextLedger, policy: settings.policy)
-        status.setReconcile(ReconcileStatus(plan: shownPlan, spec: spec, observed: shown), lastActions: routePlan.actions)
-        metrics.reconcileDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanosecondsClamped))
-        return nextLedger
+        return succeeded
+    }
+
+    func reportFailoverVisible(since healthChangedAt: ContinuousClock.Instant) {
+        let total = ContinuousClock.now - healthChangedAt
+        metrics.detectionToVisible.recordNanoseconds(Int64(total.nanosecondsClamped))
+        logger.notice("failover visible", metadata: ["latency.detection_to_visible_ms": "\(Self.milliseconds(total))"])
+    }
+
+    func persist(_ ledger: OwnershipLedger) {
+        do {
+            try stateStore.saveLedger(ledger)
+        } catch {
+            logger.error("cannot save the ownership ledger; keeping it in memory", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Re-reads the VPC until every written route shows its new target (bounded).
-    func waitUntilVisible(_ routePlan: RoutePlan, writes: [RouteAction]) async -> ObservedVPC? {
+    func waitUntilVisible(writes: [RouteAction]) async -> ObservedVPC? {
         let routers = specStore.spec?.routerAddresses ?? []
         let deadline = ContinuousClock.now + settings.visibilityTimeout
         var delay = Duration.milliseconds(50)
@@ -171,11 +221,8 @@ final class ReconcileService: Service, Sendable {
         return eni == action.newTarget?.networkInterfaceId
     }
 
-    func logPlan(_ routePlan: RoutePlan, cause: ReconcileTrigger.Cause) {
-        for note in routePlan.notes {
-            logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
-        }
-        for action in routePlan.actions {
+    func log(_ actions: [RouteAction], cause: ReconcileTrigger.Cause) {
+        for action in actions {
             let level: Logger.Level = action.verb.writes ? .notice : (action.verb == .keep ? .debug : .info)
             logger.log(level: level, "\(action.verb.rawValue)", metadata: Self.fields(action).merging(["reconcile.cause": "\(cause.rawValue)"]) { $1 })
         }

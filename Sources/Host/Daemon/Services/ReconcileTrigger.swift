@@ -9,7 +9,8 @@ final class ReconcileTrigger: Sendable {
 
     private let continuation: AsyncStream<Cause>.Continuation
     let causes: AsyncStream<Cause>
-    /// When the newest health change was seen, for detection-to-write latency.
+    /// When the oldest health change not yet acted on was seen, for detection-to-write latency
+    /// (changes that coalesce into one pass are measured from the first).
     private let healthChangedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     init() {
@@ -17,7 +18,7 @@ final class ReconcileTrigger: Sendable {
     }
 
     func fire(_ cause: Cause) {
-        if cause == .health { healthChangedAt.withLock { $0 = .now } }
+        if cause == .health { healthChangedAt.withLock { $0 = $0 ?? .now } }
         continuation.yield(cause)
     }
 
