@@ -30,7 +30,8 @@ final class RouterNamespaces: @unchecked Sendable {
         try sh("ip route replace \(address)/32 dev \(host)")
     }
 
-    /// Starts a TCP listener on the router's address (it lives as long as the namespace).
+    /// Starts a TCP listener on the router's address (it lives as long as the namespace) and waits
+    /// until it accepts connections.
     func listen(_ address: String, port: Int) throws {
         let namespace = "\(prefix)-\(routers[address]!)"
         let listener = Process()
@@ -41,6 +42,8 @@ final class RouterNamespaces: @unchecked Sendable {
         listener.standardError = FileHandle.nullDevice
         try listener.run()
         listeners.append(namespace)
+        // Ready once a connection from the test's namespace succeeds (bounded).
+        try sh("python3 -c \"import socket,time\nfor _ in range(100):\n  try: socket.create_connection(('\(address)', \(port)), 0.2).close(); break\n  except OSError: time.sleep(0.1)\nelse: raise SystemExit('no listener on \(address):\(port)')\"")
     }
 
     func kill(_ address: String) throws {

@@ -15,11 +15,22 @@ import UnixSignals
 /// One run of the daemon: create the plugins, bind the HTTP server, start the plugins in order,
 /// serve until SIGTERM or SIGINT, then stop everything in reverse order.
 struct Daemon {
+    enum Purpose {
+        /// Keep the routes right until asked to stop.
+        case serve
+        /// `vpcrouter plan`: no HTTP server, no writes; stop after the first pass that had a spec,
+        /// a health round and an observation, or when the time limit passes.
+        case planOnce(timeLimit: Duration)
+    }
+
     let options: ValidatedCoreOptions
     let selection: PluginSelection
     let logger: Logger
+    var purpose = Purpose.serve
 
-    func run() async throws {
+    /// Runs until stopped; for `.planOnce` returns the plan of the first complete pass.
+    @discardableResult
+    func run() async throws -> RoutePlan? {
         // Trap SIGTERM and SIGINT before anything starts, so a stop request during start-up does
         // not kill the process half-way; it is honoured as soon as start-up is done.
         let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
@@ -89,6 +100,18 @@ struct Daemon {
             listeningContinuation.yield(port)
             listeningContinuation.finish()
         }
+        var settings = reconcileSettings()
+        var runServices: [ServiceGroupConfiguration.ServiceConfiguration]
+        switch purpose {
+        case .serve:
+            runServices = [.init(service: application)]
+        case .planOnce(let timeLimit):
+            settings.singlePass = true
+            settings.dryRun = true
+            listeningContinuation.yield(0)
+            listeningContinuation.finish()
+            runServices = [.init(service: TimeLimitService(limit: timeLimit), successTerminationBehavior: .gracefullyShutdownGroup)]
+        }
         let gate = StartupGate()
         let trigger = ReconcileTrigger()
         let pluginsService = PluginInstancesService(instances: created, serverListening: listening, gate: gate, logger: logger)
@@ -96,12 +119,13 @@ struct Daemon {
             instance: created[1], policy: try healthPolicy(for: created[1]), specStore: specStore, status: status,
             metrics: metrics, trigger: trigger, gate: gate, logger: logger)
         let reconcileService = ReconcileService(
-            access: EC2RouteAccess(client: client, vpcId: location.vpcId), settings: reconcileSettings(),
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
             metrics: metrics, gate: gate, logger: logger)
+        runServices += [.init(service: pluginsService), .init(service: healthService),
+                        .init(service: reconcileService, successTerminationBehavior: .gracefullyShutdownGroup)]
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: application), .init(service: pluginsService), .init(service: healthService),
-                       .init(service: reconcileService)],
+            services: runServices,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A service that does not finish its graceful shutdown in time is cancelled.
@@ -111,7 +135,7 @@ struct Daemon {
         if stopRequested.withLock({ $0 }) {
             logger.notice("stop requested during start-up")
             created.reversed().forEach { $0.shutdown() }
-            return
+            return nil
         }
         do {
             try await group.run()
@@ -127,6 +151,11 @@ struct Daemon {
         }
         specStore.finish()
         logger.info("vpcrouter stopped")
+        guard case .planOnce(let timeLimit) = purpose else { return nil }
+        guard let plan = reconcileService.completePlan else {
+            throw FatalError("no plan within \(timeLimit): still waiting for \(status.readinessGaps().joined(separator: ", "))")
+        }
+        return plan
     }
 
     /// Region and VPC from the options, with instance metadata (IMDSv2) filling only what is missing.

@@ -14,6 +14,19 @@ struct RunCommand: AsyncParsableCommand {
     var pluginArguments: [String] = []
 
     func run() async throws {
+        let launch = try DaemonLaunch.prepare(core: core, pluginArguments: pluginArguments)
+        try await Daemon(options: launch.options, selection: launch.selection, logger: launch.logger).run()
+    }
+}
+
+/// What every command that runs the daemon's machinery does first: validate the core options,
+/// set up logging, scan the plugin directories and pick the mode and health plugins.
+struct DaemonLaunch {
+    let options: ValidatedCoreOptions
+    let selection: PluginSelection
+    let logger: Logger
+
+    static func prepare(core: CoreOptions, pluginArguments: [String]) throws -> DaemonLaunch {
         let options = try core.validated()
         let logger = try DaemonLogging.bootstrap(logfile: options.logfile, verbose: options.verbose)
         let catalog = PluginLoader(
@@ -24,6 +37,6 @@ struct RunCommand: AsyncParsableCommand {
         for refusal in catalog.refusals {
             logger.warning("plugin file refused", metadata: ["plugin.file": "\(refusal.file)", "reason": "\(refusal.reason)"])
         }
-        try await Daemon(options: options, selection: selection, logger: logger).run()
+        return DaemonLaunch(options: options, selection: selection, logger: logger)
     }
 }

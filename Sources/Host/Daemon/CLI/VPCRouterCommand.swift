@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import PluginHost
 
-/// The root command: `vpcrouter -m MODE ...` runs the daemon; `plugins` and `check-plugin` inspect.
+/// The root command: `vpcrouter -m MODE ...` runs the daemon; `plan` shows what it would change;
+/// `plugins` and `check-plugin` inspect.
 struct VPCRouterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vpcrouter",
         abstract: "Keep Amazon VPC route tables pointing at healthy router instances.",
         version: PluginABIVersion.hostVersion,
-        subcommands: [RunCommand.self, PluginsCommand.self, CheckPluginCommand.self],
+        subcommands: [RunCommand.self, PlanCommand.self, PluginsCommand.self, CheckPluginCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

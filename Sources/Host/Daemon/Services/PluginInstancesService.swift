@@ -3,7 +3,8 @@ import PluginHost
 import ServiceLifecycle
 import Synchronization
 
-/// Starts the created plugin instances in order once the HTTP server listens, keeps them until
+/// Starts the created plugin instances in order once the HTTP server listens (port 0: a run
+/// without a server, such as `vpcrouter plan`), keeps them until
 /// graceful shutdown, then stops and destroys them in reverse order (health before mode), each
 /// finishing before the next begins. A plugin that cannot start ends start-up with its message.
 final class PluginInstancesService: Service, Sendable {
@@ -30,7 +31,7 @@ final class PluginInstancesService: Service, Sendable {
         }
         guard let port else { return }  // the server never came up; its own error ends the group
         started.withLock { $0 = true }
-        logger.info("HTTP server listening", metadata: ["http.port": "\(port)"])
+        if port > 0 { logger.info("HTTP server listening", metadata: ["http.port": "\(port)"]) }
         for instance in instances {
             do {
                 try instance.start()

@@ -4,6 +4,7 @@ import Reconciler
 import RouteModel
 import ServiceLifecycle
 import StateStore
+import Synchronization
 
 /// The run loop: observe → plan → apply → record, serially, on a new spec, on any health change
 /// and every recheck interval. Triggers that arrive during a pass coalesce into one more pass
@@ -18,6 +19,9 @@ final class ReconcileService: Service, Sendable {
         /// How old the last observation may be for a failover to be written from it before a new
         /// read (the read costs a round trip to EC2; the failover should not wait for it).
         var failoverObservationMaxAge: Duration = .seconds(60)
+        /// Stop after the first pass that had a spec, a completed health round and an
+        /// observation, keeping its plan (`vpcrouter plan`).
+        var singlePass = false
     }
 
     /// What one pass hands to the next.
@@ -36,6 +40,9 @@ final class ReconcileService: Service, Sendable {
     let metrics: DaemonMetrics
     let gate: StartupGate
     let logger: Logger
+    /// The plan of the first complete pass, in a single-pass run.
+    private let firstCompletePlan = Mutex<RoutePlan?>(nil)
+    var completePlan: RoutePlan? { firstCompletePlan.withLock { $0 } }
 
     init(access: any VPCRouteAccess, settings: Settings, specStore: RouteSpecStore, health: HealthService, stateStore: StateStore,
          trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate, logger: Logger) {
@@ -74,6 +81,7 @@ final class ReconcileService: Service, Sendable {
                 // A trigger still buffered when the stop request came is not acted on.
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 await reconcile(cause: cause, memory: &memory)
+                if settings.singlePass, completePlan != nil { break }
             }
             tasks.cancelAll()
         }
@@ -130,6 +138,9 @@ final class ReconcileService: Service, Sendable {
         memory.lastObservation = (observed, .now)
         let ledger = memory.ledger
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: ledger, policy: settings.policy)
+        if settings.singlePass, spec != nil, healthSnapshot.firstRoundCompleted {
+            firstCompletePlan.withLock { $0 = routePlan }
+        }
         for note in routePlan.notes {
             logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
         }
