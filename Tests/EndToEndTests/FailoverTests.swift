@@ -97,6 +97,45 @@ extension EndToEnd {
             #expect(second.stop() == 0)
         }
 
+        /// A router whose link flaps every 0.5 s for 10 s moves the route away once (one write per
+        /// table) and never back: it is held down while it flaps, and there is no fail-back.
+        @Test func aFlappingRouterMovesTheRouteOnce() async throws {
+            let moto = try await MotoServer.start()
+            defer { moto.stop() }
+            let fixture = try moto.makeFixture()
+            let ec2 = moto.client(for: fixture)
+            let routers = RouterNamespaces()
+            try routers.add(routerA)
+            try routers.add(routerB)
+            let state = try PackagePaths.temporaryDirectory("vpcr-e2e-state")
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB)", "-H", "icmpecho", "--icmp_check_interval", "0.2",
+                "--health-fall", "2", "--route_recheck_interval", "5", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            ], environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString))
+            let enis = [fixture.eniA: routerA, fixture.eniB: routerB]
+            let first = try await waitForTargets(ec2, fixture, in: Set(enis.keys))
+            guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else {
+                Issue.record("routes not created: \(first)\n\(daemon.output)")
+                return
+            }
+            let other = enis.keys.first { $0 != carrier }!
+            for _ in 0..<10 {
+                try routers.kill(carrierIP)
+                try await Task.sleep(for: .milliseconds(500))
+                try routers.revive(carrierIP)
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            // Two more rechecks, so any move still to come has happened.
+            try await Task.sleep(for: .seconds(10))
+            let output = daemon.output
+            let moves = output.components(separatedBy: "NOTICE vpcrouter: replace").count - 1
+            #expect(moves == 2, "one move, written to each of the two tables\n\(output)")
+            #expect(try await targets(ec2, fixture) == [other, other], "\(output)")
+            #expect(output.contains("router.ip=\(carrierIP)"), "the flapping is in the log")
+            #expect(daemon.stop() == 0)
+        }
+
         /// A failover does not wait for a new read of the VPC: the move is planned from the last
         /// observation and written first, and only then are the tables read again. Seen at the
         /// fault proxy, the first request after the router dies is the ReplaceRoute.
