@@ -15,26 +15,6 @@ extension EndToEnd {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 
-        /// The ENI each of the two route tables points the CIDR at (nil where there is no route).
-        func targets(_ client: EC2Client, _ fixture: MotoFixture) async throws -> [String?] {
-            let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
-            return [fixture.routeTableA, fixture.routeTableB].map { id in
-                tables.first { $0.routeTableId == id }?.route(to: cidr.description)?.networkInterfaceId
-            }
-        }
-
-        /// Polls the route tables until both point at one of `enis`, or the timeout passes.
-        func waitForTargets(_ client: EC2Client, _ fixture: MotoFixture, in enis: Set<String>, timeout: Duration = .seconds(30)) async throws -> [String?] {
-            let deadline = ContinuousClock.now + timeout
-            var seen: [String?] = []
-            while ContinuousClock.now < deadline {
-                seen = try await targets(client, fixture)
-                if seen.allSatisfy({ $0.map(enis.contains) ?? false }) && Set(seen).count == 1 { return seen }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            return seen
-        }
-
         func environment(_ moto: MotoServer, _ fixture: MotoFixture) -> [String: String] {
             var environment = VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString)
             environment["AWS_ACCESS_KEY_ID"] = fixture.accessKeyId
@@ -47,6 +27,7 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
+            let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
             let routers = RouterNamespaces()
             try routers.add(routerA)
             try routers.add(routerB)
@@ -60,7 +41,7 @@ extension EndToEnd {
 
             // Routes are created in both tables, on one router.
             let enis = [fixture.eniA: routerA, fixture.eniB: routerB]
-            let first = try await waitForTargets(ec2, fixture, in: Set(enis.keys))
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
             #expect(Set(first).count == 1 && first[0] != nil, "created: \(first)\n\(daemon.output)")
             guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else { return }
             let other = enis.keys.first { $0 != carrier }!
@@ -68,7 +49,7 @@ extension EndToEnd {
             // The carrying router dies: the route moves to the other one.
             let killed = ContinuousClock.now
             try routers.kill(carrierIP)
-            let moved = try await waitForTargets(ec2, fixture, in: [other])
+            let moved = try await routes.waitForTargets(in: [other])
             let failoverTime = ContinuousClock.now - killed
             #expect(moved == [other, other], "failed over: \(moved)\n\(daemon.output)")
             print("failover: router death to route visible in moto: \(failoverTime)")
@@ -81,7 +62,7 @@ extension EndToEnd {
 
             // A route changed by hand is repaired within one recheck.
             try await ec2.replaceRoute(routeTableId: fixture.routeTableA, destination: cidr, networkInterfaceId: fixture.eniD)
-            let repaired = try await waitForTargets(ec2, fixture, in: [other], timeout: .seconds(15))
+            let repaired = try await routes.waitForTargets(in: [other], timeout: .seconds(15))
             #expect(repaired == [other, other], "repaired: \(repaired)")
             #expect(daemon.stop() == 0)
 
@@ -93,7 +74,7 @@ extension EndToEnd {
             try await Task.sleep(for: .seconds(3))
             let output = second.output
             #expect(!output.contains("NOTICE vpcrouter: create") && !output.contains("NOTICE vpcrouter: replace"), "\(output)")
-            #expect(try await targets(ec2, fixture) == [other, other])
+            #expect(try await routes.targets() == [other, other])
             #expect(second.stop() == 0)
         }
 
@@ -104,6 +85,7 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
+            let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
             let routers = RouterNamespaces()
             try routers.add(routerA)
             try routers.add(routerB)
@@ -114,7 +96,7 @@ extension EndToEnd {
                 "--health-fall", "2", "--route_recheck_interval", "5", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
             ], environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString))
             let enis = [fixture.eniA: routerA, fixture.eniB: routerB]
-            let first = try await waitForTargets(ec2, fixture, in: Set(enis.keys))
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
             guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else {
                 Issue.record("routes not created: \(first)\n\(daemon.output)")
                 return
@@ -131,7 +113,7 @@ extension EndToEnd {
             let output = daemon.output
             let moves = output.components(separatedBy: "NOTICE vpcrouter: replace").count - 1
             #expect(moves == 2, "one move, written to each of the two tables\n\(output)")
-            #expect(try await targets(ec2, fixture) == [other, other], "\(output)")
+            #expect(try await routes.targets() == [other, other], "\(output)")
             #expect(output.contains("router.ip=\(carrierIP)"), "the flapping is in the log")
             #expect(daemon.stop() == 0)
         }
@@ -146,6 +128,7 @@ extension EndToEnd {
             let proxy = try await FaultProxy.start(upstream: moto.endpoint)
             defer { proxy.stop() }
             let ec2 = moto.client(for: fixture)
+            let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
             let routers = RouterNamespaces()
             try routers.add(routerA)
             try routers.add(routerB)
@@ -156,7 +139,7 @@ extension EndToEnd {
                 "--health-fall", "3", "--route_recheck_interval", "600", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
             ], environment: VPCRouterUnderTest.environment(ec2Endpoint: proxy.endpoint.absoluteString))
             let enis = [fixture.eniA: routerA, fixture.eniB: routerB]
-            let first = try await waitForTargets(ec2, fixture, in: Set(enis.keys))
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
             guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else {
                 Issue.record("routes not created: \(first)\n\(daemon.output)")
                 return
@@ -171,7 +154,7 @@ extension EndToEnd {
 
             try routers.kill(carrierIP)
             let other = enis.keys.first { $0 != carrier }!
-            #expect(try await waitForTargets(ec2, fixture, in: [other]) == [other, other], "\(daemon.output)")
+            #expect(try await routes.waitForTargets(in: [other]) == [other, other], "\(daemon.output)")
             let stats = try await proxy.stats()
             let replaces = stats.actions["ReplaceRoute"]?.times ?? []
             let reads = stats.actions.filter { $0.key.hasPrefix("Describe") }.flatMap(\.value.times)

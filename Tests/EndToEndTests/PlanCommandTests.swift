@@ -21,18 +21,12 @@ extension EndToEnd {
                                          environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString), timeout: 60)
         }
 
-        func routes(_ client: EC2Client, _ fixture: MotoFixture) async throws -> [String?] {
-            let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
-            return [fixture.routeTableA, fixture.routeTableB].map { id in
-                tables.first { $0.routeTableId == id }?.route(to: cidr.description)?.networkInterfaceId
-            }
-        }
-
         @Test func printsThePlanAndWritesNothing() async throws {
             let moto = try await MotoServer.start()
             defer { moto.stop() }
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
+            let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
             let routers = RouterNamespaces()
             try routers.add(routerA)
             try routers.add(routerB)
@@ -50,7 +44,7 @@ extension EndToEnd {
                         "\(table.stdout)")
             }
             #expect(table.stdout.contains("2 writes planned; nothing was written"), "\(table.stdout)")
-            #expect(try await routes(ec2, fixture) == [nil, nil], "plan wrote nothing")
+            #expect(try await routes.targets() == [nil, nil], "plan wrote nothing")
 
             // A route to a router that is not listed: replace in that table, keep nothing else; as JSON.
             try await ec2.createRoute(routeTableId: fixture.routeTableA, destination: cidr, networkInterfaceId: fixture.eniD)
@@ -63,7 +57,7 @@ extension EndToEnd {
             #expect((byTable[fixture.routeTableA]?["from"] as? [String: Any])?["eni"] as? String == fixture.eniD, "\(json.stdout)")
             #expect(byTable[fixture.routeTableB]?["action"] as? String == "create", "\(json.stdout)")
             #expect(document?["writes"] as? Int == 2, "\(json.stdout)")
-            #expect(try await routes(ec2, fixture) == [fixture.eniD, nil], "plan wrote nothing")
+            #expect(try await routes.targets() == [fixture.eniD, nil], "plan wrote nothing")
         }
 
         @Test func saysWhatItWaitedForWhenNoPlanCameInTime() async throws {

@@ -12,19 +12,7 @@ extension EndToEnd {
         let routerB = "10.0.2.20"
 
         func routes(_ client: EC2Client, _ fixture: MotoFixture, _ cidr: String) async throws -> [String?] {
-            let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
-            return [fixture.routeTableA, fixture.routeTableB].map { id in
-                tables.first { $0.routeTableId == id }?.route(to: cidr)?.networkInterfaceId
-            }
-        }
-
-        func waitFor(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if try await condition() { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return false
+            try await FixtureRoutes(client: client, fixture: fixture, cidr: IPv4CIDR(cidr)!).targets()
         }
 
         func start(_ mode: [String], moto: MotoServer, fixture: MotoFixture, port: Int) throws -> DaemonProcess {
@@ -57,7 +45,7 @@ extension EndToEnd {
                                             headers: ["Content-Type": "application/json"], body: Data(body.utf8))
             }
             #expect(try await post(#"{"10.66.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#).status == 200)
-            let created = try await waitFor {
+            let created = try await eventually {
                 let targets = try await routes(ec2, fixture, "10.66.0.0/16")
                 return targets.allSatisfy { $0 != nil } && Set(targets).count == 1
             }
@@ -66,7 +54,7 @@ extension EndToEnd {
             // The router list of 10.66.0.0/16 is emptied while another CIDR on both routers keeps both
             // tables managed (deletes happen only in managed tables).
             #expect(try await post(#"{"10.66.0.0/16": [], "10.67.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#).status == 200)
-            let deleted = try await waitFor { try await routes(ec2, fixture, "10.66.0.0/16") == [nil, nil] }
+            let deleted = try await eventually { try await routes(ec2, fixture, "10.66.0.0/16") == [nil, nil] }
             #expect(deleted, "an empty router list deletes the route vpcrouter owns\n\(daemon.output)")
             #expect(daemon.stop() == 0)
         }
@@ -91,7 +79,7 @@ extension EndToEnd {
             }
             try write(#"{"10.70.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#)
             let daemon = try start(["-m", "configfile", "-f", file.path], moto: moto, fixture: fixture, port: freeLoopbackPort())
-            let created = try await waitFor {
+            let created = try await eventually {
                 let targets = try await routes(ec2, fixture, "10.70.0.0/16")
                 return targets.allSatisfy { $0 != nil } && Set(targets).count == 1
             }
@@ -105,7 +93,7 @@ extension EndToEnd {
 
             // A good edit adds a CIDR and empties the first one's router list: one created, one deleted.
             try write(#"{"10.70.0.0/16": [], "10.71.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#)
-            let moved = try await waitFor {
+            let moved = try await eventually {
                 let old = try await routes(ec2, fixture, "10.70.0.0/16")
                 let new = try await routes(ec2, fixture, "10.71.0.0/16")
                 return old == [nil, nil] && new.allSatisfy { $0 != nil }
