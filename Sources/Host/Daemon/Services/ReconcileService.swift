@@ -104,7 +104,8 @@ final class ReconcileService: Service, Sendable {
         }
 
         var early: ObservedVPC?
-        if let healthChangedAt, let last = memory.lastObservation, ContinuousClock.now - last.at < settings.failoverObservationMaxAge {
+        if !settings.dryRun, let healthChangedAt, let last = memory.lastObservation,
+           ContinuousClock.now - last.at < settings.failoverObservationMaxAge {
             let earlyPlan = plan(spec: spec, health: healthSnapshot, observed: last.vpc, ledger: memory.ledger, policy: settings.policy)
             let moves = earlyPlan.writes.filter(\.followsHealthChange)
             if !moves.isEmpty {
