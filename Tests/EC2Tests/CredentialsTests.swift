@@ -5,7 +5,7 @@ import TestSupport
 
 @testable import EC2
 
-@Suite("Credential chain, profiles, container credentials and IMDSv2", .timeLimit(.minutes(1)))
+@Suite("Credential chain, profiles, container credentials and IMDSv2", .timeLimit(.minutes(3)))
 struct CredentialsTests {
     let transport = URLSessionTransport(idleTimeout: .seconds(2), requestTimeout: .seconds(5))
 
@@ -194,7 +194,7 @@ struct CredentialsTests {
 }
 
 /// Web identity needs an STS: moto's AssumeRoleWithWebIdentity (no signature checks, the call is unsigned).
-@Suite("Web identity credentials against moto's STS", .moto(), .timeLimit(.minutes(1)))
+@Suite("Web identity credentials against moto's STS", .moto(), .timeLimit(.minutes(3)))
 struct WebIdentityTests {
     @Test("AssumeRoleWithWebIdentity from AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN")
     func webIdentity() async throws {
@@ -224,7 +224,7 @@ struct WebIdentityTests {
 }
 
 /// The daemon's construction path: region + environment only.
-@Suite("Client from the environment", .moto(), .timeLimit(.minutes(1)))
+@Suite("Client from the environment", .moto(), .timeLimit(.minutes(3)))
 struct ClientFromEnvironmentTests {
     @Test("AWS_ENDPOINT_URL_EC2 and environment keys are enough to observe a VPC")
     func fromEnvironment() async throws {

@@ -28,7 +28,8 @@ extension EndToEnd {
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
             let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             let state = try PackagePaths.temporaryDirectory("vpcr-e2e-state")
@@ -86,7 +87,8 @@ extension EndToEnd {
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
             let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             let state = try PackagePaths.temporaryDirectory("vpcr-e2e-state")
@@ -129,7 +131,8 @@ extension EndToEnd {
             defer { proxy.stop() }
             let ec2 = moto.client(for: fixture)
             let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             let state = try PackagePaths.temporaryDirectory("vpcr-e2e-state")

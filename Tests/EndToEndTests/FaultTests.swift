@@ -33,7 +33,8 @@ extension EndToEnd {
             let proxy = try await FaultProxy.start(upstream: moto.endpoint)
             defer { proxy.stop() }
             let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             let daemon = try startDaemon(fixture, ec2Endpoint: proxy.endpoint, hosts: [routerA, routerB])
@@ -86,7 +87,8 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try moto.makeFixture()
             let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             let port = freeLoopbackPort()
@@ -123,7 +125,8 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try moto.makeFixture()
             let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerD)
             try routers.add(routerB)

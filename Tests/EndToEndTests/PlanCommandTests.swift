@@ -27,7 +27,8 @@ extension EndToEnd {
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
             let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             try routers.listen(routerA, port: 9)

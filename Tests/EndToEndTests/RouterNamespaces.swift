@@ -7,6 +7,26 @@ final class RouterNamespaces: @unchecked Sendable {
     let prefix = "vre\(UInt32.random(in: 0..<0xFFFF))"
     private(set) var routers: [String: Int] = [:]
     private var listeners: [String] = []
+    private var lock: Int32
+
+    /// The host routes to router addresses live in the machine's root namespace, shared by every
+    /// test run and demo on it; whoever holds an exclusive lock on this file may make them.
+    static let lockPath = "/tmp/vpcrouter-router-addresses.lock"
+
+    private init(lock: Int32) {
+        self.lock = lock
+    }
+
+    /// Waits (without blocking a thread) until no other process on the machine holds router
+    /// addresses, then takes them until this value is released.
+    static func acquire() async throws -> RouterNamespaces {
+        let descriptor = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw HarnessError("cannot open \(lockPath): errno \(errno)") }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return RouterNamespaces(lock: descriptor)
+    }
 
     @discardableResult
     func sh(_ command: String) throws -> String {
@@ -55,12 +75,23 @@ final class RouterNamespaces: @unchecked Sendable {
         try sh("ip route replace \(address)/32 dev \(prefix)h\(routers[address]!)")
     }
 
-    deinit {
+    /// Removes every router and lets other processes have the addresses. Tests call it in a
+    /// `defer`, so the routers live until the test ends (not just until their last use).
+    func remove() {
+        guard lock >= 0 else { return }
         for namespace in listeners {
             _ = try? ProcessRunner.shell("ip netns pids \(namespace) | xargs -r kill")
         }
         for (address, index) in routers {
             _ = try? ProcessRunner.shell("ip route del \(address)/32; ip link del \(prefix)h\(index); ip netns del \(prefix)-\(index)")
         }
+        listeners = []
+        routers = [:]
+        close(lock)
+        lock = -1
+    }
+
+    deinit {
+        remove()
     }
 }

@@ -32,7 +32,8 @@ extension EndToEnd {
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
             // Routers are namespaces with a TCP listener, so the tcp health plugin finds them healthy.
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             try routers.listen(routerA, port: 9)
@@ -64,7 +65,8 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
-            let routers = RouterNamespaces()
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
             try routers.add(routerA)
             try routers.add(routerB)
             try routers.listen(routerA, port: 9)
