@@ -18,11 +18,14 @@ struct Daemon {
     let options: ValidatedCoreOptions
     let selection: PluginSelection
     let logger: Logger
+    let logSink: LineLogHandler.Sink
 
     func run() async throws {
         // Trap SIGTERM and SIGINT before anything starts, so a stop request during start-up does
-        // not kill the process half-way; it is honoured as soon as start-up is done.
+        // not kill the process half-way; it is honoured as soon as start-up is done. SIGHUP (log
+        // rotation) is trapped from the start too: its default action would end the process.
         let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let hangUps = await UnixSignalsSequence(trapping: .sighup)
         let stopRequested = Mutex(false)
         let earlyWatch = Task {
             for await _ in earlySignals {
@@ -100,7 +103,8 @@ struct Daemon {
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
             metrics: metrics, gate: gate, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: application), .init(service: pluginsService), .init(service: healthService),
+            services: [.init(service: LogReopenService(sink: logSink, hangUps: hangUps, logger: logger)),
+                       .init(service: application), .init(service: pluginsService), .init(service: healthService),
                        .init(service: reconcileService)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

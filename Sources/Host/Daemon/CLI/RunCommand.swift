@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = try core.validated()
-        let logger = try DaemonLogging.bootstrap(logfile: options.logfile, verbose: options.verbose)
+        let (logger, logSink) = try DaemonLogging.bootstrap(logfile: options.logfile, verbose: options.verbose)
         let catalog = PluginLoader(
             reservedLongNames: CoreOptions.reservedLongNames, reservedShortNames: CoreOptions.reservedShortNames
         ).scan(.standard(pluginDirectories: options.pluginDirectories))
@@ -24,6 +24,6 @@ struct RunCommand: AsyncParsableCommand {
         for refusal in catalog.refusals {
             logger.warning("plugin file refused", metadata: ["plugin.file": "\(refusal.file)", "reason": "\(refusal.reason)"])
         }
-        try await Daemon(options: options, selection: selection, logger: logger).run()
+        try await Daemon(options: options, selection: selection, logger: logger, logSink: logSink).run()
     }
 }
