@@ -114,7 +114,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // Drives the built vpcrouter binary as a subprocess.
-        .testTarget(name: "DaemonTests", dependencies: ["TestSupport"], exclude: ["corpus"]),
+        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "EC2"], exclude: ["corpus"]),
         // The daemon against moto (EC2) and routers in network namespaces.
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "EC2", "RouteModel"]),
 

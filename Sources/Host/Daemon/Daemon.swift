@@ -49,6 +49,9 @@ struct Daemon {
         let stateStore = StateStore(directory: options.stateDirectory)
         do {
             try stateStore.prepare()
+            // A ledger that cannot be read stops start-up: going on with an empty one would forget
+            // which routes are vpcrouter's and overwrite the evidence at the next save.
+            _ = try stateStore.loadLedger()
         } catch {
             throw FatalError("state directory: \(error)")
         }
