@@ -35,6 +35,11 @@ public struct XMLTreeNode: Sendable {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
             throw XMLSyntaxError(reason: "empty document")
         }
+        // EC2 answers are UTF-8. FoundationXML traps on an element name that is not valid UTF-8
+        // (found by fuzzing), so such a document never reaches it.
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw XMLSyntaxError(reason: "not valid UTF-8")
+        }
         let builder = XMLTreeBuilder()
         let parser = XMLParser(data: Data(bytes))
         parser.shouldProcessNamespaces = true
