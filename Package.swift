@@ -21,7 +21,7 @@ let ec2Targets: [Target] = [
     ),
     // Helpers shared by the test targets: paths, subprocesses, moto, the fault proxy.
     .target(name: "TestSupport", dependencies: ["EC2"], path: "Tests/TestSupport"),
-    .testTarget(name: "EC2Tests", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Tests/EC2Tests"),
+    .testTarget(name: "EC2Tests", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Tests/EC2Tests", exclude: ["corpus"]),
     .executableTarget(name: "EC2Bench", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Benchmarks/EC2Bench"),
 ]
 
@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "PluginHost", "RouteModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             path: "Sources/Host/StatusServer"
         ),
@@ -105,14 +106,15 @@ let package = Package(
             path: "Sources/Host/Daemon"
         ),
 
-        .testTarget(name: "RouteModelTests", dependencies: ["RouteModel"]),
+        // Bad inputs live in corpus/ (raw files plus an expected.tsv manifest), not in the test sources.
+        .testTarget(name: "RouteModelTests", dependencies: ["RouteModel", "TestSupport"], exclude: ["corpus"]),
         .testTarget(
             name: "PluginHostTests",
             dependencies: ["PluginHost", "RouteModel", "TestSupport"],
             exclude: ["Fixtures"]
         ),
         // Drives the built vpcrouter binary as a subprocess.
-        .testTarget(name: "DaemonTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "EC2"], exclude: ["corpus"]),
         // The daemon against moto (EC2) and routers in network namespaces.
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "EC2", "RouteModel"]),
 

@@ -17,8 +17,8 @@ extension EndToEnd {
 
         func environment(_ moto: MotoServer, _ fixture: MotoFixture) -> [String: String] {
             var environment = VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString)
-            environment["AWS_ACCESS_KEY_ID"] = fixture.accessKeyId
-            environment["AWS_SECRET_ACCESS_KEY"] = fixture.secretAccessKey
+            environment["AWS_ACCESS_KEY_ID"] = fixture.routerAccessKeyId
+            environment["AWS_SECRET_ACCESS_KEY"] = fixture.routerSecretAccessKey
             return environment
         }
 

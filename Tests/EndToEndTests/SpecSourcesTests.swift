@@ -17,8 +17,8 @@ extension EndToEnd {
 
         func start(_ mode: [String], moto: MotoServer, fixture: MotoFixture, port: Int) throws -> DaemonProcess {
             var environment = VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString)
-            environment["AWS_ACCESS_KEY_ID"] = fixture.accessKeyId
-            environment["AWS_SECRET_ACCESS_KEY"] = fixture.secretAccessKey
+            environment["AWS_ACCESS_KEY_ID"] = fixture.routerAccessKeyId
+            environment["AWS_SECRET_ACCESS_KEY"] = fixture.routerSecretAccessKey
             let state = try PackagePaths.temporaryDirectory("vpcr-e2e-spec")
             return try DaemonProcess(PackagePaths.vpcrouter, [
                 "-r", fixture.region, "-v", fixture.vpcId, "-H", "tcp", "--tcp_check_port", "9", "--tcp_check_interval", "0.5",

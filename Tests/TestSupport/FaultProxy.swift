@@ -35,6 +35,13 @@ public final class FaultProxy: Sendable {
         return try JSONDecoder().decode(FaultProxyStats.self, from: answer.body)
     }
 
+    /// The SigV4 signatures of the requests proxied so far (the last 1000).
+    public func signatures() async throws -> [String] {
+        let answer = try await LocalHTTP.request("GET", endpoint.appendingPathComponent("__signatures"))
+        let document = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+        return document?["signatures"] as? [String] ?? []
+    }
+
     public func resetStats() async throws {
         _ = try await LocalHTTP.request("POST", endpoint.appendingPathComponent("__stats/reset"))
     }

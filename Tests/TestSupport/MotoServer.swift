@@ -54,8 +54,16 @@ public final class MotoServer: Sendable {
 
 /// Ids of what motofixture.py created.
 public struct MotoFixture: Decodable, Sendable {
+    /// The fixture administrator's key (every action): for tests that set things up or check them.
     public let accessKeyId: String
     public let secretAccessKey: String
+    /// The daemon's key: with signature checks on, it carries only the policy in docs/iam-policy.json.
+    public let routerAccessKeyId: String
+    public let routerSecretAccessKey: String
+    /// Temporary credentials of a role with the same policy (a session token; empty without IAM checks).
+    public let sessionAccessKeyId: String
+    public let sessionSecretAccessKey: String
+    public let sessionToken: String
     public let region: String
     public let vpcId: String
     public let subnetA: String

@@ -10,10 +10,11 @@ public struct ProcessResult: Sendable {
 public enum ProcessRunner {
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           timeout: TimeInterval = 120) throws -> ProcessResult {
+                           directory: URL? = nil, timeout: TimeInterval = 120) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()

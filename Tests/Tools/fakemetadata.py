@@ -4,12 +4,14 @@
 Usage:
     fakemetadata.py --port PORT [--region R] [--vpc V] [--mac M] [--role ROLE]
                     [--access-key K --secret-key S --token T] [--expires-in SECONDS]
-                    [--container-path /creds] [--container-auth TOKEN]
+                    [--container-path /creds] [--container-auth TOKEN] [--v1-only]
 
 IMDS: PUT /latest/api/token needs X-aws-ec2-metadata-token-ttl-seconds and returns a token;
 every GET under /latest/ needs X-aws-ec2-metadata-token with that token, else 401.
 Serves meta-data/placement/region, meta-data/mac, meta-data/network/interfaces/macs/<mac>/vpc-id,
 meta-data/iam/security-credentials/ (role name) and .../<role> (credentials JSON).
+With --v1-only it plays an IMDS that refuses tokens (PUT answers 403) and would serve GETs
+without one, as IMDSv1 did: a client that falls back to v1 shows up as GETs in the counts.
 Container: GET <container-path> answers the credentials JSON, checking Authorization when
 --container-auth is given. GET /__stats returns request counts by path; GET /__health is 200.
 """
@@ -56,6 +58,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, "not found")
         if not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
             return self.reply(400, "missing ttl")
+        if self.server.options.v1_only:
+            return self.reply(403, "tokens are disabled")
         token = uuid.uuid4().hex
         with self.server.lock:
             self.server.tokens.add(token)
@@ -77,7 +81,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, "not found")
         with self.server.lock:
             valid = self.headers.get("X-aws-ec2-metadata-token") in self.server.tokens
-        if not valid:
+        if not valid and not options.v1_only:
             return self.reply(401, "")
         routes = {
             "/latest/meta-data/placement/region": options.region,
@@ -105,6 +109,7 @@ def main():
     parser.add_argument("--expires-in", type=int, default=3600)
     parser.add_argument("--container-path", default="/container-credentials")
     parser.add_argument("--container-auth")
+    parser.add_argument("--v1-only", action="store_true")
     options = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
     server.daemon_threads = True

@@ -29,6 +29,8 @@ current fault configuration decides otherwise. Configure at runtime:
                          count, throttled, faulted, forwarded and "times": arrival times in
                          seconds (time.monotonic) of requests that were forwarded upstream
     POST /__stats/reset  zero the counters
+    GET  /__signatures   {"signatures": [...]}: the SigV4 signature of every request proxied (the
+                         last 1000), so a test can look for them where they must not appear
     GET  /__health       200 "ok"
 
 Categories follow EC2: Describe*/Get*/List* are "describe", everything else "mutating".
@@ -89,6 +91,7 @@ class State:
             self.random = random.Random(config.get("seed"))
 
     def reset_stats(self):
+        self.signatures = []
         self.total = 0
         self.actions = {}
         self.categories = {}
@@ -175,6 +178,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, json.dumps(state.config).encode(), "application/json")
         if path == "/__stats":
             return self.answer(200, json.dumps(state.stats()).encode(), "application/json")
+        if path == "/__signatures":
+            with state.lock:
+                return self.answer(200, json.dumps({"signatures": state.signatures}).encode(), "application/json")
         if path == "/__stats/reset" and self.command == "POST":
             with state.lock:
                 state.reset_stats()
@@ -183,6 +189,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def proxy(self, body):
         action = self.action_of(body)
+        self.record_signature()
         fault, delay = self.server.state.decide(action)
         if delay > 0:
             time.sleep(delay)
@@ -213,6 +220,14 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "truncated":
             answer = answer[: len(answer) // 2]
         self.answer(status, answer, headers.get("content-type", "text/xml"), headers)
+
+    def record_signature(self):
+        authorization = self.headers.get("Authorization") or ""
+        signature = authorization.rpartition("Signature=")[2].strip()
+        if signature:
+            state = self.server.state
+            with state.lock:
+                state.signatures = (state.signatures + [signature])[-1000:]
 
     def action_of(self, body):
         query = urllib.parse.urlsplit(self.path).query

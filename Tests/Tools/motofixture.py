@@ -4,8 +4,13 @@
 Usage: motofixture.py ENDPOINT [--iam] [--instances N]
 
 With --iam (moto started with INITIAL_NO_AUTH_ACTION_COUNT=3) the first three free calls
-create an IAM user, its policy and an access key; everything after uses that key, so moto
-verifies signatures. Then it builds one VPC 10.0.0.0/16 with:
+create an administrator (user, policy, access key) that builds the fixture; everything after is
+signed, so moto verifies signatures and IAM. The administrator then creates the user "vpcrouter"
+whose only policy is docs/iam-policy.json, the minimum the README documents: its key
+(routerAccessKeyId, routerSecretAccessKey) is the one the daemon runs with. The role
+"vpcrouter-role" carries the same policy; the temporary credentials of one session of it
+(sessionAccessKeyId, sessionSecretAccessKey, sessionToken) test the daemon with a session token.
+Then it builds one VPC 10.0.0.0/16 with:
   * subnet_a 10.0.1.0/24 (us-east-1a) and subnet_b 10.0.2.0/24 (us-east-1b)
   * router_a 10.0.1.10 in subnet_a, source/dest check off on its ENI
   * router_b 10.0.2.20 in subnet_b
@@ -16,10 +21,13 @@ verifies signatures. Then it builds one VPC 10.0.0.0/16 with:
 """
 import argparse
 import json
+import os
 
 import boto3
 
 REGION = "us-east-1"
+# The policy the README documents for the daemon: one file, read by the docs' readers and by this fixture.
+POLICY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "iam-policy.json")
 
 
 def client(service, endpoint, key, secret):
@@ -27,15 +35,31 @@ def client(service, endpoint, key, secret):
                         aws_access_key_id=key, aws_secret_access_key=secret)
 
 
-def create_iam_key(endpoint):
-    iam = client("iam", endpoint, "bootstrap", "bootstrap")
-    iam.create_user(UserName="vpcrouter")
-    iam.put_user_policy(UserName="vpcrouter", PolicyName="router", PolicyDocument=json.dumps({
+def create_iam_keys(endpoint):
+    """The administrator's key (from the three free calls), then the daemon's, limited to the documented policy."""
+    bootstrap = client("iam", endpoint, "bootstrap", "bootstrap")
+    bootstrap.create_user(UserName="fixture-admin")
+    bootstrap.put_user_policy(UserName="fixture-admin", PolicyName="admin", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["ec2:*", "sts:*"], "Resource": "*"}],
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
     }))
-    key = iam.create_access_key(UserName="vpcrouter")["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    admin = bootstrap.create_access_key(UserName="fixture-admin")["AccessKey"]
+    iam = client("iam", endpoint, admin["AccessKeyId"], admin["SecretAccessKey"])
+    iam.create_user(UserName="vpcrouter")
+    with open(POLICY_FILE) as policy:
+        iam.put_user_policy(UserName="vpcrouter", PolicyName="vpcrouter", PolicyDocument=policy.read())
+    router = iam.create_access_key(UserName="vpcrouter")["AccessKey"]
+    iam.create_role(RoleName="vpcrouter-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }))
+    with open(POLICY_FILE) as policy:
+        iam.put_role_policy(RoleName="vpcrouter-role", PolicyName="vpcrouter", PolicyDocument=policy.read())
+    sts = client("sts", endpoint, admin["AccessKeyId"], admin["SecretAccessKey"])
+    role = iam.get_role(RoleName="vpcrouter-role")["Role"]["Arn"]
+    session = sts.assume_role(RoleArn=role, RoleSessionName="vpcrouter-session")["Credentials"]
+    return ((admin["AccessKeyId"], admin["SecretAccessKey"]), (router["AccessKeyId"], router["SecretAccessKey"]),
+            (session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"]))
 
 
 def run(ec2, image, subnet, address):
@@ -51,7 +75,11 @@ def main():
     parser.add_argument("--iam", action="store_true")
     parser.add_argument("--instances", type=int, default=0)
     args = parser.parse_args()
-    key, secret = create_iam_key(args.endpoint) if args.iam else ("testing", "testing")
+    if args.iam:
+        (key, secret), (router_key, router_secret), session = create_iam_keys(args.endpoint)
+    else:
+        key, secret = router_key, router_secret = "testing", "testing"
+        session = ("testing", "testing", "")
     ec2 = client("ec2", args.endpoint, key, secret)
 
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -77,7 +105,10 @@ def main():
         {"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
 
     json.dump({
-        "accessKeyId": key, "secretAccessKey": secret, "region": REGION, "vpcId": vpc,
+        "accessKeyId": key, "secretAccessKey": secret,
+        "routerAccessKeyId": router_key, "routerSecretAccessKey": router_secret,
+        "sessionAccessKeyId": session[0], "sessionSecretAccessKey": session[1], "sessionToken": session[2],
+        "region": REGION, "vpcId": vpc,
         "subnetA": subnet_a, "subnetB": subnet_b,
         "routerA": router_a, "eniA": eni_a, "routerB": router_b, "eniB": eni_b,
         "routerC": router_c, "eniC": eni_c, "eniC2": eni_c2, "routerD": router_d, "eniD": eni_d,

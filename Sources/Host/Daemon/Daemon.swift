@@ -26,14 +26,17 @@ struct Daemon {
     let options: ValidatedCoreOptions
     let selection: PluginSelection
     let logger: Logger
+    let logSink: LineLogHandler.Sink
     var purpose = Purpose.serve
 
     /// Runs until stopped; for `.planOnce` returns the plan of the first complete pass.
     @discardableResult
     func run() async throws -> RoutePlan? {
         // Trap SIGTERM and SIGINT before anything starts, so a stop request during start-up does
-        // not kill the process half-way; it is honoured as soon as start-up is done.
+        // not kill the process half-way; it is honoured as soon as start-up is done. SIGHUP (log
+        // rotation) is trapped from the start too: its default action would end the process.
         let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let hangUps = await UnixSignalsSequence(trapping: .sighup)
         let stopRequested = Mutex(false)
         let earlyWatch = Task {
             for await _ in earlySignals {
@@ -57,6 +60,9 @@ struct Daemon {
         let stateStore = StateStore(directory: options.stateDirectory)
         do {
             try stateStore.prepare()
+            // A ledger that cannot be read stops start-up: going on with an empty one would forget
+            // which routes are vpcrouter's and overwrite the evidence at the next save.
+            _ = try stateStore.loadLedger()
         } catch {
             throw FatalError("state directory: \(error)")
         }
@@ -125,7 +131,7 @@ struct Daemon {
         runServices += [.init(service: pluginsService), .init(service: healthService),
                         .init(service: reconcileService, successTerminationBehavior: .gracefullyShutdownGroup)]
         var groupConfiguration = ServiceGroupConfiguration(
-            services: runServices,
+            services: [.init(service: LogReopenService(sink: logSink, hangUps: hangUps, logger: logger))] + runServices,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // A service that does not finish its graceful shutdown in time is cancelled.

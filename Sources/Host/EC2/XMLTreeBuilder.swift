@@ -11,6 +11,10 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
         var children: [XMLTreeNode] = []
     }
 
+    /// EC2 answers nest about ten levels; a much deeper document is refused before the tree (and
+    /// the recursion that builds and frees it) can exhaust the stack.
+    static let maximumDepth = 100
+
     private var stack: [OpenElement] = []
     private(set) var root: XMLTreeNode?
     private(set) var failure: String?
@@ -18,6 +22,11 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
         if root != nil {
             failure = "content after the root element"
+            parser.abortParsing()
+            return
+        }
+        if stack.count >= Self.maximumDepth {
+            failure = "elements nested deeper than \(Self.maximumDepth) levels"
             parser.abortParsing()
             return
         }

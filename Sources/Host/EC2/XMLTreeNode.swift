@@ -35,6 +35,16 @@ public struct XMLTreeNode: Sendable {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
             throw XMLSyntaxError(reason: "empty document")
         }
+        // EC2 answers are UTF-8. FoundationXML traps on an element name that is not valid UTF-8
+        // (found by fuzzing), so such a document never reaches it.
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw XMLSyntaxError(reason: "not valid UTF-8")
+        }
+        // FoundationXML also crashes on a processing instruction without data (`<?pi?>`, found by
+        // fuzzing). EC2 answers have none, so any `<?` but a leading XML declaration is refused.
+        if let offset = processingInstructionOffset(bytes) {
+            throw XMLSyntaxError(reason: "a processing instruction at byte \(offset)")
+        }
         let builder = XMLTreeBuilder()
         let parser = XMLParser(data: Data(bytes))
         parser.shouldProcessNamespaces = true
@@ -48,6 +58,25 @@ public struct XMLTreeNode: Sendable {
         guard let root = builder.root else { throw XMLSyntaxError(reason: "no root element") }
         return root
     }
+}
+
+/// Where the first `<?` after the XML declaration (if the document starts with one) is, or nil.
+func processingInstructionOffset(_ bytes: [UInt8]) -> Int? {
+    let opener: [UInt8] = [0x3C, 0x3F]  // "<?"
+    var start = 0
+    if bytes.starts(with: Array("<?xml ".utf8)) {
+        guard let end = firstOffset(of: [0x3F, 0x3E], in: bytes, from: 2) else { return 0 }  // "?>"
+        start = end + 2
+    }
+    return firstOffset(of: opener, in: bytes, from: start)
+}
+
+private func firstOffset(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+    guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
+    for index in start...(bytes.count - needle.count) where bytes[index] == needle[0] && bytes[index + 1] == needle[1] {
+        return index
+    }
+    return nil
 }
 
 public struct XMLSyntaxError: Error, Sendable, CustomStringConvertible {

@@ -1,3 +1,6 @@
+import HummingbirdCore
+import NIOCore
+
 /// Where and how the built-in HTTP server listens.
 public struct HTTPServerConfiguration: Sendable {
     public var address: String
@@ -12,6 +15,21 @@ public struct HTTPServerConfiguration: Sendable {
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.bearerToken = bearerToken
+    }
+
+    /// Limits of the request head (a larger one is answered 400 and the connection closed) and how
+    /// long an idle connection is kept: clients are curl, browsers and Prometheus, whose requests
+    /// are small, and a slow or stalled client must not hold a connection for ever.
+    public var maximumHeaderFieldBytes = 8 * 1024
+    public var maximumHeaderBytes = 32 * 1024
+    public var maximumHeaderFields = 100
+    public var idleTimeout: TimeAmount = .seconds(30)
+
+    var http1: HTTP1Channel.Configuration {
+        var http1 = HTTP1Channel.Configuration(idleTimeout: idleTimeout)
+        http1.httpDecoder = .init(maxHeaderFieldSize: maximumHeaderFieldBytes, maxHeaderListSize: maximumHeaderBytes,
+                                  maxHeaderFieldCount: maximumHeaderFields)
+        return http1
     }
 
     /// The address to bind: `localhost` means the IPv4 loopback address.

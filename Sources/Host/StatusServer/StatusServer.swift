@@ -32,6 +32,7 @@ public struct StatusServer: Sendable {
         let server = self
         return Application(
             responder: CallbackResponder { (request: Request, _: BasicRequestContext) in await server.respond(to: request) },
+            server: .http1(configuration: configuration.http1),
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: "vpcrouter"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -62,8 +63,11 @@ public struct StatusServer: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: configuration.maximumBodyBytes)
-        } catch {
+        } catch is NIOTooManyBytesError {
             return Self.error(.contentTooLarge, "the request body exceeds \(configuration.maximumBodyBytes) bytes")
+        } catch {
+            // A body that breaks off or is badly framed (a bad chunk size): not a size problem.
+            return Self.error(.badRequest, "the request body cannot be read: \(error)")
         }
         var headers: [(String, String)] = []
         for field in request.headers { headers.append((field.name.canonicalName, field.value)) }

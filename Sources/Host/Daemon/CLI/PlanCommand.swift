@@ -27,7 +27,7 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         guard timeout > 0, timeout.isFinite else { throw UsageError("--plan-timeout must be a positive number of seconds") }
         let launch = try DaemonLaunch.prepare(core: core, pluginArguments: pluginArguments)
-        let daemon = Daemon(options: launch.options, selection: launch.selection, logger: launch.logger,
+        let daemon = Daemon(options: launch.options, selection: launch.selection, logger: launch.logger, logSink: launch.logSink,
                             purpose: .planOnce(timeLimit: .milliseconds(Int64(timeout * 1000))))
         guard let plan = try await daemon.run() else { throw FatalError("stopped before a plan was made") }
         print(json ? PlanReport.json(plan) : PlanReport.table(plan))

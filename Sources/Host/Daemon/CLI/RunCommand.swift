@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let launch = try DaemonLaunch.prepare(core: core, pluginArguments: pluginArguments)
-        try await Daemon(options: launch.options, selection: launch.selection, logger: launch.logger).run()
+        try await Daemon(options: launch.options, selection: launch.selection, logger: launch.logger, logSink: launch.logSink).run()
     }
 }
 
@@ -25,10 +25,11 @@ struct DaemonLaunch {
     let options: ValidatedCoreOptions
     let selection: PluginSelection
     let logger: Logger
+    let logSink: LineLogHandler.Sink
 
     static func prepare(core: CoreOptions, pluginArguments: [String]) throws -> DaemonLaunch {
         let options = try core.validated()
-        let logger = try DaemonLogging.bootstrap(logfile: options.logfile, verbose: options.verbose)
+        let (logger, logSink) = try DaemonLogging.bootstrap(logfile: options.logfile, verbose: options.verbose)
         let catalog = PluginLoader(
             reservedLongNames: CoreOptions.reservedLongNames, reservedShortNames: CoreOptions.reservedShortNames
         ).scan(.standard(pluginDirectories: options.pluginDirectories))
@@ -37,6 +38,6 @@ struct DaemonLaunch {
         for refusal in catalog.refusals {
             logger.warning("plugin file refused", metadata: ["plugin.file": "\(refusal.file)", "reason": "\(refusal.reason)"])
         }
-        return DaemonLaunch(options: options, selection: selection, logger: logger)
+        return DaemonLaunch(options: options, selection: selection, logger: logger, logSink: logSink)
     }
 }

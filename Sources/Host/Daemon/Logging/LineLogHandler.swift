@@ -14,14 +14,37 @@ struct LineLogHandler: LogHandler {
 
         static let standardError = Sink()
 
-        init() {}
+        /// The log file's path; nil for stderr.
+        let path: String?
+
+        init() {
+            path = nil
+        }
 
         init(path: String) throws(FatalError) {
+            self.path = path
+            let handle = try Self.open(path)
+            file.withLock { $0.handle = handle }
+        }
+
+        private static func open(_ path: String) throws(FatalError) -> UnsafeMutablePointer<FILE> {
             guard let handle = fopen(path, "a") else {
                 throw FatalError("cannot open log file '\(path)': \(String(cString: strerror(errno)))")
             }
             setvbuf(handle, nil, _IOLBF, 0)
-            file.withLock { $0.handle = handle }
+            return handle
+        }
+
+        /// Opens the path again and switches to it (after logrotate moved the file away). When the
+        /// path cannot be opened, logging goes on into the file already open and the error is returned.
+        func reopen() throws(FatalError) {
+            guard let path else { return }
+            let handle = try Self.open(path)
+            let old = file.withLock { output in
+                defer { output.handle = handle }
+                return output.handle
+            }
+            if let old { fclose(old) }
         }
 
         func write(_ line: String) {

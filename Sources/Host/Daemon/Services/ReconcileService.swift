@@ -61,7 +61,14 @@ final class ReconcileService: Service, Sendable {
     func run() async throws {
         await gate.wait()
         guard !Task.isCancelled else { return }
-        let ledger = (try? stateStore.loadLedger()) ?? OwnershipLedger()
+        var ledger = OwnershipLedger()
+        do {
+            ledger = try stateStore.loadLedger()
+        } catch {
+            // Checked at start-up; this is a ledger broken since then. Nothing will be deleted that
+            // is not in the spec, and the file is left alone until the next save.
+            logger.error("cannot load the ownership ledger; starting from an empty one", metadata: ["error": "\(error)"])
+        }
         logger.info("ownership ledger loaded", metadata: ["ledger.cidrs": "\(ledger.cidrs.count)", "state.dir": "\(stateStore.directory)"])
         var memory = Memory(ledger: ledger)
         try await withThrowingDiscardingTaskGroup { tasks in
