@@ -170,11 +170,13 @@ The sandbox is up; Ctrl-C tears it down. Try:
   curl %(url)s/metrics
   tail -f %(log)s
 
-  # kill / revive router A (%(a)s); B is %(b)s, C is %(c)s (same commands, their namespaces below)
+  # kill / revive router A (%(a)s), B (%(b)s), C (%(c)s): their link, inside their namespace
   %(kill_a)s
   %(revive_a)s
   %(kill_b)s
   %(revive_b)s
+  %(kill_c)s
+  %(revive_c)s
 
   # edit the spec (configfile follows edits, renames and re-creation)
   ${EDITOR:-vi} %(spec)s
@@ -188,6 +190,7 @@ The sandbox is up; Ctrl-C tears it down. Try:
 """ % {"url": daemon.url(""), "log": daemon.log_path, "a": a, "b": b, "c": c, "spec": spec_path, "cli": moto_cli,
        "kill_a": lab.routers.kill_command(a), "revive_a": lab.routers.revive_command(a),
        "kill_b": lab.routers.kill_command(b), "revive_b": lab.routers.revive_command(b),
+       "kill_c": lab.routers.kill_command(c), "revive_c": lab.routers.revive_command(c),
        "rtb_a": fixture["routeTableA"], "rtb_b": fixture["routeTableB"], "pid": daemon.pid,
        "command": daemon.command_line()}, flush=True)
     while True:

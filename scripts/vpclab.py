@@ -174,14 +174,26 @@ class Daemon(Helper):
             raise LabError("vpcrouter did not become ready:\n" + self.output()[-3000:])
 
     def memory_kb(self):
-        """VmRSS and VmHWM of the daemon, in KiB."""
+        """VmRSS, VmHWM, RssAnon (private) and RssFile (mapped files: the Swift runtime, Foundation) in KiB."""
         fields = {}
         with open("/proc/%d/status" % self.pid) as status:
             for line in status:
                 name, _, value = line.partition(":")
-                if name in ("VmRSS", "VmHWM"):
+                if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                     fields[name] = int(value.split()[0])
         return fields
+
+    def largest_mapped_files(self, count=4):
+        """[(resident KiB, file)] of the mapped files holding the most resident memory."""
+        resident, current = {}, None
+        with open("/proc/%d/smaps" % self.pid) as smaps:
+            for line in smaps:
+                parts = line.split()
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    current = parts[5] if len(parts) > 5 and parts[5].startswith("/") else None
+                elif parts[0] == "Rss:" and current:
+                    resident[current] = resident.get(current, 0) + int(parts[1])
+        return sorted(((kib, os.path.basename(path)) for path, kib in resident.items()), reverse=True)[:count]
 
     def command_line(self):
         """The daemon's command line with its environment, to paste into a shell."""
@@ -257,6 +269,7 @@ class Lab:
         if not os.path.exists(os.path.join(RELEASE, "vpcrouter")):
             raise LabError("no release build in %s: run `swift build -c release` first" % RELEASE)
         self._cleanups = []
+        self._clients = {}
         self.keep_directory = keep_directory
         self.directory = tempfile.mkdtemp(prefix="vpcrouter-lab-")
         self.routers = Routers(self)
@@ -292,15 +305,16 @@ class Lab:
         finally:
             signal.signal(signal.SIGINT, previous)
 
-    def start(self, name, argv, env=None):
+    def start(self, name, argv, env=None, stop_timeout=10):
         helper = Helper(name, argv, os.path.join(self.directory, name + ".log"), env=env)
-        self.on_close(helper.stop)
+        self.on_close(lambda: helper.stop(stop_timeout))
         return helper
 
     def start_moto(self):
         """moto_server on a free loopback port; returns its endpoint."""
         port = free_port()
-        moto = self.start("moto", ["moto_server", "-H", "127.0.0.1", "-p", str(port)])
+        # moto keeps nothing worth a graceful stop, and under load it can take many seconds to end.
+        moto = self.start("moto", ["moto_server", "-H", "127.0.0.1", "-p", str(port)], stop_timeout=1)
         endpoint = "http://127.0.0.1:%d" % port
         if not wait_until(lambda: http_get(endpoint + "/moto-api/", timeout=1)[0] == 200 or not moto.running(), 30, 0.05) \
                 or not moto.running():
@@ -312,15 +326,19 @@ class Lab:
         """Tests/Tools/faultproxy.py in front of `upstream`; returns its endpoint."""
         port_file = os.path.join(self.directory, "faultproxy.port")
         proxy = self.start("faultproxy", [sys.executable, os.path.join(TOOLS, "faultproxy.py"), "--upstream", upstream,
-                                          "--port", "0", "--port-file", port_file])
+                                          "--port", "0", "--port-file", port_file], stop_timeout=1)
         if not wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 15, 0.05):
             raise LabError("the fault proxy did not start:\n" + proxy.output()[-2000:])
         return "http://127.0.0.1:%s" % open(port_file).read().strip()
 
     def ec2(self, endpoint=None):
-        return boto3.client("ec2", region_name=REGION, endpoint_url=endpoint or self.moto_endpoint,
-                            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        """A boto3 EC2 client for moto (or the given endpoint), made once: making one costs ~50 ms."""
+        endpoint = endpoint or self.moto_endpoint
+        if endpoint not in self._clients:
+            self._clients[endpoint] = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint,
+                                                   aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                                   aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        return self._clients[endpoint]
 
     def build_vpc(self):
         """The tests' standard VPC (motofixture.py) in 10.251.0.0/16."""
