@@ -100,21 +100,27 @@ def failover_trials(interval, fall, trials):
         carrier = wait_until(lambda: both_tables_on(lab, set(routers)), 60)
         if not carrier:
             raise LabError("routes were not created:\n" + daemon.output()[-3000:])
-        samples = []
+        samples, logs = [], []
         for trial in range(trials):
             other = next(eni for eni in routers if eni != carrier)
             if not wait_until(lambda: eligible(daemon, routers[other]), 60, 0.05):
                 raise LabError("router %s did not become eligible again" % routers[other])
             # Die at a random point of the probe cycle, not in step with it.
             time.sleep(random.uniform(0, interval))
+            log_start = len(daemon.output())
             killed = time.monotonic()
             lab.routers.kill(routers[carrier])
             if not wait_until(lambda: both_tables_on(lab, {other}), 60, 0.01):
                 raise LabError("trial %d: the route did not move:\n%s" % (trial, daemon.output()[-3000:]))
             samples.append(time.monotonic() - killed)
+            logs.append(daemon.output()[log_start:])
             lab.routers.revive(routers[carrier])
             print("  trial %2d: %s -> %s in %.3f s" % (trial + 1, routers[carrier], routers[other], samples[-1]), flush=True)
             carrier = other
+        slowest = max(range(trials), key=lambda index: samples[index])
+        print("  the daemon's log during the slowest trial (%d, %.3f s):" % (slowest + 1, samples[slowest]))
+        for line in logs[slowest].splitlines()[:40]:
+            print("    " + line)
         return {"interval_s": interval, "fall": fall, "trials": trials, "samples_s": samples,
                 "p50_s": percentile(samples, 0.5), "p99_s": percentile(samples, 0.99), "max_s": max(samples)}
 
