@@ -1,7 +1,10 @@
-# vpcrouter: one command to build, one to test. Both install what they need first.
+# vpcrouter: one command to see it work, one to test it, one to measure it. Each installs what it
+# needs first.
 SWIFT ?= swift
+# Extra vpcrouter options for the demo and the sandbox: make demo ARGS="--health-fall 2"
+ARGS ?=
 
-.PHONY: deps build release test fuzz clean
+.PHONY: deps build release test demo sandbox bench fuzz clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -22,6 +25,18 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	bash scripts/fuzz.sh routespec $(FUZZ_SECONDS)
 	bash scripts/fuzz.sh ec2xml $(FUZZ_SECONDS)
+
+# moto as EC2, routers in network namespaces, the release daemon: each step narrated and checked.
+demo: release
+	python3 scripts/demo.py -- $(ARGS)
+
+# The demo's environment, kept up with the commands to try by hand; Ctrl-C tears it down.
+sandbox: release
+	python3 scripts/demo.py --sandbox -- $(ARGS)
+
+# Every benchmark; writes bench/results.json and bench/results.md.
+bench: release
+	python3 scripts/bench.py
 
 clean:
 	rm -rf .build

@@ -7,6 +7,7 @@ apt_packages=(
     libssl-dev libcurl4-openssl-dev   # SigV4 (libcrypto) and the HTTPS transport (libcurl)
     iproute2 nftables iputils-ping    # network namespaces for router hosts in tests
     pkg-config
+    fping                             # the health benchmark's comparison (make bench)
 )
 
 missing=()
@@ -20,7 +21,8 @@ if ((${#missing[@]})); then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The EC2 emulator used by the tests and the demo; the reference Prometheus text parser.
+# The EC2 emulator used by the tests, the demo and the benchmarks (boto3 comes with it); the
+# reference Prometheus text parser.
 if ! command -v moto_server >/dev/null 2>&1; then
     python3 -m pip install --quiet 'moto[server]'
 fi

@@ -62,4 +62,9 @@ let steady = try await proxy.stats()
 let firstActions = firstRead.actions.keys.sorted().map { "\($0)=\(firstRead.actions[$0]!.count)" }.joined(separator: " ")
 print("first read of the VPC: \(firstRead.total) calls (\(firstActions))")
 let steadyActions = steady.actions.keys.sorted().map { "\($0)=\(steady.actions[$0]!.count)" }.joined(separator: " ")
+print("BENCH " + String(decoding: try JSONSerialization.data(withJSONObject: [
+    "benchmark": "EC2Bench", "writes": writes, "write_seconds": seconds, "write_ideal_seconds": ideal,
+    "throttled": writeStats.categories["mutating"]?.throttled ?? 0,
+    "first_read_calls": firstRead.total, "steady_calls_per_read": Double(steady.total) / Double(rounds),
+] as [String: Any], options: [.sortedKeys]), as: UTF8.self))
 print("steady-state reads: \(String(format: "%.1f", Double(steady.total) / Double(rounds))) calls per read over \(rounds) reads (\(steadyActions)), subnets cached \(Int(reader.configuration.subnetCacheLifetime.components.seconds)) s")

@@ -72,6 +72,11 @@ struct RoundFigures {
     var processCPU: [Double] = []
     var healthy: [Int] = []
 
+    /// Mean CPU seconds of the whole process per probe.
+    func cpuPerProbe(targets: Int) -> Double {
+        processCPU.reduce(0, +) / Double(max(processCPU.count * targets, 1))
+    }
+
     func report(_ name: String, targets: Int) {
         func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
         let cpuPerRound = mean(processCPU)
@@ -157,19 +162,37 @@ func runBenchmark(_ arguments: [String]) {
         print("RSS after tcp: \(residentAfterTCP.current) KiB (peak \(residentAfterTCP.peak) KiB)")
         tcp.stop()
 
-        measureFping(icmpTargets, settings: settings, icmpCPUPerProbe: icmpFigures.processCPU.reduce(0, +) / Double(icmpFigures.processCPU.count * icmpTargets.count))
+        let icmpPerProbe = icmpFigures.cpuPerProbe(targets: icmpTargets.count)
+        let fpingPerProbe = measureFping(icmpTargets, settings: settings, icmpCPUPerProbe: icmpPerProbe)
+        var summary: [String: Any] = [
+            "benchmark": "HealthBench", "rounds": settings.rounds, "interval_s": settings.interval,
+            "icmp_targets": icmpTargets.count, "icmp_cpu_us_per_probe": icmpPerProbe * 1e6,
+            "icmp_healthy_min": icmpFigures.healthy.min() ?? 0,
+            "tcp_targets": tcpTargets.count, "tcp_cpu_us_per_probe": tcpFigures.cpuPerProbe(targets: tcpTargets.count) * 1e6,
+            "tcp_healthy_min": tcpFigures.healthy.min() ?? 0,
+            "peak_rss_kib": residentAfterTCP.peak,
+        ]
+        if let fpingPerProbe { summary["fping_cpu_us_per_probe"] = fpingPerProbe * 1e6 }
+        printSummaryLine(summary)
     } catch {
         print("benchmark failed: \(error)")
         exit(1)
     }
 }
 
+/// One machine-readable line, `BENCH {json}`, that scripts/bench.py collects.
+func printSummaryLine(_ figures: [String: Any]) {
+    guard let data = try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys]) else { return }
+    print("BENCH " + String(decoding: data, as: UTF8.self))
+}
+
 /// fping on the same targets, once per round, CPU time from the reaped child's rusage.
-func measureFping(_ targets: [String], settings: BenchSettings, icmpCPUPerProbe: Double) {
+/// Returns fping's CPU seconds per probe, nil without fping.
+func measureFping(_ targets: [String], settings: BenchSettings, icmpCPUPerProbe: Double) -> Double? {
     let candidates = ["/usr/bin/fping", "/usr/sbin/fping", "/bin/fping"]
     guard let fping = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
         print("fping: not installed (apt-get install -y fping); no comparison")
-        return
+        return nil
     }
     let listPath = NSTemporaryDirectory() + "healthbench-targets-\(getpid())"
     _ = FileManager.default.createFile(atPath: listPath, contents: Data(targets.joined(separator: "\n").utf8))
@@ -190,7 +213,7 @@ func measureFping(_ targets: [String], settings: BenchSettings, icmpCPUPerProbe:
             try process.run()
         } catch {
             print("fping: could not run: \(error)")
-            return
+            return nil
         }
         process.waitUntilExit()
         wall.append(Double(PluginDriver.now() - start) / 1e9)
@@ -200,4 +223,5 @@ func measureFping(_ targets: [String], settings: BenchSettings, icmpCPUPerProbe:
     print(String(format: "fping: %d targets x %d rounds: wall %.1f ms/round, CPU %.1f ms/round, %.2f us CPU/probe; icmpecho/fping CPU ratio %.2f",
                  targets.count, cpu.count, wall.reduce(0, +) / Double(wall.count) * 1e3, cpu.reduce(0, +) / Double(cpu.count) * 1e3,
                  perProbe * 1e6, icmpCPUPerProbe / perProbe))
+    return perProbe
 }

@@ -131,3 +131,7 @@ func milliseconds(_ value: Double) -> String { "\((value * 10).rounded() / 10) m
 print("wall: median \(milliseconds(percentile(0.5, of: timings))), p99 \(milliseconds(percentile(0.99, of: timings))), min \(milliseconds(timings[0]))")
 print("cpu:  median \(milliseconds(percentile(0.5, of: cpuTimings))), p99 \(milliseconds(percentile(0.99, of: cpuTimings))), min \(milliseconds(cpuTimings[0]))")
 print("peak RSS \(peakKB / 1024) MB (\(afterSetupKB / 1024) MB after building the VPC)")
+// One machine-readable line for scripts/bench.py.
+print("BENCH {\"benchmark\": \"PlanBenchmark\", \"cidrs\": \(cidrCount), \"tables\": \(tableCount), \"routers\": \(routerCount), "
+      + "\"runs\": \(runs), \"wall_median_ms\": \(percentile(0.5, of: timings)), \"wall_p99_ms\": \(percentile(0.99, of: timings)), "
+      + "\"cpu_median_ms\": \(percentile(0.5, of: cpuTimings)), \"peak_rss_kib\": \(peakKB)}")
