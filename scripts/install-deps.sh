@@ -7,6 +7,7 @@ apt_packages=(
     libssl-dev libcurl4-openssl-dev   # SigV4 (libcrypto) and the HTTPS transport (libcurl)
     iproute2 nftables iputils-ping    # network namespaces for router hosts in tests
     pkg-config
+    etcd-server etcd-client           # the etcd mode, the Romana example and leader election
 )
 
 missing=()
