@@ -29,7 +29,7 @@ let ec2Targets: [Target] = [
 
 /// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
 let pluginTargets = [
-    "FixedConfMode", "ConfigFileMode", "HTTPMode",  // mode plugins
+    "FixedConfMode", "ConfigFileMode", "HTTPMode", "EtcdMode",  // mode plugins
     "ICMPHealth", "TCPHealth", "MultiHealth",        // health plugins
 ]
 
