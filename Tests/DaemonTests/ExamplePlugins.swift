@@ -24,6 +24,14 @@ enum ExamplePlugins {
         guard result.status == 0 else { throw ExampleBuildError(message: result.stdout) }
         return scratch.appendingPathComponent("debug/libStaticRoutesMode.so").path
     }
+
+    /// The Romana mode package under Examples/RomanaMode; returns the directory holding its .so.
+    static func buildRomanaMode(scratch: URL) throws -> String {
+        let package = PackagePaths.root.appendingPathComponent("Examples/RomanaMode").path
+        let result = try ProcessRunner.shell("swift build --package-path '\(package)' --scratch-path '\(scratch.path)' 2>&1", timeout: 600)
+        guard result.status == 0 else { throw ExampleBuildError(message: result.stdout) }
+        return scratch.appendingPathComponent("debug").path
+    }
 }
 
 struct ExampleBuildError: Error, CustomStringConvertible {
