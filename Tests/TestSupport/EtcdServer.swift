@@ -21,7 +21,13 @@ public final class EtcdServer: Sendable {
     }
 
     public static func start() async throws -> EtcdServer {
-        let dataDirectory = try ToolPaths.makeTemporaryDirectory(prefix: "vpcrouter-etcd-data")
+        // On tmpfs when there is one: etcd syncs its log on every write, which on a busy shared
+        // disk stalls requests for seconds (long enough to cost a leader its lease).
+        let shm = URL(fileURLWithPath: "/dev/shm")
+        let dataDirectory = FileManager.default.isWritableFile(atPath: shm.path)
+            ? shm.appendingPathComponent("vpcrouter-etcd-data-\(UUID().uuidString.prefix(8))")
+            : try ToolPaths.makeTemporaryDirectory(prefix: "vpcrouter-etcd-data")
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         let peerPort = freeLoopbackPort()
         let process = try launch(clientPort: nil, peerPort: peerPort, dataDirectory: dataDirectory)
         let server = EtcdServer(process: process, peerPort: peerPort, dataDirectory: dataDirectory)
