@@ -4,6 +4,7 @@ import Reconciler
 import RouteModel
 import ServiceLifecycle
 import StateStore
+import Synchronization
 
 /// The run loop: observe → plan → apply → record, serially, on a new spec, on any health change
 /// and every recheck interval. Triggers that arrive during a pass coalesce into one more pass
@@ -26,10 +27,14 @@ final class ReconcileService: Service, Sendable {
     let status: DaemonStatus
     let metrics: DaemonMetrics
     let gate: StartupGate
+    /// Whether a route write may start now; nil without leader election (always).
+    let writeAuthority: (@Sendable () -> Bool)?
     let logger: Logger
+    private let followerNoticeShown = Mutex(false)
 
     init(access: any VPCRouteAccess, settings: Settings, specStore: RouteSpecStore, health: HealthService, stateStore: StateStore,
-         trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate, logger: Logger) {
+         trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate,
+         writeAuthority: (@Sendable () -> Bool)? = nil, logger: Logger) {
         self.access = access
         self.settings = settings
         self.specStore = specStore
@@ -39,7 +44,13 @@ final class ReconcileService: Service, Sendable {
         self.status = status
         self.metrics = metrics
         self.gate = gate
+        self.writeAuthority = writeAuthority
         self.logger = logger
+    }
+
+    /// Whether this replica may start a route write now.
+    func mayWrite() -> Bool {
+        writeAuthority?() ?? true
     }
 
     func run() async throws {
@@ -94,11 +105,19 @@ final class ReconcileService: Service, Sendable {
         var lastWriteAt: ContinuousClock.Instant?
         if settings.dryRun {
             if !routePlan.writes.isEmpty { logger.notice("dry run: no route written", metadata: ["plan.writes": "\(routePlan.writes.count)"]) }
+        } else if !routePlan.writes.isEmpty && !mayWrite() {
+            noteFollowerSkipped(routePlan.writes.count)
         } else {
+            followerNoticeShown.withLock { $0 = false }
             for action in routePlan.writes {
                 // ...but lets a write in flight finish, and starts no new one.
                 if Task.isShuttingDownGracefully {
                     logger.notice("stopping: remaining route writes not started", metadata: ["writes.skipped": "\(routePlan.writes.count - succeeded.count)"])
+                    break
+                }
+                // Leadership is checked again right before every write: it ends at a local deadline.
+                if !mayWrite() {
+                    noteFollowerSkipped(routePlan.writes.count - succeeded.count)
                     break
                 }
                 do {
@@ -146,6 +165,16 @@ final class ReconcileService: Service, Sendable {
         status.setReconcile(ReconcileStatus(plan: shownPlan, spec: spec, observed: shown), lastActions: routePlan.actions)
         metrics.reconcileDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanosecondsClamped))
         return nextLedger
+    }
+
+    /// A follower plans but writes nothing; said at notice level once per stretch of following.
+    func noteFollowerSkipped(_ count: Int) {
+        metrics.writesSkippedNotLeader.increment(by: count)
+        let first = followerNoticeShown.withLock { shown -> Bool in
+            defer { shown = true }
+            return !shown
+        }
+        logger.log(level: first ? .notice : .debug, "not the leader: planned route writes not made", metadata: ["plan.writes": "\(count)"])
     }
 
     /// Re-reads the VPC until every written route shows its new target (bounded).
