@@ -13,22 +13,6 @@ extension EndToEnd {
         let routerB = "10.0.2.20"
         let key = "/vpcrouter/e2e/leader"
 
-        func routes(_ client: EC2Client, _ fixture: MotoFixture, _ cidr: String) async throws -> [String?] {
-            let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
-            return [fixture.routeTableA, fixture.routeTableB].map { id in
-                tables.first { $0.routeTableId == id }?.route(to: cidr)?.networkInterfaceId
-            }
-        }
-
-        func waitFor(_ timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if try await condition() { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return false
-        }
-
         func specFile(_ text: String) throws -> URL {
             let file = try PackagePaths.temporaryDirectory("vpcr-e2e-leader").appendingPathComponent("spec.json")
             try Data(text.utf8).write(to: file)
@@ -61,12 +45,12 @@ extension EndToEnd {
             defer { first.stop(); second.stop() }
 
             // One leader writes the route; the follower plans the same and writes nothing.
-            let created = try await waitFor {
-                try await routes(ec2, fixture, "10.80.0.0/16").allSatisfy { $0 != nil }
+            let created = try await eventually(.seconds(60)) {
+                try await fixtureTableTargets(ec2, fixture, "10.80.0.0/16").allSatisfy { $0 != nil }
             }
             #expect(created, "\(first.daemon.output)\n\(second.daemon.output)")
             var roles: [String?] = []
-            _ = try await waitFor {
+            _ = try await eventually(.seconds(60)) {
                 roles = [await first.role(), await second.role()]
                 return Set(roles) == ["follower", "leader"]
             }
@@ -83,8 +67,8 @@ extension EndToEnd {
             for table in [fixture.routeTableA, fixture.routeTableB] {
                 _ = try await ec2.deleteRoute(routeTableId: table, destination: cidr)
             }
-            let repaired = try await waitFor {
-                try await routes(ec2, fixture, "10.80.0.0/16").allSatisfy { $0 != nil }
+            let repaired = try await eventually(.seconds(60)) {
+                try await fixtureTableTargets(ec2, fixture, "10.80.0.0/16").allSatisfy { $0 != nil }
             }
             #expect(repaired, "the new leader repairs the route\n\(survivor.daemon.output)")
             #expect(await survivor.role() == "leader")
@@ -95,9 +79,9 @@ extension EndToEnd {
             // spec gains a CIDR, so when it resumes it plans a write: it must not make it.
             let third = try await start("replica-3", try specFile(spec))
             defer { third.stop() }
-            #expect(try await waitFor { await third.role() == "follower" }, "\(third.daemon.output)")
+            #expect(try await eventually(.seconds(60)) { await third.role() == "follower" }, "\(third.daemon.output)")
             survivor.pause()
-            let tookOver = try await waitFor { await third.role() == "leader" }
+            let tookOver = try await eventually(.seconds(60)) { await third.role() == "leader" }
             #expect(tookOver, "a paused leader is replaced\n\(third.daemon.output)")
             try Data(#"{"10.80.0.0/16": ["\#(routerA)", "\#(routerB)"], "10.81.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#.utf8)
                 .write(to: survivorFile)
@@ -106,12 +90,12 @@ extension EndToEnd {
             survivor.resume()
             #expect(survivor.daemon.waitForOutput(containing: "leadership lost"), "\(survivor.daemon.output)")
             #expect(survivor.daemon.waitForOutput(containing: "spec.generation=2"), "the resumed replica reads its new spec")
-            let planned = try await waitFor {
+            let planned = try await eventually(.seconds(60)) {
                 survivor.daemon.output.components(separatedBy: "not the leader: planned route writes not made").count > skippedBefore
             }
             #expect(planned, "the resumed replica planned the new route and did not write it\n\(survivor.daemon.output)")
             #expect(try await survivor.routeWrites() == 0, "a resumed former leader wrote a route\n\(survivor.daemon.output)")
-            #expect(try await routes(ec2, fixture, "10.81.0.0/16") == [nil, nil])
+            #expect(try await fixtureTableTargets(ec2, fixture, "10.81.0.0/16") == [nil, nil])
             #expect(await survivor.role() == "follower")
             #expect(await third.role() == "leader")
         }

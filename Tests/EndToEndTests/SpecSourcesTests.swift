@@ -12,19 +12,11 @@ extension EndToEnd {
         let routerB = "10.0.2.20"
 
         func routes(_ client: EC2Client, _ fixture: MotoFixture, _ cidr: String) async throws -> [String?] {
-            let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
-            return [fixture.routeTableA, fixture.routeTableB].map { id in
-                tables.first { $0.routeTableId == id }?.route(to: cidr)?.networkInterfaceId
-            }
+            try await fixtureTableTargets(client, fixture, cidr)
         }
 
         func waitFor(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if try await condition() { return true }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return false
+            try await eventually(timeout, condition)
         }
 
         func start(_ mode: [String], moto: MotoServer, fixture: MotoFixture, port: Int) throws -> DaemonProcess {
