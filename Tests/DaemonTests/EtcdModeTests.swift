@@ -8,13 +8,13 @@ import TestSupport
     let port = freeLoopbackPort()
     let key = "/vpcrouter/test/spec"
 
-    func start(_ endpoints: String, extra: [String] = []) throws -> DaemonProcess {
+    func start(_ endpoints: String, extra: [String] = []) async throws -> DaemonProcess {
         let state = try PackagePaths.temporaryDirectory("vpcr-etcd-state")
         let daemon = try VPCRouterUnderTest.launch([
             "-m", "etcd", "--etcd-endpoints", endpoints, "--etcd-key", key,
             "-H", "tcp", "--tcp_check_port", "9", "-p", "\(port)", "--state-dir", state.path,
         ] + extra)
-        #expect(daemon.waitForOutput(containing: "HTTP server listening"), "\(daemon.output)")
+        #expect(await daemon.outputAppears("HTTP server listening"), "\(daemon.output)")
         return daemon
     }
 
@@ -32,8 +32,8 @@ import TestSupport
     }
 
     /// The daemon's log line containing `text`, once it appears.
-    func logLine(_ daemon: DaemonProcess, containing text: String) -> String? {
-        guard daemon.waitForOutput(containing: text) else { return nil }
+    func logLine(_ daemon: DaemonProcess, containing text: String) async -> String? {
+        guard await daemon.outputAppears(text) else { return nil }
         return daemon.output.split(separator: "\n").first { $0.contains(text) }.map(String.init)
     }
 
@@ -41,23 +41,23 @@ import TestSupport
         let etcd = try await EtcdServer.start()
         defer { etcd.stop() }
         try await etcd.put(key, #"{"10.1.0.0/16": ["10.0.0.5"]}"#)
-        let daemon = try start(etcd.endpoint)
+        let daemon = try await start(etcd.endpoint)
         #expect(try await specInForce(becomes: ["10.1.0.0/16"]) == ["10.1.0.0/16"], "the value present at start\n\(daemon.output)")
-        #expect(daemon.waitForOutput(containing: "spec.generation=1"))
+        #expect(await daemon.outputAppears("spec.generation=1"))
 
         try await etcd.put(key, #"{"10.2.0.0/16": ["10.0.0.5", "10.0.0.6"]}"#)
         #expect(try await specInForce(becomes: ["10.2.0.0/16"]) == ["10.2.0.0/16"], "a changed value\n\(daemon.output)")
-        #expect(daemon.waitForOutput(containing: "spec.generation=2"), "a change is a new generation")
+        #expect(await daemon.outputAppears("spec.generation=2"), "a change is a new generation")
 
         let badRevision = try await etcd.put(key, #"{"10.3.0.1/16": ["10.0.0.5"]}"#)
-        let refusal = logLine(daemon, containing: "etcd value refused; the last good spec stays in force")
+        let refusal = await logLine(daemon, containing: "etcd value refused; the last good spec stays in force")
         #expect(refusal?.contains("etcd.key=\(key)") == true, "the refusal names the key: \(refusal ?? daemon.output)")
         #expect(refusal?.contains("etcd.mod_revision=\(badRevision)") == true, "and the revision: \(refusal ?? "")")
         #expect(refusal?.contains("10.3.0.0/16") == true, "and the validator's reason: \(refusal ?? "")")
         #expect(try await specInForce(becomes: ["10.2.0.0/16"]) == ["10.2.0.0/16"], "a refused value keeps the last good spec")
 
         let deleteRevision = try await etcd.delete(key)
-        let deletion = logLine(daemon, containing: "etcd key deleted; the last good spec stays in force")
+        let deletion = await logLine(daemon, containing: "etcd key deleted; the last good spec stays in force")
         #expect(deletion?.contains("etcd.mod_revision=\(deleteRevision)") == true, "\(deletion ?? daemon.output)")
         #expect(try await specInForce(becomes: ["10.2.0.0/16"]) == ["10.2.0.0/16"], "deletion keeps the last good spec")
 
@@ -72,8 +72,8 @@ import TestSupport
         let etcd = try await EtcdServer.start()
         defer { etcd.stop() }
         // The first endpoint never answers: the plugin moves on to the second.
-        let daemon = try start("http://127.0.0.1:9,\(etcd.endpoint)")
-        #expect(daemon.waitForOutput(containing: "etcd unreachable"), "the dead endpoint is reported\n\(daemon.output)")
+        let daemon = try await start("http://127.0.0.1:9,\(etcd.endpoint)")
+        #expect(await daemon.outputAppears("etcd unreachable"), "the dead endpoint is reported\n\(daemon.output)")
         try await etcd.put(key, #"{"10.1.0.0/16": ["10.0.0.5"]}"#)
         #expect(try await specInForce(becomes: ["10.1.0.0/16"]) == ["10.1.0.0/16"], "\(daemon.output)")
 

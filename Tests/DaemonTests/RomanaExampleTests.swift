@@ -30,13 +30,13 @@ import TestSupport
                 "cidr": "10.0.0.0/8", "groups": null, "hosts": [{"ip": "192.168.99.10"}, {"ip": "192.168.99.11"}]}}}}
             """#)
         let scratch = try PackagePaths.temporaryDirectory("vpcr-romana-build")
-        let pluginDirectory = try ExamplePlugins.buildRomanaMode(scratch: scratch)
+        let pluginDirectory = try await ExamplePlugins.buildRomanaMode(scratch: scratch)
         let state = try PackagePaths.temporaryDirectory("vpcr-romana-state")
         let daemon = try VPCRouterUnderTest.launch([
             "--plugin-dir", pluginDirectory, "-m", "romana", "--etcd_addr", "127.0.0.1", "--etcd_port", "\(etcd.clientPort)",
             "--romana_poll_interval", "0.2", "-H", "tcp", "--tcp_check_port", "9", "-p", "\(port)", "--state-dir", state.path,
         ])
-        #expect(daemon.waitForOutput(containing: "HTTP server listening"), "\(daemon.output)")
+        #expect(await daemon.outputAppears("HTTP server listening"), "\(daemon.output)")
         #expect(try await specInForce(becomes: ["10.0.0.0/8": ["192.168.99.10", "192.168.99.11"]])
                 == ["10.0.0.0/8": ["192.168.99.10", "192.168.99.11"]], "\(daemon.output)")
 
@@ -53,10 +53,10 @@ import TestSupport
 
         // A topology whose translation the host refuses: logged with the reason, the spec stays.
         try await etcd.put(topologyKey, #"{"networks": {"n": {"host_groups": {"cidr": "10.2.0.1/16", "hosts": [{"ip": "3.3.3.3"}]}}}}"#)
-        #expect(daemon.waitForOutput(containing: "Romana topology refused; the last good spec stays in force"), "\(daemon.output)")
+        #expect(await daemon.outputAppears("Romana topology refused; the last good spec stays in force"), "\(daemon.output)")
         #expect(daemon.output.contains("10.2.0.0/16"), "the validator's reason names the canonical CIDR")
         try await etcd.put(topologyKey, "not json")
-        #expect(daemon.waitForOutput(containing: "the topology is not a JSON object"), "\(daemon.output)")
+        #expect(await daemon.outputAppears("the topology is not a JSON object"), "\(daemon.output)")
         #expect(try await specInForce(becomes: nested) == nested)
         let plugins = try await HTTPProbe.request("http://127.0.0.1:\(port)/plugins").text
         #expect(plugins.contains("romana") && plugins.contains("specs_refused"), "\(plugins)")

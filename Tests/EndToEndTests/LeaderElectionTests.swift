@@ -88,8 +88,8 @@ extension EndToEnd {
             try await survivor.proxy.resetStats()
             let skippedBefore = survivor.daemon.output.components(separatedBy: "not the leader: planned route writes not made").count
             survivor.resume()
-            #expect(survivor.daemon.waitForOutput(containing: "leadership lost"), "\(survivor.daemon.output)")
-            #expect(survivor.daemon.waitForOutput(containing: "spec.generation=2"), "the resumed replica reads its new spec")
+            #expect(await survivor.daemon.outputAppears("leadership lost"), "\(survivor.daemon.output)")
+            #expect(await survivor.daemon.outputAppears("spec.generation=2"), "the resumed replica reads its new spec")
             let planned = try await eventually(.seconds(60)) {
                 survivor.daemon.output.components(separatedBy: "not the leader: planned route writes not made").count > skippedBefore
             }

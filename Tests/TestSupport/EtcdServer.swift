@@ -44,14 +44,24 @@ public final class EtcdServer: Sendable {
         ], port: clientPort)
     }
 
+    /// Polls GET /health with a fresh session per attempt (a shared session that got stuck on an
+    /// earlier refused connection must not decide readiness).
     private func waitUntilHealthy() async throws {
-        do {
-            try await LocalHTTP.waitUntilReady(URL(string: "\(endpoint)/health")!, timeout: .seconds(30))
-        } catch {
-            let log = process.withLock { $0?.logTail() } ?? ""
-            stop()
-            throw HarnessError("etcd did not become healthy: \(error); log: \(log)")
+        let deadline = ContinuousClock.now + .seconds(60)
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            do {
+                let answer = try await HTTPProbe.request("\(endpoint)/health", timeout: 2)
+                if answer.status == 200 && answer.text.contains("true") { return }
+                last = "HTTP \(answer.status) \(answer.text)"
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(100))
         }
+        let log = process.withLock { $0?.logTail() } ?? ""
+        stop()
+        throw HarnessError("etcd did not become healthy in 60 s (\(last)); log: \(log)")
     }
 
     /// SIGTERM to etcd; its data stays for `restart()`.
@@ -103,9 +113,9 @@ public final class EtcdServer: Sendable {
     /// One gateway call; throws unless etcd answers 200 with a JSON object.
     public func call(_ path: String, _ request: [String: Any]) async throws -> [String: Any] {
         let body = try JSONSerialization.data(withJSONObject: request)
-        let answer = try await LocalHTTP.request("POST", URL(string: endpoint + path)!, body: body)
+        let answer = try await HTTPProbe.request(endpoint + path, method: "POST", headers: ["Content-Type": "application/json"], body: body)
         guard answer.status == 200, let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] else {
-            throw HarnessError("etcd \(path): HTTP \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+            throw HarnessError("etcd \(path): HTTP \(answer.status) \(answer.text)")
         }
         return object
     }
