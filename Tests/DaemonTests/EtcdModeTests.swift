@@ -93,6 +93,23 @@ import TestSupport
         #expect(daemon.stop() == 0)
     }
 
+    @Test func aHungEtcdIsNoticedByTheResync() async throws {
+        let etcd = try await EtcdServer.start()
+        defer { etcd.resume(); etcd.stop() }
+        try await etcd.put(key, #"{"10.1.0.0/16": ["10.0.0.5"]}"#)
+        let daemon = try await start(etcd.endpoint, extra: ["--etcd-resync-interval", "1"])
+        #expect(try await specInForce(becomes: ["10.1.0.0/16"]) == ["10.1.0.0/16"], "\(daemon.output)")
+        // A paused etcd keeps the watch connection open and silent: only the resync can notice.
+        etcd.pause()
+        #expect(await daemon.outputAppears("etcd unreachable"), "the hang is reported\n\(daemon.output)")
+        #expect(try await specInForce(becomes: ["10.1.0.0/16"]) == ["10.1.0.0/16"], "the spec stays while etcd hangs")
+        etcd.resume()
+        try await etcd.put(key, #"{"10.7.0.0/16": ["10.0.0.5"]}"#)
+        #expect(try await specInForce(becomes: ["10.7.0.0/16"]) == ["10.7.0.0/16"], "followed again\n\(daemon.output)")
+        #expect(await daemon.outputAppears("etcd reachable again"))
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func refusesUnusableOptions() throws {
         let missingKey = try VPCRouterUnderTest.run(["-m", "etcd", "-H", "tcp", "-p", "\(port)"])
         #expect(missingKey.status == 2, "\(missingKey.stderr)")

@@ -73,6 +73,15 @@ public final class EtcdServer: Sendable {
         running?.stop()
     }
 
+    /// SIGSTOP: etcd keeps its connections open and answers nothing, like a hung member.
+    public func pause() {
+        if let pid = process.withLock({ $0?.helperPID }) { kill(pid, SIGSTOP) }
+    }
+
+    public func resume() {
+        if let pid = process.withLock({ $0?.helperPID }) { kill(pid, SIGCONT) }
+    }
+
     /// Starts etcd again on the same ports with the same data.
     public func restart() async throws {
         stop()
@@ -82,6 +91,7 @@ public final class EtcdServer: Sendable {
     }
 
     deinit {
+        resume()
         stop()
         try? FileManager.default.removeItem(at: dataDirectory)
     }

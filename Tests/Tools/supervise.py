@@ -2,7 +2,7 @@
 """Run a helper server for the tests and make sure it dies with the test process.
 
 Usage:
-    supervise.py --port-file FILE [--log FILE] [--port N] -- COMMAND ARG... ({PORT} in any ARG is replaced)
+    supervise.py --port-file FILE [--log FILE] [--port N] [--pid-file FILE] -- COMMAND ARG... ({PORT} in any ARG is replaced)
 
 Picks a free 127.0.0.1 port (or uses --port, to restart a helper where its clients expect it), substitutes it for ``{PORT}`` in the command, writes it to
 ``--port-file`` and runs the command in its own process group. The command is killed when
@@ -29,6 +29,7 @@ def main():
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--log")
     parser.add_argument("--port", type=int)
+    parser.add_argument("--pid-file", help="write the command's process id here (to pause it in tests)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     # Threads of the test runner block signals and spawned processes inherit that mask: unblock
@@ -53,6 +54,10 @@ def main():
             pass
         sys.exit(0)
 
+    if args.pid_file:
+        with open(args.pid_file + ".tmp", "w") as handle:
+            handle.write(str(child.pid))
+        os.replace(args.pid_file + ".tmp", args.pid_file)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     tmp = args.port_file + ".tmp"
