@@ -37,7 +37,7 @@ func waitFor(_ what: String, timeout: Duration = .seconds(60), _ condition: () a
 let moto = try await MotoServer.start()
 defer { moto.stop() }
 let etcd = try await EtcdServer.start()
-defer { etcd.stop() }
+defer { etcd.discard() }
 let fixture = try moto.makeFixture()
 let ec2 = moto.client(for: fixture)
 let stray = try IPv4CIDR.parseAddressOrCIDR("10.98.0.0/16").get()
@@ -95,6 +95,8 @@ for run in 1...runs {
 }
 guard !takeovers.isEmpty else {
     print("no run completed: leadership kept moving (is etcd starved?)")
+    etcd.discard()
+    moto.stop()
     exit(1)
 }
 

@@ -90,11 +90,14 @@ public final class EtcdServer: Sendable {
         try await waitUntilHealthy()
     }
 
-    deinit {
+    /// Stops etcd for good and removes its data (on tmpfs it holds a 61 MB preallocated log).
+    public func discard() {
         resume()
         stop()
         try? FileManager.default.removeItem(at: dataDirectory)
     }
+
+    deinit { discard() }
 
     // MARK: - Keys
 
