@@ -29,7 +29,7 @@ let ec2Targets: [Target] = [
 
 /// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
 let pluginTargets = [
-    "FixedConfMode", "ConfigFileMode", "HTTPMode",  // mode plugins
+    "FixedConfMode", "ConfigFileMode", "HTTPMode", "EtcdMode",  // mode plugins
     "ICMPHealth", "TCPHealth", "MultiHealth",        // health plugins
 ]
 
@@ -60,6 +60,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -94,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2",
+                "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "Leadership",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,9 +103,17 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Sources/Host/Daemon"
         ),
+
+        // Leader election: the pure lease decision (role from times), its tests and the takeover benchmark.
+        .target(name: "Leadership", path: "Sources/Host/Leadership"),
+        .testTarget(name: "LeadershipTests", dependencies: ["Leadership"]),
+        .executableTarget(name: "LeaderBench", dependencies: ["TestSupport", "EC2"], path: "Benchmarks/LeaderBench"),
 
         // Bad inputs live in corpus/ (raw files plus an expected.tsv manifest), not in the test sources.
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel", "TestSupport"], exclude: ["corpus"]),

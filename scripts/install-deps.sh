@@ -8,6 +8,7 @@ apt_packages=(
     iproute2 nftables iputils-ping    # network namespaces for router hosts in tests
     pkg-config
     fping                             # the health benchmark's comparison (make bench)
+    etcd-server etcd-client           # the etcd mode, the Romana example and leader election
 )
 
 missing=()

@@ -18,11 +18,19 @@ enum ExamplePlugins {
     }
 
     /// The separate Swift package under Examples/SwiftModePlugin, built with its own scratch path.
-    static func buildSwiftModePlugin(scratch: URL) throws -> String {
+    static func buildSwiftModePlugin(scratch: URL) async throws -> String {
         let package = PackagePaths.root.appendingPathComponent("Examples/SwiftModePlugin").path
-        let result = try ProcessRunner.shell("swift build --package-path '\(package)' --scratch-path '\(scratch.path)' 2>&1", timeout: 600)
+        let result = try await ProcessRunner.shellOffPool("swift build --package-path '\(package)' --scratch-path '\(scratch.path)' 2>&1", timeout: 600)
         guard result.status == 0 else { throw ExampleBuildError(message: result.stdout) }
         return scratch.appendingPathComponent("debug/libStaticRoutesMode.so").path
+    }
+
+    /// The Romana mode package under Examples/RomanaMode; returns the directory holding its .so.
+    static func buildRomanaMode(scratch: URL) async throws -> String {
+        let package = PackagePaths.root.appendingPathComponent("Examples/RomanaMode").path
+        let result = try await ProcessRunner.shellOffPool("swift build --package-path '\(package)' --scratch-path '\(scratch.path)' 2>&1", timeout: 600)
+        guard result.status == 0 else { throw ExampleBuildError(message: result.stdout) }
+        return scratch.appendingPathComponent("debug").path
     }
 }
 

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 extension EndToEnd {
-    /// Specs from the http mode reach the reconciler: routes appear in moto, and a CIDR given an empty
+    /// Specs from the http, configfile and etcd modes reach the reconciler: routes appear in moto, and a CIDR given an empty
     /// router list is deleted again. A refused spec leaves the routes alone.
     @Suite(.serialized) struct SpecSourcesTests {
         let routerA = "10.0.1.10"
@@ -101,6 +101,44 @@ extension EndToEnd {
                 return old == [nil, nil] && new.allSatisfy { $0 != nil }
             }
             #expect(moved, "the edited file's spec replaces the old one\n\(daemon.output)")
+            #expect(daemon.stop() == 0)
+        }
+
+        @Test func etcdValueChangesReachTheRouteTables() async throws {
+            let moto = try await MotoServer.start(verifySignatures: true)
+            defer { moto.stop() }
+            let etcd = try await EtcdServer.start()
+            defer { etcd.stop() }
+            let fixture = try moto.makeFixture()
+            let ec2 = moto.client(for: fixture)
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
+            try routers.add(routerA)
+            try routers.add(routerB)
+            try routers.listen(routerA, port: 9)
+            try routers.listen(routerB, port: 9)
+            let key = "/vpcrouter/e2e/spec"
+            try await etcd.put(key, #"{"10.72.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#)
+            let daemon = try start(["-m", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-key", key],
+                                   moto: moto, fixture: fixture, port: freeLoopbackPort())
+            let created = try await eventually {
+                let targets = try await routes(ec2, fixture, "10.72.0.0/16")
+                return targets.allSatisfy { $0 != nil } && Set(targets).count == 1
+            }
+            #expect(created, "the value in etcd creates the route\n\(daemon.output)")
+
+            // A refused value changes nothing in the VPC.
+            try await etcd.put(key, #"{"10.72.0.0/16": ["\#(routerA)", "10.0.1.300"]}"#)
+            #expect(await daemon.outputAppears("etcd value refused"), "\(daemon.output)")
+            #expect(try await routes(ec2, fixture, "10.72.0.0/16").allSatisfy { $0 != nil })
+
+            try await etcd.put(key, #"{"10.72.0.0/16": [], "10.73.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#)
+            let moved = try await eventually {
+                let old = try await routes(ec2, fixture, "10.72.0.0/16")
+                let new = try await routes(ec2, fixture, "10.73.0.0/16")
+                return old == [nil, nil] && new.allSatisfy { $0 != nil }
+            }
+            #expect(moved, "the changed value's spec replaces the old one\n\(daemon.output)")
             #expect(daemon.stop() == 0)
         }
     }

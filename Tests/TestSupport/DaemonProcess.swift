@@ -43,6 +43,17 @@ public final class DaemonProcess: @unchecked Sendable {
         return false
     }
 
+    /// Like `waitForOutput`, but sleeps between polls instead of blocking a cooperative thread.
+    public func outputAppears(_ text: String, timeout: Duration = .seconds(30)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if output.contains(text) { return true }
+            if !process.isRunning { return output.contains(text) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     /// Sends a signal and waits (bounded) for the exit status; SIGKILL if it does not stop.
     public func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }

@@ -2,19 +2,25 @@ import Foundation
 import Synchronization
 
 /// A background helper started through `supervise.py`, so it dies with the test process even if a
-/// test crashes before `stop()`. `{PORT}` in the command is replaced by a free loopback port.
+/// test crashes before `stop()`. `{PORT}` in the command is replaced by a free loopback port, or by
+/// `port` when given (to restart a helper where its clients expect it).
 public final class ManagedProcess: Sendable {
     public let port: Int
     public let logPath: String
+    /// The helper's own process id (not the supervisor's), for SIGSTOP and SIGCONT.
+    public let helperPID: Int32?
     private let process: Mutex<Process?>
 
-    public init(name: String, command: [String], environment: [String: String] = [:], startTimeout: Duration = .seconds(20)) throws {
+    public init(name: String, command: [String], environment: [String: String] = [:], port fixedPort: Int? = nil,
+                startTimeout: Duration = .seconds(20)) throws {
         let directory = try ToolPaths.makeTemporaryDirectory(prefix: "vpcrouter-\(name)")
         let portFile = directory.appendingPathComponent("port").path
+        let pidFile = directory.appendingPathComponent("pid").path
         logPath = directory.appendingPathComponent("\(name).log").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", ToolPaths.tool("supervise.py"), "--port-file", portFile, "--log", logPath, "--"] + command
+        process.arguments = ["python3", ToolPaths.tool("supervise.py"), "--port-file", portFile, "--log", logPath, "--pid-file", pidFile]
+            + (fixedPort.map { ["--port", String($0)] } ?? []) + ["--"] + command
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -35,6 +41,7 @@ public final class ManagedProcess: Sendable {
             throw HarnessError("\(name) did not start; log: \(logPath)")
         }
         port = found
+        helperPID = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0) }
     }
 
     /// SIGTERM to the supervisor, which stops the helper's whole process group. Idempotent.

@@ -46,6 +46,16 @@ public enum ProcessRunner {
     public static func shell(_ command: String, timeout: TimeInterval = 300) throws -> ProcessResult {
         try run("/bin/sh", ["-c", command], timeout: timeout)
     }
+
+    /// `shell` on a thread of its own, for long commands (a `swift build`) in async tests: waiting
+    /// on one of the few cooperative threads would stall every other test running meanwhile.
+    public static func shellOffPool(_ command: String, timeout: TimeInterval = 300) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try shell(command, timeout: timeout) })
+            }
+        }
+    }
 }
 
 final class CapturedOutput: @unchecked Sendable {

@@ -2,9 +2,9 @@
 """Run a helper server for the tests and make sure it dies with the test process.
 
 Usage:
-    supervise.py --port-file FILE [--log FILE] -- COMMAND ARG... ({PORT} in any ARG is replaced)
+    supervise.py --port-file FILE [--log FILE] [--port N] [--pid-file FILE] -- COMMAND ARG... ({PORT} in any ARG is replaced)
 
-Picks a free 127.0.0.1 port, substitutes it for ``{PORT}`` in the command, writes it to
+Picks a free 127.0.0.1 port (or uses --port, to restart a helper where its clients expect it), substitutes it for ``{PORT}`` in the command, writes it to
 ``--port-file`` and runs the command in its own process group. The command is killed when
 this process gets SIGTERM/SIGINT or when its parent (the test runner) goes away, even if that
 parent crashed and never cleaned up.
@@ -28,13 +28,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--log")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--pid-file", help="write the command's process id here (to pause it in tests)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     # Threads of the test runner block signals and spawned processes inherit that mask: unblock
     # them here (the command inherits ours), or SIGTERM would never arrive.
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    port = free_port()
+    port = args.port or free_port()
     command = [part.replace("{PORT}", str(port)) for part in command]
     parent = os.getppid()
     log = open(args.log, "ab") if args.log else subprocess.DEVNULL
@@ -52,6 +54,10 @@ def main():
             pass
         sys.exit(0)
 
+    if args.pid_file:
+        with open(args.pid_file + ".tmp", "w") as handle:
+            handle.write(str(child.pid))
+        os.replace(args.pid_file + ".tmp", args.pid_file)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     tmp = args.port_file + ".tmp"

@@ -124,12 +124,24 @@ struct Daemon {
         let healthService = HealthService(
             instance: created[1], policy: try healthPolicy(for: created[1]), specStore: specStore, status: status,
             metrics: metrics, trigger: trigger, gate: gate, logger: logger)
+        // `plan` writes nothing, so it never campaigns.
+        let election = settings.singlePass ? nil : options.leaderElection.map { makeElection($0, trigger: trigger) }
+        if let election {
+            status.setLeadership { LeadershipView(role: election.role.rawValue, holder: election.currentHolder, key: election.settings.key) }
+            metrics.addExpositionSource {
+                "# HELP vpcrouter_leader 1 while this replica holds the leader lease and may write routes\n"
+                    + "# TYPE vpcrouter_leader gauge\nvpcrouter_leader \(election.role == .leader ? 1 : 0)\n"
+            }
+        }
         let reconcileService = ReconcileService(
             access: EC2RouteAccess(client: client, vpcId: location.vpcId), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
-            metrics: metrics, gate: gate, logger: logger)
-        runServices += [.init(service: pluginsService), .init(service: healthService),
-                        .init(service: reconcileService, successTerminationBehavior: .gracefullyShutdownGroup)]
+            metrics: metrics, gate: gate, writeAuthority: election.map { election in { @Sendable in election.mayWrite() } },
+            logger: logger)
+        // Services stop in reverse order: the reconciler finishes before the election releases the lease.
+        runServices += [.init(service: pluginsService), .init(service: healthService)]
+        if let election { runServices.append(.init(service: election)) }
+        runServices.append(.init(service: reconcileService, successTerminationBehavior: .gracefullyShutdownGroup))
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: LogReopenService(sink: logSink, hangUps: hangUps, logger: logger))] + runServices,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -162,6 +174,15 @@ struct Daemon {
             throw FatalError("no plan within \(timeLimit): still waiting for \(status.readinessGaps().joined(separator: ", "))")
         }
         return plan
+    }
+
+    /// The etcd election; its requests time out well within a renewal period.
+    func makeElection(_ election: LeaderElectionOptions, trigger: ReconcileTrigger) -> LeaderElectionService {
+        let requestTimeout: Duration = min(max(election.ttl / 3, .milliseconds(500)), .seconds(2))
+        return LeaderElectionService(
+            client: EtcdElectionClient(endpoints: election.endpoints, requestTimeout: requestTimeout),
+            settings: LeaderElectionService.Settings(key: election.key, identity: election.identity, ttl: election.ttl),
+            trigger: trigger, logger: logger)
     }
 
     /// Region and VPC from the options, with instance metadata (IMDSv2) filling only what is missing.

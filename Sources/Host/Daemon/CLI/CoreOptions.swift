@@ -79,6 +79,26 @@ struct CoreOptions: ParsableArguments {
           help: "Allow mutating HTTP handlers on a non-loopback address without a bearer token (dangerous).")
     var httpInsecure = false
 
+    @Option(name: [.customLong("leader-election"), .customLong("leader_election")],
+            help: "none, or etcd: replicas elect one writer through an etcd lease; the others only observe and plan.")
+    var leaderElection: String = "none"
+
+    @Option(name: [.customLong("leader-etcd-endpoints"), .customLong("leader_etcd_endpoints")],
+            help: "Comma-separated etcd client URLs (http://host:port) for leader election (default: http://127.0.0.1:2379).")
+    var leaderEtcdEndpoints: String?
+
+    @Option(name: [.customLong("leader-key"), .customLong("leader_key")],
+            help: "The etcd key the leader holds (default: /vpcrouter/leader); replicas managing the same VPC share it.")
+    var leaderKey: String?
+
+    @Option(name: [.customLong("leader-lease-ttl"), .customLong("leader_lease_ttl")],
+            help: "Seconds of the leader's etcd lease, 2-300 (default: 5); a dead leader is replaced within about this time.")
+    var leaderLeaseTTL: Int?
+
+    @Option(name: [.customLong("leader-id"), .customLong("leader_id")],
+            help: "This replica's name in the leader key (default: host name and process id).")
+    var leaderId: String?
+
     /// Checks values the way the original does, with its quirks fixed (65535 is a valid port,
     /// 0 turns the recheck off).
     func validated() throws(UsageError) -> ValidatedCoreOptions {
@@ -135,13 +155,48 @@ struct CoreOptions: ParsableArguments {
             }
             token = trimmed
         }
+        let leadership = try validatedLeaderElection()
         return ValidatedCoreOptions(
             mode: mode, health: health, region: region, vpc: vpc, address: address, port: port,
             logfile: logfile, verbose: verbose, routeRecheckInterval: routeRecheckInterval,
             ignoreRoutes: ignored, pluginDirectories: pluginDirectories, httpToken: token, httpInsecure: httpInsecure,
             healthFall: healthFall, healthRise: healthRise, healthHoldDown: healthHoldDown.map { Duration.milliseconds(Int64($0 * 1000)) },
             stateDirectory: stateDirectory, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
-            deleteUnownedRoutes: deleteUnownedRoutes)
+            deleteUnownedRoutes: deleteUnownedRoutes, leaderElection: leadership)
+    }
+
+    func validatedLeaderElection() throws(UsageError) -> LeaderElectionOptions? {
+        switch leaderElection {
+        case "none":
+            let given = [("--leader-etcd-endpoints", leaderEtcdEndpoints), ("--leader-key", leaderKey),
+                         ("--leader-lease-ttl", leaderLeaseTTL.map(String.init)), ("--leader-id", leaderId)]
+            if let (name, _) = given.first(where: { $0.1 != nil }) {
+                throw UsageError("\(name) needs --leader-election etcd")
+            }
+            return nil
+        case "etcd":
+            break
+        default:
+            throw UsageError("--leader-election: expected none or etcd, got '\(leaderElection)'")
+        }
+        var endpoints: [URL] = []
+        for item in (leaderEtcdEndpoints ?? "http://127.0.0.1:2379").split(separator: ",", omittingEmptySubsequences: false) {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            guard text.hasPrefix("http://"), let url = URL(string: text), let host = url.host, !host.isEmpty,
+                  url.path.isEmpty || url.path == "/" else {
+                throw UsageError("--leader-etcd-endpoints: '\(text)' is not an http://host:port URL (TLS is not supported)")
+            }
+            endpoints.append(url)
+        }
+        let ttl = leaderLeaseTTL ?? 5
+        guard (2...300).contains(ttl) else {
+            throw UsageError("--leader-lease-ttl must be between 2 and 300 seconds; got \(ttl)")
+        }
+        let key = leaderKey ?? "/vpcrouter/leader"
+        guard !key.isEmpty else { throw UsageError("--leader-key must not be empty") }
+        let identity = leaderId ?? "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
+        guard !identity.isEmpty else { throw UsageError("--leader-id must not be empty") }
+        return LeaderElectionOptions(endpoints: endpoints, key: key, ttl: .seconds(ttl), identity: identity)
     }
 
     /// Names plugins may not use for their own options.
@@ -149,6 +204,7 @@ struct CoreOptions: ParsableArguments {
         "mode", "health", "region", "vpc", "address", "port", "logfile", "verbose", "route-recheck-interval",
         "ignore-routes", "plugin-dir", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
         "health-fall", "health-rise", "health-hold-down", "route-table", "route-table-tag", "delete-unowned-routes",
+        "leader-election", "leader-etcd-endpoints", "leader-key", "leader-lease-ttl", "leader-id",
     ]
     static let reservedShortNames: Set<Character> = ["m", "H", "r", "v", "a", "p", "l", "h"]
 }
@@ -177,4 +233,14 @@ struct ValidatedCoreOptions: Sendable {
     var routeTables: [String]
     var routeTableTag: (String, String)?
     var deleteUnownedRoutes: Bool
+    /// Nil without leader election.
+    var leaderElection: LeaderElectionOptions?
+}
+
+/// `--leader-election etcd` and its settings, checked.
+struct LeaderElectionOptions: Sendable {
+    var endpoints: [URL]
+    var key: String
+    var ttl: Duration
+    var identity: String
 }

@@ -39,13 +39,17 @@ final class ReconcileService: Service, Sendable {
     let status: DaemonStatus
     let metrics: DaemonMetrics
     let gate: StartupGate
+    /// Whether a route write may start now; nil without leader election (always).
+    let writeAuthority: (@Sendable () -> Bool)?
     let logger: Logger
     /// The plan of the first complete pass, in a single-pass run.
     private let firstCompletePlan = Mutex<RoutePlan?>(nil)
     var completePlan: RoutePlan? { firstCompletePlan.withLock { $0 } }
+    private let followerNoticeShown = Mutex(false)
 
     init(access: any VPCRouteAccess, settings: Settings, specStore: RouteSpecStore, health: HealthService, stateStore: StateStore,
-         trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate, logger: Logger) {
+         trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate,
+         writeAuthority: (@Sendable () -> Bool)? = nil, logger: Logger) {
         self.access = access
         self.settings = settings
         self.specStore = specStore
@@ -55,7 +59,13 @@ final class ReconcileService: Service, Sendable {
         self.status = status
         self.metrics = metrics
         self.gate = gate
+        self.writeAuthority = writeAuthority
         self.logger = logger
+    }
+
+    /// Whether this replica may start a route write now.
+    func mayWrite() -> Bool {
+        writeAuthority?() ?? true
     }
 
     func run() async throws {
@@ -183,6 +193,12 @@ final class ReconcileService: Service, Sendable {
                 logger.notice("stopping: remaining route writes not started", metadata: ["writes.skipped": "\(writes.count - succeeded.count)"])
                 break
             }
+            // Leadership is checked right before every write: it ends at a local deadline.
+            guard mayWrite() else {
+                noteFollowerSkipped(writes.count - succeeded.count)
+                break
+            }
+            followerNoticeShown.withLock { $0 = false }
             do {
                 try await access.apply(action)
                 succeeded.append(action)
@@ -215,6 +231,16 @@ final class ReconcileService: Service, Sendable {
         } catch {
             logger.error("cannot save the ownership ledger; keeping it in memory", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// A follower plans but writes nothing; said at notice level once per stretch of following.
+    func noteFollowerSkipped(_ count: Int) {
+        metrics.writesSkippedNotLeader.increment(by: count)
+        let first = followerNoticeShown.withLock { shown -> Bool in
+            defer { shown = true }
+            return !shown
+        }
+        logger.log(level: first ? .notice : .debug, "not the leader: planned route writes not made", metadata: ["plan.writes": "\(count)"])
     }
 
     /// Re-reads the VPC until every written route shows its new target (bounded).

@@ -4,7 +4,7 @@ import Synchronization
 /// pass, which then sees the newest inputs.
 final class ReconcileTrigger: Sendable {
     enum Cause: String, Sendable {
-        case spec, health, recheck, start
+        case spec, health, recheck, start, leadership
     }
 
     private let continuation: AsyncStream<Cause>.Continuation

@@ -14,6 +14,8 @@ final class DaemonMetrics: Sendable {
     let writeErrors: Metrics.Counter
     let failovers: Metrics.Counter
     let actions: [String: Metrics.Counter]
+    /// Route writes a follower planned but did not make.
+    let writesSkippedNotLeader: Metrics.Counter
     let reconcileDuration: Metrics.Timer
     /// From the health change that caused a failover to its route write, and to the route being
     /// visible in a re-read of the table.
@@ -36,6 +38,7 @@ final class DaemonMetrics: Sendable {
         actions = Dictionary(uniqueKeysWithValues: ["create", "replace", "delete"].map { verb in
             (verb, Metrics.Counter(label: "vpcrouter_route_writes_total", dimensions: [("verb", verb)], factory: factory))
         })
+        writesSkippedNotLeader = Metrics.Counter(label: "vpcrouter_route_writes_skipped_not_leader_total", factory: factory)
         reconcileDuration = Metrics.Timer(label: "vpcrouter_reconcile_duration_seconds", factory: factory)
         detectionToWrite = Metrics.Timer(label: "vpcrouter_failover_detection_to_write_seconds", factory: factory)
         detectionToVisible = Metrics.Timer(label: "vpcrouter_failover_detection_to_visible_seconds", factory: factory)

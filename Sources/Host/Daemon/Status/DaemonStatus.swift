@@ -5,6 +5,13 @@ import RouteModel
 import StatusServer
 import Synchronization
 
+/// The role of this replica under leader election, as `/` shows it.
+struct LeadershipView: Sendable {
+    var role: String
+    var holder: String?
+    var key: String
+}
+
 /// The daemon's state as the status pages show it. Each part is replaced whole by its owner
 /// (the spec store, the health service, the reconciler), so a reader never sees half an update.
 final class DaemonStatus: StatusSource {
@@ -28,6 +35,7 @@ final class DaemonStatus: StatusSource {
     private let observedOnce = Mutex(false)
     private let observationError = Mutex<String?>(nil)
     let daemonMetrics: DaemonMetrics
+    private let leadership = Mutex<(@Sendable () -> LeadershipView)?>(nil)
 
     init(options: ValidatedCoreOptions, modeName: String, healthName: String, specStore: RouteSpecStore, metrics: DaemonMetrics) {
         self.options = options
@@ -44,6 +52,21 @@ final class DaemonStatus: StatusSource {
     /// The region and VPC in use, after instance metadata filled what the options lacked.
     func setLocation(region: String, vpc: String) {
         location.withLock { $0 = (region, vpc) }
+    }
+
+    /// With leader election: where the current role and holder are read at request time.
+    func setLeadership(_ provider: @escaping @Sendable () -> LeadershipView) {
+        leadership.withLock { $0 = provider }
+    }
+
+    func leadershipDocument() -> JSONValue {
+        guard let view = leadership.withLock({ $0 })?() else {
+            return .object([("election", .string("none")), ("role", .string("leader"))])
+        }
+        return .object([
+            ("election", .string("etcd")), ("role", .string(view.role)), ("key", .string(view.key)),
+            ("holder", view.holder.map(JSONValue.string) ?? .null),
+        ])
     }
 
     func setObservationError(_ message: String) {
@@ -135,6 +158,7 @@ final class DaemonStatus: StatusSource {
                 ("health", .string(healthName)),
                 ("ignore_routes", ignore),
             ])),
+            ("leadership", leadershipDocument()),
             ("plugins", .object([("_href", .string("/plugins"))])),
             ("ips", .object([("_href", .string("/ips"))])),
             ("route_info", .object([("_href", .string("/route_info"))])),

@@ -1,0 +1,48 @@
+import Foundation
+
+/// One etcd client URL: `http://host:port` (the JSON gateway is served on the client port).
+struct EtcdEndpoint: CustomStringConvertible, Equatable {
+    let host: String
+    let port: Int
+
+    var description: String { "http://\(host):\(port)" }
+
+    /// Parses a comma-separated list; the error names the entry that cannot be used.
+    static func parseList(_ text: String) -> Result<[EtcdEndpoint], GatewayError> {
+        var endpoints: [EtcdEndpoint] = []
+        for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            guard let endpoint = EtcdEndpoint(trimmed) else {
+                return .failure(GatewayError(
+                    "--etcd-endpoints: \"\(trimmed)\" is not an http://host:port URL (TLS endpoints are not supported)"))
+            }
+            endpoints.append(endpoint)
+        }
+        return endpoints.isEmpty ? .failure(GatewayError("--etcd-endpoints is empty")) : .success(endpoints)
+    }
+
+    init?(_ text: String) {
+        guard text.hasPrefix("http://") else { return nil }
+        var rest = text.dropFirst("http://".count)
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.isEmpty, !rest.contains("/") else { return nil }
+        if rest.hasPrefix("[") {
+            // [v6 address]:port
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if after.isEmpty { port = 2379 } else {
+                guard after.hasPrefix(":"), let value = Int(after.dropFirst()), (1...65535).contains(value) else { return nil }
+                port = value
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            guard let value = Int(rest[rest.index(after: colon)...]), (1...65535).contains(value) else { return nil }
+            host = String(rest[..<colon])
+            port = value
+        } else {
+            host = String(rest)
+            port = 2379
+        }
+        guard !host.isEmpty else { return nil }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The leader election options are checked before anything starts; without etcd the daemon
+/// follows and writes nothing, and says so on `/` and `/metrics`.
+@Suite struct LeaderElectionOptionsTests {
+    @Test(arguments: [
+        (["--leader-key", "/x"], "--leader-key needs --leader-election etcd"),
+        (["--leader-election", "zookeeper"], "--leader-election: expected none or etcd, got 'zookeeper'"),
+        (["--leader-election", "etcd", "--leader-etcd-endpoints", "https://10.0.0.5:2379"],
+         "'https://10.0.0.5:2379' is not an http://host:port URL"),
+        (["--leader-election", "etcd", "--leader-lease-ttl", "1"], "--leader-lease-ttl must be between 2 and 300 seconds; got 1"),
+    ])
+    func unusableOptionsAreRefused(arguments: [String], message: String) throws {
+        let result = try VPCRouterUnderTest.run(["-m", "http", "-H", "tcp", "-p", "\(freeLoopbackPort())"] + arguments)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func theEtcdModePluginLoadsBesideTheElectionOptions() throws {
+        let listing = try VPCRouterUnderTest.run(["plugins"], location: [])
+        #expect(listing.status == 0)
+        #expect(listing.stdout.contains("etcd"), "\(listing.stdout)")
+        #expect(!listing.stdout.contains("collides"), "\(listing.stdout)")
+    }
+
+    @Test func withoutEtcdTheReplicaFollowsAndSaysSo() async throws {
+        let port = freeLoopbackPort()
+        let state = try PackagePaths.temporaryDirectory("vpcr-leader-options")
+        let daemon = try VPCRouterUnderTest.launch([
+            "-m", "http", "-H", "tcp", "-p", "\(port)", "--state-dir", state.path,
+            "--leader-election", "etcd", "--leader-etcd-endpoints", "http://127.0.0.1:9", "--leader-lease-ttl", "2",
+        ])
+        #expect(await daemon.outputAppears("leader election: etcd unreachable; following, no route is written"), "\(daemon.output)")
+        let overview = try await HTTPProbe.request("http://127.0.0.1:\(port)/", headers: ["Accept": "application/json"]).json as? [String: Any]
+        let leadership = overview?["leadership"] as? [String: Any]
+        #expect(leadership?["election"] as? String == "etcd")
+        #expect(leadership?["role"] as? String == "follower")
+        let metrics = try await HTTPProbe.request("http://127.0.0.1:\(port)/metrics").text
+        #expect(metrics.contains("vpcrouter_leader 0"), "\(metrics)")
+        #expect(daemon.stop() == 0)
+    }
+}
