@@ -82,7 +82,7 @@ def eligible(daemon, address):
     return address not in ips.get("failed_ips", []) and address not in ips.get("questionable_ips", [])
 
 
-def failover_trials(interval, fall, trials):
+def failover_trials(interval, fall, trials, extra_options=()):
     """Kills the carrying router `trials` times (alternating A and B, one daemon) and times how long
     the route takes to show the other router in both moto tables."""
     with vpclab.Lab() as lab:
@@ -95,7 +95,7 @@ def failover_trials(interval, fall, trials):
         # one is detected; 2 rounds keeps the trials short.
         options = ["-m", "fixedconf", "--fixed_cidr", CIDR, "--fixed_hosts", "%s:%s" % tuple(routers.values()),
                    "-H", "icmpecho", "--icmp_check_interval", str(interval), "--health-fall", str(fall),
-                   "--health-hold-down", str(2 * interval)]
+                   "--health-hold-down", str(2 * interval)] + list(extra_options)
         daemon = lab.start_daemon(options)
         carrier = wait_until(lambda: both_tables_on(lab, set(routers)), 60)
         if not carrier:
@@ -119,7 +119,7 @@ def failover_trials(interval, fall, trials):
             carrier = other
         slowest = max(range(trials), key=lambda index: samples[index])
         print("  the daemon's log during the slowest trial (%d, %.3f s):" % (slowest + 1, samples[slowest]))
-        for line in logs[slowest].splitlines()[:40]:
+        for line in logs[slowest].splitlines()[:80]:
             print("    " + line)
         return {"interval_s": interval, "fall": fall, "trials": trials, "samples_s": samples,
                 "p50_s": percentile(samples, 0.5), "p99_s": percentile(samples, 0.99), "max_s": max(samples)}

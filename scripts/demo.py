@@ -91,7 +91,9 @@ def run_demo(lab, options):
 
     step = "routes created"
     first = wait_until(lambda: carrier_of(lab, FIRST_CIDR, {fixture["eniA"], fixture["eniB"]}) or not daemon.running(), 30)
-    if not first or not daemon.running():
+    if not daemon.running():
+        raise StepFailed(step, "vpcrouter exited with status %s:\n%s" % (daemon.process.returncode, daemon.output()[-3000:]))
+    if not first:
         raise StepFailed(step, "no route to %s on router A or B in both tables within 30 s\n%s" % (FIRST_CIDR, daemon.output()[-3000:]))
     carrier, carrier_address = names[first]
     say("routes created: %s -> router %s (%s) in %s and %s (%.2f s after start)"
