@@ -5,8 +5,8 @@ import FoundationNetworking
 
 /// HTTP(S) through URLSession (system libcurl on Linux).
 public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
-    // URLSession is thread-safe; it is only created in init and never mutated.
-    private let session: URLSession
+    /// Owns the session; every request in flight holds it too (see `SessionOwner`).
+    private let owner: SessionOwner
     private let requestTimeout: Duration
     private let idleTimeout: Duration
 
@@ -20,12 +20,10 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpShouldSetCookies = false
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        owner = SessionOwner(URLSession(configuration: configuration))
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
     }
-
-    deinit { session.invalidateAndCancel() }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
@@ -40,11 +38,11 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         // URLRequest's interval is the idle (no progress) timeout; the task group below caps the total.
         urlRequest.timeoutInterval = min(idleTimeout, timeout).seconds
         let finalRequest = urlRequest
-        let session = self.session
+        let owner = self.owner
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await Self.race(session: session, request: finalRequest, timeout: timeout, url: request.url.absoluteString)
+            (data, response) = try await Self.race(owner: owner, request: finalRequest, timeout: timeout, url: request.url.absoluteString)
         } catch let error as TransportError {
             throw error
         } catch let error as URLError {
@@ -68,13 +66,13 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
     /// URLSession task. The task itself is never cancelled: cancelling `URLSession.data(for:)` on
     /// Linux can deadlock inside FoundationNetworking when the transfer fails at the same moment
     /// (seen with a stopping daemon); an abandoned request ends by its own idle timeout.
-    static func race(session: URLSession, request: URLRequest, timeout: Duration, url: String) async throws -> (Data, URLResponse) {
+    static func race(owner: SessionOwner, request: URLRequest, timeout: Duration, url: String) async throws -> (Data, URLResponse) {
         let outcome = RaceOutcome()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 outcome.install(continuation)
                 let work = Task {
-                    do { outcome.finish(.success(try await session.data(for: request))) } catch { outcome.finish(.failure(error)) }
+                    do { outcome.finish(.success(try await owner.session.data(for: request))) } catch { outcome.finish(.failure(error)) }
                 }
                 let timer = Task {
                     try? await Task.sleep(for: timeout)
@@ -87,6 +85,20 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             outcome.finish(.failure(CancellationError()))
         }
     }
+}
+
+/// The URLSession of one transport, invalidated when neither the transport nor any request it
+/// started still needs it. A request abandoned by `race` may start its data task after the
+/// transport is gone; on an invalidated session that is a fatal error in FoundationNetworking.
+final class SessionOwner: @unchecked Sendable {
+    // URLSession is thread-safe; it is set once here and never mutated.
+    let session: URLSession
+
+    init(_ session: URLSession) {
+        self.session = session
+    }
+
+    deinit { session.invalidateAndCancel() }
 }
 
 extension Duration {
