@@ -129,10 +129,13 @@ import TestSupport
         #expect(!health.stderr.contains("plugin started"), "nothing starts when a plugin cannot be created")
     }
 
-    @Test func anOutOfTreeSwiftPluginLoadsAndItsSpecIsValidated() throws {
+    @Test func anOutOfTreeSwiftPluginLoadsAndItsSpecIsValidated() async throws {
         let scratch = try PackagePaths.temporaryDirectory("vpcr-swift-example")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let library = try ExamplePlugins.buildSwiftModePlugin(scratch: scratch)
+        // A whole `swift build`: on a thread of its own, not one the concurrent tests share.
+        let library = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try ExamplePlugins.buildSwiftModePlugin(scratch: scratch) }) }
+        }
         try FileManager.default.copyItem(atPath: library, toPath: pluginDirectory.appendingPathComponent("libStaticRoutesMode.so").path)
         let daemon = try VPCRouterUnderTest.launch([
             "-p", "\(freeLoopbackPort())",

@@ -45,7 +45,7 @@ extension EndToEnd {
         @Test func createsFailsOverRepairsAndAdopts() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
             let routers = RouterNamespaces()
             try routers.add(routerA)
@@ -74,7 +74,12 @@ extension EndToEnd {
             print("failover: router death to route visible in moto: \(failoverTime)")
             // With fall 2, the first lost round makes the router questionable and the route already
             // moves to the healthy one; the log says why.
-            #expect(daemon.output.contains("NOTICE vpcrouter: replace reason=\"router \(carrierIP) is"), "\(daemon.output)")
+            // On a loaded machine the pass may come only once the router counts as failed; either
+            // way the replace line names it (and then also says failover=true).
+            let replaced = daemon.output.split(separator: "\n").contains {
+                $0.contains("NOTICE vpcrouter: replace") && $0.contains("reason=\"router \(carrierIP) ")
+            }
+            #expect(replaced, "\(daemon.output)")
 
             // A route changed by hand is repaired within one recheck.
             try await ec2.replaceRoute(routeTableId: fixture.routeTableA, destination: cidr, networkInterfaceId: fixture.eniD)

@@ -20,7 +20,7 @@ extension EndToEnd {
             defer { print("security session: \(ContinuousClock.now - started)") }
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let proxy = try await FaultProxy.start(upstream: moto.endpoint)
             defer { proxy.stop() }
             // Some answers fail, so the error paths (retries, their log lines) run too.
@@ -90,7 +90,7 @@ extension EndToEnd {
             }
             let signatures = try await proxy.signatures()
             #expect(signatures.count >= 5, "the proxy saw the signed requests")
-            #expect(daemon.stop() == 0)
+            #expect(await daemon.stopped() == 0)
 
             let outputs = ["stdout and stderr": daemon.output, "log file": log(), "HTTP answers": served.joined(separator: "\n")]
             #expect(log().contains("NOTICE vpcrouter: create"), "the session wrote routes")
@@ -135,7 +135,7 @@ extension EndToEnd {
         @Test func theDaemonsKeyCanDoNothingElse() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let client = EC2Client(
                 configuration: EC2ClientConfiguration(region: fixture.region, endpoint: moto.endpoint),
                 credentials: StaticCredentialsProvider(AWSCredentials(

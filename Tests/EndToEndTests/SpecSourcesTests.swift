@@ -41,7 +41,7 @@ extension EndToEnd {
         @Test func httpModeSpecsCreateAndDeleteRoutes() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
             // Routers are namespaces with a TCP listener, so the tcp health plugin finds them healthy.
             let routers = RouterNamespaces()
@@ -74,7 +74,7 @@ extension EndToEnd {
         @Test func configFileEditsReachTheRouteTables() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
             let routers = RouterNamespaces()
             try routers.add(routerA)
