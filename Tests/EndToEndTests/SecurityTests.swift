@@ -26,11 +26,8 @@ extension EndToEnd {
             // Some answers fail, so the error paths (retries, their log lines) run too.
             try await proxy.configure(["error503": 0.1, "malformed": 0.05, "seed": 5])
             let ec2 = moto.client(for: fixture)
-            let routers = RouterNamespaces()
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
+            let routers = try RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { withExtendedLifetime(routers) {} }  // the namespaces live until the test ends
 
             let directory = try PackagePaths.temporaryDirectory("vpcr-security")
             defer { try? FileManager.default.removeItem(at: directory) }

@@ -43,12 +43,8 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
-            // Routers are namespaces with a TCP listener, so the tcp health plugin finds them healthy.
-            let routers = RouterNamespaces()
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
+            let routers = try RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { withExtendedLifetime(routers) {} }  // the namespaces live until the test ends
             let port = freeLoopbackPort()
             let daemon = try start(["-m", "http"], moto: moto, fixture: fixture, port: port)
             #expect(daemon.waitForOutput(containing: "HTTP server listening"))
@@ -76,11 +72,8 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
-            let routers = RouterNamespaces()
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
+            let routers = try RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { withExtendedLifetime(routers) {} }  // the namespaces live until the test ends
             let directory = try PackagePaths.temporaryDirectory("vpcr-e2e-configfile")
             let file = directory.appendingPathComponent("spec.json")
             // Written to a temporary name and renamed, as editors and configuration tools do.
