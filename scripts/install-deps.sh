@@ -30,8 +30,8 @@ fi
 python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install --quiet prometheus_client
 # Checks the live HTTP API against docs/openapi.yaml (pinned: its CLI and reports change between releases).
 schemathesis_version=4.32.5
-python3 -m pip show schemathesis 2>/dev/null | grep -qx "Version: $schemathesis_version" \
-    || python3 -m pip install --quiet "schemathesis==$schemathesis_version"
+installed=$(python3 -m pip show schemathesis 2>/dev/null | sed -n 's/^Version: //p' || true)
+[[ "$installed" == "$schemathesis_version" ]] || python3 -m pip install --quiet "schemathesis==$schemathesis_version"
 
 command -v swift >/dev/null || { echo "swift is not on PATH (Swift 6.x is required)" >&2; exit 1; }
 echo "dependencies ready"

@@ -24,7 +24,7 @@ struct CommandLineCase: Decodable, Sendable, CustomStringConvertible {
     }
 
     @Test(arguments: cases)
-    func isRefusedWithExit2AndOneLine(_ testCase: CommandLineCase) throws {
+    func isRefusedWithExit2AndOneLine(_ testCase: CommandLineCase) async throws {
         let directory = try PackagePaths.temporaryDirectory("vpcr-cli-corpus")
         defer { try? FileManager.default.removeItem(at: directory) }
         let shortToken = directory.appendingPathComponent("short-token")
@@ -34,7 +34,7 @@ struct CommandLineCase: Decodable, Sendable, CustomStringConvertible {
                 .replacingOccurrences(of: "{PORT}", with: "\(freeLoopbackPort())")
         }
         let arguments = testCase.args.map(substitute) + ["--state-dir", directory.appendingPathComponent("state").path]
-        let result = try VPCRouterUnderTest.run(arguments, timeout: 30)
+        let result = try await VPCRouterUnderTest.runDetached(arguments, timeout: 30)
         #expect(result.status == 2, "\(result.stderr)")
         let lines = result.stderr.split(separator: "\n")
         if testCase.afterStartUpLog != true { #expect(lines.count == 1, "one line: \(result.stderr)") }

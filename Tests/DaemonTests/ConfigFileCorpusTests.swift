@@ -23,8 +23,8 @@ import TestSupport
             "-m", "configfile", "-f", file.path, "-H", "tcp", "--tcp_check_port", "9", "-p", "\(port)",
             "--state-dir", directory.appendingPathComponent("state").path,
         ])
-        defer { #expect(daemon.stop() == 0) }
-        #expect(daemon.waitForOutput(containing: "route spec accepted plugin.name=configfile"), "\(daemon.output)")
+        defer { _ = daemon.stop() }
+        #expect(await daemon.output(containing: "route spec accepted plugin.name=configfile"), "\(daemon.output)")
 
         /// Lines of the log that report a refused or unreadable file.
         func problemLines() -> [Substring] {
@@ -81,5 +81,6 @@ import TestSupport
             }
         }
         #expect(daemon.process.isRunning, "the daemon survived every case")
+        #expect(await daemon.stopped() == 0)
     }
 }

@@ -29,7 +29,7 @@ struct LiveHTTPDaemon: Sendable {
             "-m", "http", "-H", "tcp", "--tcp_check_port", "9", "-p", "\(port)", "--http-token-file", tokenFile.path,
             "--state-dir", directory.appendingPathComponent("state").path,
         ])
-        guard daemon.waitForOutput(containing: "HTTP server listening") else {
+        guard await daemon.output(containing: "HTTP server listening") else {
             throw HarnessError("daemon did not start: \(daemon.output)")
         }
         let live = LiveHTTPDaemon(daemon: daemon, port: port)
@@ -49,13 +49,17 @@ struct LiveHTTPDaemon: Sendable {
 struct LiveHTTPDaemonTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         let live = try await LiveHTTPDaemon.start()
-        defer {
-            let status = live.daemon.stop()
-            if status != 0 { Issue.record("the daemon exited with \(status) after the suite: \(live.daemon.output.suffix(2000))") }
+        var failure: (any Error)?
+        do {
+            try await LiveHTTPDaemon.$current.withValue(live) {
+                try await function()
+            }
+        } catch {
+            failure = error
         }
-        try await LiveHTTPDaemon.$current.withValue(live) {
-            try await function()
-        }
+        let status = await live.daemon.stopped()
+        if status != 0 { Issue.record("the daemon exited with \(status) after the suite: \(live.daemon.output.suffix(2000))") }
+        if let failure { throw failure }
     }
 }
 

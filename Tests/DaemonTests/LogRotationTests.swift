@@ -45,7 +45,7 @@ import TestSupport
         }
         #expect(read(logfile).components(separatedBy: "log file reopened").count == 3, "\(read(logfile))")
         #expect(daemon.process.isRunning)
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stopped() == 0)
         #expect(read(logfile).contains("vpcrouter stopped"))
     }
 

@@ -22,7 +22,7 @@ import TestSupport
 
         let moto = try await MotoServer.start()
         defer { moto.stop() }
-        let fixture = try moto.makeFixture()
+        let fixture = try await moto.fixture()
         let port = freeLoopbackPort()
         let daemon = try VPCRouterUnderTest.launch([
             "-m", "http", "-H", "drainfile", "--drain_dir", drainDirectory.path, "--plugin-dir", pluginDirectory.path,
@@ -30,7 +30,7 @@ import TestSupport
             "--state-dir", directory.appendingPathComponent("state").path,
         ], ec2Endpoint: moto.endpoint.absoluteString, location: ["-r", fixture.region, "-v", fixture.vpcId])
         defer { _ = daemon.stop() }
-        #expect(daemon.waitForOutput(containing: "HTTP server listening"), "\(daemon.output)")
+        #expect(await daemon.output(containing: "HTTP server listening"), "\(daemon.output)")
         let base = "http://127.0.0.1:\(port)"
 
         // Ready first (a spec, a health round, a VPC read), so /readyz answers 200 throughout.
@@ -48,7 +48,7 @@ import TestSupport
         // Every check except positive_data_acceptance: JSON Schema cannot say "no host bits set",
         // so some schema-valid specs are rightly refused (400 naming the canonical form).
         let report = directory.appendingPathComponent("junit.xml")
-        let result = try ProcessRunner.run("/usr/bin/env", [
+        let result = try await ProcessRunner.runDetached("/usr/bin/env", [
             "schemathesis", "run", PackagePaths.root.appendingPathComponent("docs/openapi.yaml").path,
             "--url", base, "--header", "Authorization: Bearer \(Self.token)",
             "--max-examples", "25", "--seed", "20261127", "--workers", "1", "--request-timeout", "10",
@@ -61,7 +61,7 @@ import TestSupport
         #expect(result.stdout.contains("passed"), "\(result.stdout.suffix(2000))")
         #expect(daemon.process.isRunning, "the daemon survived: \(daemon.output.suffix(2000))")
         #expect((try await HTTPProbe.request(base + "/healthz")).status == 200)
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stopped() == 0)
         #expect(!daemon.output.contains(Self.token), "the token never reaches the log")
     }
 }

@@ -33,7 +33,7 @@ import TestSupport
             let routers = ProcessFaultTests.routers.map { "\"\($0)\"" }.joined(separator: ", ")
             try Data(("{" + cidrs.map { "\"\($0)\": [\(routers)]" }.joined(separator: ", ") + "}").utf8).write(to: specFile)
             let moto = try await MotoServer.start()
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let proxy = try await FaultProxy.start(upstream: moto.endpoint)
             return Setup(moto: moto, fixture: fixture, proxy: proxy, directory: directory, pluginDirectory: pluginDirectory,
                          drainDirectory: drainDirectory, specFile: specFile)
@@ -92,7 +92,7 @@ import TestSupport
         try await setup.proxy.configure(["delay": 0.15])
         let daemon = try setup.launch()
         #expect(try await Self.poll { try await setup.writes() >= 10 }, "\(daemon.output.suffix(2000))")
-        #expect(daemon.stop(signal: SIGTERM, timeout: 30) == 0, "\(daemon.output.suffix(2000))")
+        #expect(await daemon.stopped(signal: SIGTERM, timeout: 30) == 0, "\(daemon.output.suffix(2000))")
 
         let routed = try await setup.routesInMoto("10.100.")
         let forwarded = try await setup.writes()
@@ -112,7 +112,7 @@ import TestSupport
         try await setup.proxy.configure(["delay": 0.15])
         let first = try setup.launch()
         #expect(try await Self.poll { try await setup.writes() >= 8 }, "\(first.output.suffix(2000))")
-        #expect(first.stop(signal: SIGKILL) == SIGKILL || !first.process.isRunning)
+        #expect(await first.stopped(signal: SIGKILL) == SIGKILL || !first.process.isRunning)
         // A write the proxy had already taken still reaches moto (EC2 applies what it received).
         #expect(try await Self.poll { try await setup.routesInMoto("10.101.").count == (try await setup.writes()) })
         let present = try await setup.routesInMoto("10.101.").count
@@ -127,7 +127,7 @@ import TestSupport
         #expect(try await setup.writes() == 40 - present, "only the missing routes were written")
 
         // Killed again once converged: the next start adopts every route without a single write.
-        #expect(second.stop(signal: SIGKILL) == SIGKILL || !second.process.isRunning)
+        #expect(await second.stopped(signal: SIGKILL) == SIGKILL || !second.process.isRunning)
         try await setup.proxy.resetStats()
         let port = freeLoopbackPort()
         let third = try setup.launch(port: port)
@@ -142,18 +142,18 @@ import TestSupport
         let stats = try await setup.proxy.stats()
         #expect((stats.actions["DescribeRouteTables"]?.forwarded ?? 0) >= 1)
         #expect(try await setup.writes() == 0, "adopting correct routes writes nothing: \(stats.actions.keys.sorted())")
-        #expect(third.stop() == 0)
+        #expect(await third.stopped() == 0)
     }
 
     @Test(arguments: ["file", "proc"])
-    func anUnusableStateDirectoryStopsStartUpWithExit1(kind: String) throws {
+    func anUnusableStateDirectoryStopsStartUpWithExit1(kind: String) async throws {
         let directory = try PackagePaths.temporaryDirectory("vpcr-badstate")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("not-a-directory")
         try Data("x".utf8).write(to: file)
         // procfs refuses new directories even to root, like a read-only mount.
         let stateDirectory = kind == "file" ? file.path : "/proc/vpcrouter-state-\(getpid())"
-        let result = try VPCRouterUnderTest.run([
+        let result = try await VPCRouterUnderTest.runDetached([
             "-m", "http", "-H", "tcp", "-p", "\(freeLoopbackPort())", "--state-dir", stateDirectory,
         ], timeout: 30)
         #expect(result.status == 1, "\(result.stderr)")
@@ -163,12 +163,12 @@ import TestSupport
         #expect(!result.stderr.contains("HTTP server listening") && !result.stderr.contains("plugin started"))
     }
 
-    @Test func aCorruptLedgerStopsStartUpWithExit1AndIsLeftAlone() throws {
+    @Test func aCorruptLedgerStopsStartUpWithExit1AndIsLeftAlone() async throws {
         let directory = try PackagePaths.temporaryDirectory("vpcr-corrupt-ledger")
         defer { try? FileManager.default.removeItem(at: directory) }
         let ledger = directory.appendingPathComponent("owned-routes.json")
         try Data(#"{"version": 1, "cidrs": ["10.1.0.0/16", "#.utf8).write(to: ledger)
-        let result = try VPCRouterUnderTest.run([
+        let result = try await VPCRouterUnderTest.runDetached([
             "-m", "http", "-H", "tcp", "-p", "\(freeLoopbackPort())", "--state-dir", directory.path,
         ], timeout: 30)
         #expect(result.status == 1, "\(result.stderr)")

@@ -91,11 +91,17 @@ struct APIBudgetTests {
     }
 }
 
-/// Polls a condition with a bounded number of yields (no wall-clock sleeps).
-func waitFor(_ condition: @Sendable () async -> Bool, iterations: Int = 100_000) async throws {
-    for _ in 0..<iterations {
+/// Polls a condition: yields first, then short sleeps up to a generous deadline, so a loaded
+/// machine (where the other tasks take long to reach the point polled for) does not fail it.
+func waitFor(_ condition: @Sendable () async -> Bool, timeout: Duration = .seconds(30)) async throws {
+    for _ in 0..<1_000 {
         if await condition() { return }
         await Task.yield()
+    }
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
     }
     Issue.record("condition never became true")
     throw CancellationError()

@@ -35,7 +35,7 @@ struct MotoTrait: SuiteTrait, TestScoping {
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         let server = try await MotoServer.start(verifySignatures: verifySignatures)
         defer { server.stop() }
-        let fixture = try server.makeFixture(extraInstances: extraInstances)
+        let fixture = try await server.fixture(extraInstances: extraInstances)
         try await MotoContext.$current.withValue(MotoContext(server: server, fixture: fixture)) {
             try await function()
         }

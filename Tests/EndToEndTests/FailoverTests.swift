@@ -25,7 +25,7 @@ extension EndToEnd {
         @Test func createsFailsOverRepairsAndAdopts() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
             let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
             let routers = try await RouterNamespaces.acquire()

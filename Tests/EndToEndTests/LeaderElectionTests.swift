@@ -26,12 +26,8 @@ extension EndToEnd {
             defer { etcd.stop() }
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
-            let routers = try await RouterNamespaces.acquire()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
             defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
             let spec = #"{"10.80.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#
             func start(_ name: String, _ file: URL) async throws -> LeaderReplica {
                 try await LeaderReplica.start(name: name, moto: moto, fixture: fixture, etcd: etcd, ttl: 2, key: key, arguments: [

@@ -27,12 +27,8 @@ extension EndToEnd {
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
             let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
-            let routers = try await RouterNamespaces.acquire()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
             defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
 
             // No route yet: one create per table, as a table.
             let table = try plan(moto, fixture)

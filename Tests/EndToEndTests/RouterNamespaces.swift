@@ -50,6 +50,16 @@ final class RouterNamespaces: @unchecked Sendable {
         try sh("ip route replace \(address)/32 dev \(host)")
     }
 
+    /// Routers at `addresses`, each with a TCP listener on `port`, so the tcp health plugin finds them healthy.
+    static func listening(_ addresses: [String], port: Int) async throws -> RouterNamespaces {
+        let routers = try await acquire()
+        for address in addresses {
+            try routers.add(address)
+            try routers.listen(address, port: port)
+        }
+        return routers
+    }
+
     /// Starts a TCP listener on the router's address (it lives as long as the namespace) and waits
     /// until it accepts connections.
     func listen(_ address: String, port: Int) throws {

@@ -20,18 +20,14 @@ extension EndToEnd {
             defer { print("security session: \(ContinuousClock.now - started)") }
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let proxy = try await FaultProxy.start(upstream: moto.endpoint)
             defer { proxy.stop() }
             // Some answers fail, so the error paths (retries, their log lines) run too.
             try await proxy.configure(["error503": 0.1, "malformed": 0.05, "seed": 5])
             let ec2 = moto.client(for: fixture)
-            let routers = try await RouterNamespaces.acquire()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
             defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
 
             let directory = try PackagePaths.temporaryDirectory("vpcr-security")
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -91,7 +87,7 @@ extension EndToEnd {
             }
             let signatures = try await proxy.signatures()
             #expect(signatures.count >= 5, "the proxy saw the signed requests")
-            #expect(daemon.stop() == 0)
+            #expect(await daemon.stopped() == 0)
 
             let outputs = ["stdout and stderr": daemon.output, "log file": log(), "HTTP answers": served.joined(separator: "\n")]
             #expect(log().contains("NOTICE vpcrouter: create"), "the session wrote routes")
@@ -136,7 +132,7 @@ extension EndToEnd {
         @Test func theDaemonsKeyCanDoNothingElse() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let client = EC2Client(
                 configuration: EC2ClientConfiguration(region: fixture.region, endpoint: moto.endpoint),
                 credentials: StaticCredentialsProvider(AWSCredentials(

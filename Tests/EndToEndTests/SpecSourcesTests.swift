@@ -29,15 +29,11 @@ extension EndToEnd {
         @Test func httpModeSpecsCreateAndDeleteRoutes() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
             // Routers are namespaces with a TCP listener, so the tcp health plugin finds them healthy.
-            let routers = try await RouterNamespaces.acquire()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
             defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
             let port = freeLoopbackPort()
             let daemon = try start(["-m", "http"], moto: moto, fixture: fixture, port: port)
             #expect(daemon.waitForOutput(containing: "HTTP server listening"))
@@ -63,14 +59,10 @@ extension EndToEnd {
         @Test func configFileEditsReachTheRouteTables() async throws {
             let moto = try await MotoServer.start(verifySignatures: true)
             defer { moto.stop() }
-            let fixture = try moto.makeFixture()
+            let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
-            let routers = try await RouterNamespaces.acquire()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
             defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
             let directory = try PackagePaths.temporaryDirectory("vpcr-e2e-configfile")
             let file = directory.appendingPathComponent("spec.json")
             // Written to a temporary name and renamed, as editors and configuration tools do.
@@ -111,12 +103,8 @@ extension EndToEnd {
             defer { etcd.stop() }
             let fixture = try moto.makeFixture()
             let ec2 = moto.client(for: fixture)
-            let routers = try await RouterNamespaces.acquire()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
             defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
-            try routers.listen(routerA, port: 9)
-            try routers.listen(routerB, port: 9)
             let key = "/vpcrouter/e2e/spec"
             try await etcd.put(key, #"{"10.72.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#)
             let daemon = try start(["-m", "etcd", "--etcd-endpoints", etcd.endpoint, "--etcd-key", key],

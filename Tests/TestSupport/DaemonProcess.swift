@@ -64,6 +64,24 @@ public final class DaemonProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// `waitForOutput` for async tests: polls with `Task.sleep`, so no shared thread is held.
+    public func output(containing text: String, timeout: Duration = .seconds(30)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if output.contains(text) { return true }
+            if !process.isRunning { return output.contains(text) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// `stop` for async tests, on a thread of its own.
+    public func stopped(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.stop(signal: signal, timeout: timeout)) }
+        }
+    }
+
     /// Waits for the process to exit by itself.
     public func waitForExit(timeout: TimeInterval = 30) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)

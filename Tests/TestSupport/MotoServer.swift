@@ -38,6 +38,15 @@ public final class MotoServer: Sendable {
         return try JSONDecoder().decode(MotoFixture.self, from: output)
     }
 
+    /// `makeFixture` on a thread of its own, for async tests (the fixture script takes seconds).
+    public func fixture(extraInstances: Int = 0) async throws -> MotoFixture {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try self.makeFixture(extraInstances: extraInstances) })
+            }
+        }
+    }
+
     /// Clears all state (POST /moto-api/reset).
     public func reset() async throws {
         _ = try await LocalHTTP.request("POST", endpoint.appendingPathComponent("moto-api/reset"))

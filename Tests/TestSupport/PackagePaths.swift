@@ -56,4 +56,9 @@ public enum VPCRouterUnderTest {
     public static func run(_ arguments: [String], location: [String] = location, timeout: TimeInterval = 60) throws -> ProcessResult {
         try ProcessRunner.run(PackagePaths.vpcrouter, location + arguments, environment: environment(), timeout: timeout)
     }
+
+    /// `run` for async tests, on a thread of its own.
+    public static func runDetached(_ arguments: [String], location: [String] = location, timeout: TimeInterval = 60) async throws -> ProcessResult {
+        try await ProcessRunner.runDetached(PackagePaths.vpcrouter, location + arguments, environment: environment(), timeout: timeout)
+    }
 }

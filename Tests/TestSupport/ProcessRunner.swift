@@ -41,6 +41,19 @@ public enum ProcessRunner {
                              stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
+    /// `run` on a thread of its own, for async tests: a long wait for a child (a whole
+    /// schemathesis run) must not hold one of the few threads every concurrent test shares.
+    public static func runDetached(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                                   directory: URL? = nil, timeout: TimeInterval = 120) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    try run(executable, arguments, environment: environment, directory: directory, timeout: timeout)
+                })
+            }
+        }
+    }
+
     /// Runs a shell command line (for `cc` and `ip` invocations in tests).
     @discardableResult
     public static func shell(_ command: String, timeout: TimeInterval = 300) throws -> ProcessResult {

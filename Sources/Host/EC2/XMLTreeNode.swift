@@ -60,20 +60,12 @@ public struct XMLTreeNode: Sendable {
     }
 }
 
-/// Where the first `<?` after the XML declaration (if the document starts with one) is, or nil.
+/// Where the first `<?` is that is not the opening of a leading XML declaration, or nil. Nothing
+/// after a declaration's start is trusted to end it: `<?xml a><?pi?>` is refused at byte 9.
 func processingInstructionOffset(_ bytes: [UInt8]) -> Int? {
-    let opener: [UInt8] = [0x3C, 0x3F]  // "<?"
-    var start = 0
-    if bytes.starts(with: Array("<?xml ".utf8)) {
-        guard let end = firstOffset(of: [0x3F, 0x3E], in: bytes, from: 2) else { return 0 }  // "?>"
-        start = end + 2
-    }
-    return firstOffset(of: opener, in: bytes, from: start)
-}
-
-private func firstOffset(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-    guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
-    for index in start...(bytes.count - needle.count) where bytes[index] == needle[0] && bytes[index + 1] == needle[1] {
+    let start = bytes.starts(with: Array("<?xml ".utf8)) ? 1 : 0
+    guard bytes.count >= 2, start <= bytes.count - 2 else { return nil }
+    for index in start...(bytes.count - 2) where bytes[index] == 0x3C && bytes[index + 1] == 0x3F {  // "<?"
         return index
     }
     return nil
