@@ -12,6 +12,11 @@ Benchmarks (each prints what it measured as it goes):
   steady      EC2 calls and writes per steady-state recheck, counted at the proxy
   memory      VmRSS/VmHWM of the daemon at idle and at 1,000 routes and 1,000 routers
   startup     process start -> first completed reconcile
+  leader      LeaderBench: leader SIGKILLed -> first write by the other replica (etcd lease, TTL 5 s),
+              and the route writes made by a non-leader (must be 0)
+
+With --only, the figures not re-measured are kept from the existing results.json (each benchmark's
+date is in its "measured" entry).
 
 The daemon is the release build; EC2 is moto on loopback; routers are network namespaces made by
 scripts/vpclab.py (the demo's environment). Run as root after `swift build -c release`.
@@ -67,6 +72,10 @@ def bench_ec2():
 
 def bench_health():
     return run_swift_benchmark("HealthBench", ["bench"])
+
+
+def bench_leader():
+    return run_swift_benchmark("LeaderBench", ["--ttl", "5", "--runs", "3"])
 
 
 # ---- failover latency ------------------------------------------------------------------------
@@ -378,6 +387,13 @@ def table_rows(results):
         rows.append(("%d route writes through the EC2-rate proxy (EC2Bench)" % ec2["writes"], "%.2f s" % ec2["write_seconds"],
                      "ideal %.0f s + 10 %%" % ec2["write_ideal_seconds"], "", "%.2f × ideal" % (ec2["write_seconds"] / ec2["write_ideal_seconds"])))
         rows.append(("EC2 calls per steady-state VPC read (EC2Bench)", "%.1f" % ec2["steady_calls_per_read"], "≤ 3", "", ""))
+    leader = results.get("leader")
+    if leader:
+        rows.append(("Leader SIGKILLed → first route write by the other replica (etcd lease TTL %d s, %d runs)" % (leader["ttl_s"], leader["runs"]),
+                     "median %.2f s, max %.2f s" % (leader["takeover_median_s"], leader["takeover_max_s"]),
+                     "≈ TTL + one reconcile", "", ""))
+        rows.append(("Route writes by a non-leader (%d runs with a stable leader)" % leader["counted_runs"],
+                     "%d" % leader["non_leader_writes"], "0", "", ""))
     health = results.get("health")
     if health:
         fping = health.get("fping_cpu_us_per_probe")
@@ -396,6 +412,11 @@ def markdown(results):
         "`make bench` on %s: %s, %d CPUs (%s), Linux %s, %s; load average %.1f at the end (the machine is shared)."
         % (results["date"], host["host"], host["cpus"], host["cpu"], host["kernel"], host["swift"], host["load_average_at_end"]),
         "Release build; EC2 is moto on loopback, routers are network namespaces. Ratios: value ÷ alternative, or ÷ the limit.",
+    ]
+    measured = results.get("measured", {})
+    if len(set(measured.values())) > 1:
+        lines.append("Measured at different times: " + "; ".join("%s %s" % (name, measured[name]) for name in BENCHMARKS if name in measured) + ".")
+    lines += [
         "",
         "| Figure | Value | Target | Alternative | Ratio |",
         "|---|---|---|---|---|",
@@ -413,7 +434,7 @@ def markdown(results):
     return "\n".join(lines)
 
 
-BENCHMARKS = ["plan", "ec2", "health", "failover", "nroutes", "steady", "memory"]
+BENCHMARKS = ["plan", "ec2", "health", "failover", "nroutes", "steady", "memory", "leader"]
 
 
 def main():
@@ -428,7 +449,17 @@ def main():
     if unknown:
         parser.error("unknown benchmark %s" % ", ".join(unknown))
     started = time.monotonic()
-    results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    results = {}
+    existing = os.path.join(args.output, "results.json")
+    if set(selected) != set(BENCHMARKS) and os.path.exists(existing):
+        with open(existing) as file:
+            results = json.load(file)
+    measured = results.setdefault("measured", {})
+    for name in BENCHMARKS:
+        if name in results and name not in measured and "date" in results:
+            measured[name] = results["date"]
+    results["date"] = now
     steps = {
         "plan": lambda: results.update(plan=bench_plan()),
         "ec2": lambda: results.update(ec2=bench_ec2()),
@@ -437,12 +468,14 @@ def main():
         "nroutes": lambda: results.update(nroutes=bench_n_routes([int(count) for count in args.routes.split(",")])),
         "steady": lambda: results.update(bench_steady_and_startup()),
         "memory": lambda: results.update(memory=bench_memory()),
+        "leader": lambda: results.update(leader=bench_leader()),
     }
     try:
         for name in BENCHMARKS:
             if name in selected:
                 step_started = time.monotonic()
                 steps[name]()
+                measured[name] = now
                 log("%s done in %.0f s" % (name, time.monotonic() - step_started))
     except LabError as error:
         print("bench FAILED: %s" % error, file=sys.stderr)

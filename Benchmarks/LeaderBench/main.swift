@@ -2,7 +2,7 @@
 //   takeover: from SIGKILL of the leader until the other replica has made its first route write
 //             (a stray route put into a managed table after the kill, deleted by the new leader);
 //   non-leader writes: route writes counted at the follower's own fault proxy while it follows.
-// Usage: swift build && swift run LeaderBench [--ttl SECONDS] [--runs N]
+// Usage: swift build && swift run LeaderBench [--ttl SECONDS] [--runs N]; the last line is `BENCH {json}`.
 import EC2
 import Foundation
 import RouteModel
@@ -104,3 +104,8 @@ let sorted = takeovers.sorted()
 print(String(format: "leader takeover (SIGKILL -> first write by the new leader), TTL %d s, %d runs: median %.2f s, max %.2f s",
              ttl, takeovers.count, sorted[sorted.count / 2], sorted.last!))
 print("route writes by non-leaders: \(nonLeaderWrites) (in \(countedRuns) runs with a stable leader)")
+let summary: [String: Any] = [
+    "ttl_s": ttl, "runs": takeovers.count, "takeover_median_s": sorted[sorted.count / 2], "takeover_max_s": sorted.last!,
+    "takeover_samples_s": takeovers, "non_leader_writes": nonLeaderWrites, "counted_runs": countedRuns,
+]
+print("BENCH " + String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))

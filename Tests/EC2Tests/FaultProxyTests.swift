@@ -111,7 +111,9 @@ struct FaultProxyTests {
     @Test("a failover write waiting for a token goes before queued routine writes")
     func failoverFirst() async throws {
         try await withProxy { proxy, context in
-            let client = context.client(endpoint: proxy.endpoint, mutating: .init(burst: 1, refillPerSecond: 4))
+            // One token every 2 s: long enough for the three routine writes to be queued before
+            // the first refill even on a loaded machine.
+            let client = context.client(endpoint: proxy.endpoint, mutating: .init(burst: 1, refillPerSecond: 0.5))
             let table = context.fixture.routeTableA
             let order = Recorder()
             // Use up the single token, then queue routine writes, then one failover write.
