@@ -199,6 +199,7 @@ final class ReconcileService: Service, Sendable {
                 break
             }
             followerNoticeShown.withLock { $0 = false }
+            let sent = ContinuousClock.now
             do {
                 try await access.apply(action)
                 succeeded.append(action)
@@ -208,6 +209,7 @@ final class ReconcileService: Service, Sendable {
                     let latency = ContinuousClock.now - healthChangedAt
                     metrics.detectionToWrite.recordNanoseconds(Int64(latency.nanosecondsClamped))
                     logger.info("failover written", metadata: Self.fields(action).merging([
+                        "latency.detection_to_send_ms": "\(Self.milliseconds(sent - healthChangedAt))",
                         "latency.detection_to_write_ms": "\(Self.milliseconds(latency))",
                     ]) { $1 })
                 }
