@@ -141,22 +141,24 @@ private final class ConfigFileWatcher: @unchecked Sendable {
         return nil
     }
 
-    /// Waits for events; once they have been quiet for `settle` seconds, reads the file. Also
-    /// re-reads every few seconds, so nothing is missed even if the directory itself is replaced.
+    /// Waits for events and reads the file `settle` seconds after the first one, so a burst of
+    /// writes coalesces. The window is not extended by later events: other files in a busy
+    /// directory (a log written beside the spec) would otherwise hold a change back for as long as
+    /// they keep changing. Also re-reads every few seconds, so nothing is missed even if the
+    /// directory itself is replaced.
     private func watch(_ inotify: Int32) {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         var pendingSince: Double?
         var lastRead = Date().timeIntervalSince1970
         while true {
             var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe[0], events: Int16(POLLIN), revents: 0)]
-            let timeout = pendingSince == nil ? 1000 : max(1, Int32(settle * 1000))
-            _ = poll(&fds, 2, timeout)
+            let remaining = pendingSince.map { settle - (Date().timeIntervalSince1970 - $0) } ?? 1
+            _ = poll(&fds, 2, max(1, Int32(remaining * 1000)))
             if fds[1].revents != 0 { return }
             let now = Date().timeIntervalSince1970
             if fds[0].revents != 0 {
                 while read(inotify, &buffer, buffer.count) > 0 {}
-                pendingSince = now
-                continue
+                pendingSince = pendingSince ?? now
             }
             if let since = pendingSince, now - since >= settle {
                 pendingSince = nil

@@ -77,6 +77,27 @@ import TestSupport
         #expect(daemon.stop() == 0)
     }
 
+    /// Another file in the spec's directory changing all the time (a log beside it) must not hold a
+    /// change of the spec back: it is read while the other writer is still going.
+    @Test func aBusyDirectoryDoesNotHoldBackAChange() async throws {
+        try write(#"{"10.1.0.0/16": ["10.0.0.5"]}"#)
+        let daemon = try start()
+        #expect(try await specInForce(becomes: ["10.1.0.0/16"]) == ["10.1.0.0/16"])
+        let neighbour = directory.appendingPathComponent("neighbour.log")
+        let busy = Task {
+            while !Task.isCancelled {
+                try? Data("line\n".utf8).write(to: neighbour)
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { busy.cancel() }
+        try await Task.sleep(for: .milliseconds(200))
+        try write(#"{"10.2.0.0/16": ["10.0.0.5"]}"#)
+        #expect(try await specInForce(becomes: ["10.2.0.0/16"]) == ["10.2.0.0/16"], "\(daemon.output)")
+        busy.cancel()
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func aBurstOfWritesCoalesces() async throws {
         try write(#"{"10.1.0.0/16": ["10.0.0.5"]}"#)
         let daemon = try start()
