@@ -45,9 +45,9 @@ import TestSupport
     @Test(arguments: cases)
     func theClientSurvivesIt(_ testCase: CorpusCase) async throws {
         let status = try #require(Int(testCase.column(0)))
-        let transport = StubTransport { _, _ in HTTPResponse(status: status, body: Self.input(testCase)) }
+        let transport = ScriptedTransport { _, _ in HTTPResponse(status: status, body: Self.input(testCase)) }
         do {
-            let tables = try await stubClient(transport, retry: RetryPolicy(maxAttempts: 2)).describeRouteTables(vpcId: "vpc-1")
+            let tables = try await scriptedClient(transport, retry: RetryPolicy(maxAttempts: 2)).describeRouteTables(vpcId: "vpc-1")
             Issue.record("decoded \(tables.count) tables")
         } catch let error as EC2Error {
             #expect(error.code.rawValue == testCase.column(1), "\(error)")

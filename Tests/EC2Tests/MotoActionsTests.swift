@@ -88,7 +88,7 @@ struct MotoActionsTests {
         #expect(try await client.upsertRoute(routeTableId: table, destination: destination, networkInterfaceId: fixture.eniA, existing: true) == .created)
         #expect(try await target() == fixture.eniA)
         // Believed absent but present: real EC2 answers RouteAlreadyExists and ReplaceRoute follows
-        // (covered with a stub); moto silently overwrites ENI routes on CreateRoute, so either is fine.
+        // (covered with a scripted transport); moto silently overwrites ENI routes on CreateRoute, so either is fine.
         _ = try await client.upsertRoute(routeTableId: table, destination: destination, networkInterfaceId: fixture.eniB, existing: false, priority: .failover)
         #expect(try await target() == fixture.eniB)
         // A second ENI of a multi-ENI instance is a valid target.

@@ -5,7 +5,7 @@ import TestSupport
 
 @testable import EC2
 
-@Suite("Response decoding, retries and pagination (stub transport)")
+@Suite("Response decoding, retries and pagination (scripted transport)")
 struct ResponseDecodingTests {
     static let routeTablesXML = """
         <?xml version="1.0" ?>
@@ -22,8 +22,8 @@ struct ResponseDecodingTests {
 
     @Test("route tables decode with targets, state, origin and associations")
     func decodesRouteTables() async throws {
-        let transport = StubTransport { _, _ in StubTransport.xml(200, Self.routeTablesXML) }
-        let tables = try await stubClient(transport).describeRouteTables(vpcId: "vpc-1")
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.xml(200, Self.routeTablesXML) }
+        let tables = try await scriptedClient(transport).describeRouteTables(vpcId: "vpc-1")
         #expect(tables.count == 2)
         let main = try #require(tables.first)
         #expect(main.isMain && main.tags["Name"] == "main")
@@ -38,35 +38,35 @@ struct ResponseDecodingTests {
 
     @Test("NextToken is followed until the last page")
     func paginates() async throws {
-        let transport = StubTransport { request, _ in
+        let transport = ScriptedTransport { request, _ in
             let body = String(decoding: request.body, as: UTF8.self)
             let page = body.contains("NextToken=t2") ? 3 : body.contains("NextToken=t1") ? 2 : 1
             let next = page < 3 ? "<nextToken>t\(page)</nextToken>" : ""
-            return StubTransport.xml(200, "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-\(page)</subnetId><vpcId>vpc-1</vpcId></item></subnetSet>\(next)</DescribeSubnetsResponse>")
+            return ScriptedTransport.xml(200, "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-\(page)</subnetId><vpcId>vpc-1</vpcId></item></subnetSet>\(next)</DescribeSubnetsResponse>")
         }
-        let subnets = try await stubClient(transport, maxResults: 5).describeSubnets(vpcId: "vpc-1")
+        let subnets = try await scriptedClient(transport, maxResults: 5).describeSubnets(vpcId: "vpc-1")
         #expect(subnets.map(\.subnetId) == ["subnet-1", "subnet-2", "subnet-3"])
         #expect(transport.requestBodies.allSatisfy { $0.contains("MaxResults=5") && $0.contains("Filter.1.Value.1=vpc-1") })
     }
 
     @Test("a repeated NextToken is an error, not an endless loop")
     func repeatedToken() async {
-        let transport = StubTransport { _, _ in
-            StubTransport.xml(200, "<DescribeSubnetsResponse><subnetSet/><nextToken>same</nextToken></DescribeSubnetsResponse>")
+        let transport = ScriptedTransport { _, _ in
+            ScriptedTransport.xml(200, "<DescribeSubnetsResponse><subnetSet/><nextToken>same</nextToken></DescribeSubnetsResponse>")
         }
-        await #expect(throws: EC2Error.self) { try await stubClient(transport).describeSubnets(vpcId: "vpc-1") }
+        await #expect(throws: EC2Error.self) { try await scriptedClient(transport).describeSubnets(vpcId: "vpc-1") }
     }
 
     @Test("throttling and 5xx are retried with backoff; metrics count it", arguments: [
-        StubTransport.ec2Error(503, code: "RequestLimitExceeded", message: "Request limit exceeded."),
-        StubTransport.ec2Error(500, code: "InternalError"),
+        ScriptedTransport.ec2Error(503, code: "RequestLimitExceeded", message: "Request limit exceeded."),
+        ScriptedTransport.ec2Error(500, code: "InternalError"),
     ])
     func retriesTransientErrors(failure: HTTPResponse) async throws {
-        let transport = StubTransport { _, index in
-            index <= 2 ? failure : StubTransport.xml(200, "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId><cidrBlock>10.0.0.0/16</cidrBlock></item></vpcSet></DescribeVpcsResponse>")
+        let transport = ScriptedTransport { _, index in
+            index <= 2 ? failure : ScriptedTransport.xml(200, "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-1</vpcId><cidrBlock>10.0.0.0/16</cidrBlock></item></vpcSet></DescribeVpcsResponse>")
         }
         let clock = ManualClock(autoAdvance: true)
-        let client = stubClient(transport, clock: clock, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(100), maxDelay: .seconds(1)))
+        let client = scriptedClient(transport, clock: clock, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(100), maxDelay: .seconds(1)))
         let vpcs = try await client.describeVpcs(vpcId: "vpc-1")
         #expect(vpcs.first?.cidrBlock == "10.0.0.0/16")
         let counters = try #require(client.metrics.snapshot()["DescribeVpcs"])
@@ -78,8 +78,8 @@ struct ResponseDecodingTests {
 
     @Test("attempts are capped and the last error is reported with its details")
     func attemptsCapped() async {
-        let transport = StubTransport { _, _ in StubTransport.ec2Error(503, code: "RequestLimitExceeded") }
-        let client = stubClient(transport, retry: RetryPolicy(maxAttempts: 3))
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.ec2Error(503, code: "RequestLimitExceeded") }
+        let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 3))
         do {
             _ = try await client.describeSubnets(vpcId: "vpc-1")
             Issue.record("expected an error")
@@ -94,9 +94,9 @@ struct ResponseDecodingTests {
 
     @Test("client errors are not retried")
     func clientErrorsNotRetried() async {
-        let transport = StubTransport { _, _ in StubTransport.ec2Error(400, code: "InvalidRouteTableID.NotFound", message: "nope") }
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.ec2Error(400, code: "InvalidRouteTableID.NotFound", message: "nope") }
         await #expect(throws: EC2Error.self) {
-            try await stubClient(transport).createRoute(routeTableId: "rtb-x", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1")
+            try await scriptedClient(transport).createRoute(routeTableId: "rtb-x", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1")
         }
         #expect(transport.requestBodies.count == 1)
     }
@@ -108,9 +108,9 @@ struct ResponseDecodingTests {
         (403, "<Response><Errors></Errors></Response>"), (200, "<a/><b/>"),
     ])
     func garbage(status: Int, body: String) async {
-        let transport = StubTransport { _, _ in HTTPResponse(status: status, body: Array(body.utf8)) }
+        let transport = ScriptedTransport { _, _ in HTTPResponse(status: status, body: Array(body.utf8)) }
         do {
-            _ = try await stubClient(transport, retry: RetryPolicy(maxAttempts: 2)).describeVpcs(vpcId: "vpc-1")
+            _ = try await scriptedClient(transport, retry: RetryPolicy(maxAttempts: 2)).describeVpcs(vpcId: "vpc-1")
             Issue.record("expected an error for \(status) \(body)")
         } catch let error as EC2Error {
             #expect(error.code == .malformedResponse)
@@ -122,7 +122,7 @@ struct ResponseDecodingTests {
 
     @Test("errors in the ErrorResponse shape (auth failures) decode too")
     func errorResponseShape() throws {
-        let response = StubTransport.xml(401, "<ErrorResponse><Errors><Error><Code>AuthFailure</Code><Message>AWS was not able to validate the provided access credentials</Message><Type>Sender</Type></Error></Errors></ErrorResponse>")
+        let response = ScriptedTransport.xml(401, "<ErrorResponse><Errors><Error><Code>AuthFailure</Code><Message>AWS was not able to validate the provided access credentials</Message><Type>Sender</Type></Error></Errors></ErrorResponse>")
         #expect(throws: EC2Error(code: .authFailure, message: "AWS was not able to validate the provided access credentials", httpStatus: 401, action: "DescribeVpcs")) {
             try EC2Client.decodeResponse(response, action: "DescribeVpcs")
         }
@@ -137,8 +137,8 @@ struct ResponseDecodingTests {
             <privateIpAddressesSet><item><privateIpAddress>10.0.1.40</privateIpAddress><primary>true</primary></item><item><privateIpAddress>10.0.1.41</privateIpAddress><primary>false</primary></item></privateIpAddressesSet>
             </item></networkInterfaceSet></DescribeNetworkInterfacesResponse>
             """
-        let transport = StubTransport { _, _ in StubTransport.xml(200, xml) }
-        let eni = try #require(try await stubClient(transport).describeNetworkInterfaces(vpcId: "vpc-1").first)
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.xml(200, xml) }
+        let eni = try #require(try await scriptedClient(transport).describeNetworkInterfaces(vpcId: "vpc-1").first)
         #expect(eni.privateAddresses.map(\.address) == ["10.0.1.40", "10.0.1.41"])
         #expect(eni.primaryAddress == "10.0.1.40" && eni.holds("10.0.1.41") && !eni.sourceDestCheck)
         #expect(eni.attachment?.deviceIndex == 1 && eni.instanceId == "i-1")
@@ -146,18 +146,18 @@ struct ResponseDecodingTests {
 
     @Test("upsert falls back both ways with real EC2's codes", arguments: [true, false])
     func upsertFallbacks(believedPresent: Bool) async throws {
-        let transport = StubTransport { request, _ in
+        let transport = ScriptedTransport { request, _ in
             let body = String(decoding: request.body, as: UTF8.self)
             if body.contains("Action=ReplaceRoute") {
                 return believedPresent
-                    ? StubTransport.ec2Error(400, code: "InvalidRoute.NotFound", message: "no route with destination-cidr-block 10.9.0.0/16")
-                    : StubTransport.xml(200, "<ReplaceRouteResponse><return>true</return></ReplaceRouteResponse>")
+                    ? ScriptedTransport.ec2Error(400, code: "InvalidRoute.NotFound", message: "no route with destination-cidr-block 10.9.0.0/16")
+                    : ScriptedTransport.xml(200, "<ReplaceRouteResponse><return>true</return></ReplaceRouteResponse>")
             }
             return believedPresent
-                ? StubTransport.xml(200, "<CreateRouteResponse><return>true</return></CreateRouteResponse>")
-                : StubTransport.ec2Error(400, code: "RouteAlreadyExists", message: "The route identified by 10.9.0.0/16 already exists.")
+                ? ScriptedTransport.xml(200, "<CreateRouteResponse><return>true</return></CreateRouteResponse>")
+                : ScriptedTransport.ec2Error(400, code: "RouteAlreadyExists", message: "The route identified by 10.9.0.0/16 already exists.")
         }
-        let outcome = try await stubClient(transport).upsertRoute(
+        let outcome = try await scriptedClient(transport).upsertRoute(
             routeTableId: "rtb-1", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1", existing: believedPresent)
         #expect(outcome == (believedPresent ? .created : .replaced))
         #expect(transport.requestBodies.count == 2)

@@ -49,7 +49,7 @@ extension Trait where Self == MotoTrait {
 }
 
 /// A transport answering from a closure, for decoding, retry and pagination tests.
-final class StubTransport: HTTPTransport {
+final class ScriptedTransport: HTTPTransport {
     private let handler: @Sendable (HTTPRequest, Int) throws -> HTTPResponse
     private let counter = Mutex(0)
     private let bodies = Mutex<[String]>([])
@@ -76,7 +76,7 @@ final class StubTransport: HTTPTransport {
     }
 }
 
-func stubClient(_ transport: StubTransport, clock: ManualClock = ManualClock(autoAdvance: true), retry: RetryPolicy = RetryPolicy(maxAttempts: 4), maxResults: Int = 100) -> EC2Client {
+func scriptedClient(_ transport: ScriptedTransport, clock: ManualClock = ManualClock(autoAdvance: true), retry: RetryPolicy = RetryPolicy(maxAttempts: 4), maxResults: Int = 100) -> EC2Client {
     EC2Client(
         configuration: EC2ClientConfiguration(region: "us-east-1", endpoint: URL(string: "http://127.0.0.1:9")!, maxResults: maxResults, retryPolicy: retry),
         credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret")),
