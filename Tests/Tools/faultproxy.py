@@ -27,7 +27,8 @@ current fault configuration decides otherwise. Configure at runtime:
     GET  /__fault        the current configuration
     GET  /__stats        {"total": N, "actions": {...}, "categories": {...}}; each entry has
                          count, throttled, faulted, forwarded and "times": arrival times in
-                         seconds (time.monotonic) of requests that were forwarded upstream
+                         seconds (time.monotonic) of requests that were forwarded upstream, and
+                         "wall": the same arrivals as Unix time (to compare with log timestamps)
     POST /__stats/reset  zero the counters
     GET  /__signatures   {"signatures": [...]}: the SigV4 signature of every request proxied (the
                          last 1000), so a test can look for them where they must not appear
@@ -97,11 +98,12 @@ class State:
         self.categories = {}
 
     def entry(self, table, key):
-        return table.setdefault(key, {"count": 0, "throttled": 0, "faulted": 0, "forwarded": 0, "times": []})
+        return table.setdefault(key, {"count": 0, "throttled": 0, "faulted": 0, "forwarded": 0, "times": [], "wall": []})
 
     def decide(self, action):
         """Returns (fault or None) and records the request."""
         now = time.monotonic()
+        wall = time.time()
         category = category_of(action)
         with self.lock:
             self.total += 1
@@ -133,6 +135,7 @@ class State:
                     # Truncated answers still reached the upstream.
                     entry["forwarded"] += 1
                     entry["times"].append(now)
+                    entry["wall"].append(wall)
                     if fault == "truncated":
                         entry["faulted"] += 1
             return fault, float(self.config.get("delay", 0) or 0)
