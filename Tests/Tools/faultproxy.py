@@ -20,7 +20,11 @@ current fault configuration decides otherwise. Configure at runtime:
           "html": 0.1,         # fraction answered 500 with an HTML error page
           "empty": 0.1,        # fraction answered 200 with an empty body
           "actions": ["CreateRoute"],  # optional: random faults only for these actions
-          "seed": 7            # optional: make the random faults repeatable
+          "seed": 7,           # optional: make the random faults repeatable
+          "clock_offset": 900  # optional: play an EC2 whose clock is this many seconds ahead of
+                               # the host's: its Date headers say so, and a request whose
+                               # X-Amz-Date is more than 5 minutes from that time gets EC2's
+                               # 400 RequestExpired
         }
       A request found throttled gets HTTP 503 with EC2's RequestLimitExceeded error XML.
       Throttling is decided first, then reset, html, error503, malformed, empty, truncated.
@@ -37,6 +41,7 @@ current fault configuration decides otherwise. Configure at runtime:
 Categories follow EC2: Describe*/Get*/List* are "describe", everything else "mutating".
 """
 import argparse
+import calendar
 import http.client
 import json
 import os
@@ -100,8 +105,8 @@ class State:
     def entry(self, table, key):
         return table.setdefault(key, {"count": 0, "throttled": 0, "faulted": 0, "forwarded": 0, "times": [], "wall": []})
 
-    def decide(self, action):
-        """Returns (fault or None) and records the request."""
+    def decide(self, action, expired=False):
+        """Returns (fault or None) and records the request; an expired one is refused, not faulted at random."""
         now = time.monotonic()
         wall = time.time()
         category = category_of(action)
@@ -119,6 +124,8 @@ class State:
                     bucket = self.buckets[key] = Bucket(limits["burst"], limits["rate"])
                 if not bucket.take(now):
                     fault = "throttle"
+            if fault is None and expired:
+                fault = "expired"
             only = self.config.get("actions")
             if fault is None and (not only or action in only):
                 for name in ("reset", "html", "error503", "malformed", "empty", "truncated"):
@@ -129,7 +136,7 @@ class State:
             for entry in entries:
                 if fault == "throttle":
                     entry["throttled"] += 1
-                elif fault in ("reset", "html", "error503", "malformed", "empty"):
+                elif fault in ("reset", "html", "error503", "malformed", "empty", "expired"):
                     entry["faulted"] += 1
                 else:
                     # Truncated answers still reached the upstream.
@@ -193,7 +200,11 @@ class Handler(BaseHTTPRequestHandler):
     def proxy(self, body):
         action = self.action_of(body)
         self.record_signature()
-        fault, delay = self.server.state.decide(action)
+        fault, delay = self.server.state.decide(action, expired=self.expired())
+        if fault == "expired":
+            return self.answer(400, ERROR_XML.format(
+                code="RequestExpired", message="Request has expired.",
+                request_id="faultproxy-expired").encode(), "text/xml")
         if delay > 0:
             time.sleep(delay)
         request_id = "faultproxy-%d" % random.randrange(1 << 30)
@@ -223,6 +234,25 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "truncated":
             answer = answer[: len(answer) // 2]
         self.answer(status, answer, headers.get("content-type", "text/xml"), headers)
+
+    def clock_offset(self):
+        return float(self.server.state.config.get("clock_offset", 0) or 0)
+
+    def date_time_string(self, timestamp=None):
+        # The Date header of every answer, on the clock of the EC2 this proxy plays.
+        return super().date_time_string(time.time() + self.clock_offset() if timestamp is None else timestamp)
+
+    def expired(self):
+        """True when clock_offset is set and the request was signed over 5 minutes from that clock."""
+        offset = self.clock_offset()
+        stamp = self.headers.get("X-Amz-Date")
+        if not offset or not stamp:
+            return False
+        try:
+            signed = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+        except ValueError:
+            return True
+        return abs(signed - (time.time() + offset)) > 300
 
     def record_signature(self):
         authorization = self.headers.get("Authorization") or ""

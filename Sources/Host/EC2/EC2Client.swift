@@ -28,6 +28,7 @@ public actor EC2Client {
     private let logger: Logger
     private let unitRandom: @Sendable () -> Double
     private var subnetCache: [String: (subnets: [Subnet], readAt: Duration)] = [:]
+    private var clockSkew = ClockSkew()
 
     public init(
         configuration: EC2ClientConfiguration, credentials: any CredentialsProvider, transport: (any HTTPTransport)? = nil,
@@ -197,6 +198,16 @@ public actor EC2Client {
             }
             do {
                 return try await attemptOnce(action: action, body: body)
+            } catch let skewed as SkewedRequest {
+                // Signed again at once with EC2's time: no backoff, since nothing is overloaded.
+                logger.warning("this host's clock is off from EC2's; signing requests with EC2's time: fix the host clock (NTP, chrony)", metadata: [
+                    "action": "\(action)", "clock.offset_seconds": "\(Int(clockSkew.offset))", "code": "\(skewed.error.code)",
+                ])
+                guard attempt < configuration.retryPolicy.maxAttempts, !Task.isCancelled else {
+                    metrics.record(action) { $0.errors += 1 }
+                    throw skewed.error
+                }
+                metrics.record(action) { $0.retries += 1 }
             } catch let error as EC2Error {
                 if error.isThrottling { metrics.record(action) { $0.throttles += 1 } }
                 if error.code == .authFailure || error.code == "ExpiredToken", let chain = credentials as? DefaultCredentialsChain {
@@ -225,14 +236,28 @@ public actor EC2Client {
         let contentType = "application/x-www-form-urlencoded; charset=utf-8"
         let signed = signer.sign(
             SigV4Signer.Request(method: "POST", url: configuration.endpoint, headers: [(name: "Content-Type", value: contentType)], body: body),
-            credentials: currentCredentials, date: Date())
+            credentials: currentCredentials, date: clockSkew.now())
+        let signedWith = clockSkew.offset
         let response: HTTPResponse
         do {
             response = try await transport.send(HTTPRequest(method: "POST", url: configuration.endpoint, headers: signed.headers, body: body))
         } catch let error as TransportError {
             throw EC2Error(code: .transport, message: error.description, action: action)
         }
-        return try Self.decodeResponse(response, action: action)
+        do {
+            return try Self.decodeResponse(response, action: action)
+        } catch let error as EC2Error where ClockSkew.isSkewError(error) {
+            guard clockSkew.learn(fromDateHeader: response.headers["date"], signedWith: signedWith) else {
+                throw EC2Error(code: error.code, message: error.message + " (this host's clock is off from EC2's and its answer's Date could not correct it)",
+                               requestId: error.requestId, httpStatus: error.httpStatus, action: action)
+            }
+            throw SkewedRequest(error: error)
+        }
+    }
+
+    /// A request refused for its signing time after the skew was learnt: worth one more attempt.
+    private struct SkewedRequest: Error {
+        let error: EC2Error
     }
 
     /// The root element of a 200 answer, or the EC2Error an error answer describes.
