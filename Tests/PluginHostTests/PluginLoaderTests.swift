@@ -73,6 +73,9 @@ import TestSupport
         ("fx-coreopt", ["FIXTURE_OPTION_NAME=\\\"port\\\""],
          "libfx-coreopt.so: plugin 'fx-coreopt': option --port collides with a core vpcrouter option"),
         ("Fx-Upper", [], "libFx-Upper.so: plugin name 'Fx-Upper' is not valid (1-32 of a-z, 0-9, '_' and '-')"),
+        ("fx-names", ["FIXTURE_DESCRIPTOR_NAME=\\\"fx-other\\\""],
+         "libfx-names.so: plugin 'fx-names': its descriptor names it 'fx-other' but its identification block "
+            + "(vpcr_plugin_magic) names it 'fx-names'; the two names must be the same"),
     ])
     func refusesWithOnePreciseLine(name: String, defines: [String], expected: String) throws {
         #expect(try refusal(name, defines) == expected)

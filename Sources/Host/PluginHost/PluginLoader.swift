@@ -146,11 +146,19 @@ public struct PluginLoader: Sendable {
         if d.flags != 0 { return "reserved field 'flags' is \(d.flags), must be 0" }
         let reserved = [d.reserved.0, d.reserved.1, d.reserved.2, d.reserved.3]
         if reserved.contains(where: { $0 != nil }) { return "reserved pointers must be NULL" }
-        guard let descriptorName = d.name.map({ String(cString: $0) }), descriptorName == name else {
-            return "descriptor name differs from the identification block's '\(name)'"
+        guard let descriptorName = d.name.map({ String(cString: $0) }) else {
+            return "its descriptor has no name; its identification block (\(VPCR_MAGIC_SYMBOL)) names it '\(name)'"
         }
-        guard let descriptorVersion = d.version.map({ String(cString: $0) }), descriptorVersion == version else {
-            return "descriptor version differs from the identification block's '\(version)'"
+        guard descriptorName == name else {
+            return "its descriptor names it '\(descriptorName)' but its identification block (\(VPCR_MAGIC_SYMBOL)) "
+                + "names it '\(name)'; the two names must be the same"
+        }
+        guard let descriptorVersion = d.version.map({ String(cString: $0) }) else {
+            return "its descriptor has no version; its identification block (\(VPCR_MAGIC_SYMBOL)) says '\(version)'"
+        }
+        guard descriptorVersion == version else {
+            return "its descriptor says version '\(descriptorVersion)' but its identification block (\(VPCR_MAGIC_SYMBOL)) "
+                + "says '\(version)'; the two versions must be the same"
         }
         var missing: [String] = []
         if d.create == nil { missing.append("create") }
