@@ -133,7 +133,7 @@ public final class PluginInstance: Sendable {
     /// Identity plus whatever params and stats the plugin reports.
     public func info() -> PluginInfo {
         var info = PluginInfo(name: plugin.name, kind: plugin.kind, version: plugin.version, abi: plugin.abiText,
-                              file: plugin.file, params: [:], stats: [:])
+                              file: plugin.file, loadedFrom: plugin.resolvedFile, params: [:], stats: [:])
         if let report = plugin.descriptor.report_info, phase.withLock({ $0 }) != .destroyed {
             let sink = PluginInfoSink()
             let sinkPointer = OpaquePointer(Unmanaged.passUnretained(sink).toOpaque())

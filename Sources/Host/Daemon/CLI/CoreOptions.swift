@@ -40,6 +40,10 @@ struct CoreOptions: ParsableArguments {
     @Option(name: .customLong("plugin-dir"), help: "A directory to search for plugins first (repeatable).")
     var pluginDirectories: [String] = []
 
+    @Flag(name: [.customLong("allow-untrusted-plugins"), .customLong("allow_untrusted_plugins")],
+          help: "Load plugin files that others than root and this user could have written, with a warning (development only).")
+    var allowUntrustedPlugins = false
+
     @Option(name: [.customLong("health-fall"), .customLong("health_fall")],
             help: "Consecutive failed rounds before a router counts as failed.")
     var healthFall: Int = 1
@@ -159,7 +163,8 @@ struct CoreOptions: ParsableArguments {
         return ValidatedCoreOptions(
             mode: mode, health: health, region: region, vpc: vpc, address: address, port: port,
             logfile: logfile, verbose: verbose, routeRecheckInterval: routeRecheckInterval,
-            ignoreRoutes: ignored, pluginDirectories: pluginDirectories, httpToken: token, httpInsecure: httpInsecure,
+            ignoreRoutes: ignored, pluginDirectories: pluginDirectories,
+            allowUntrustedPlugins: allowUntrustedPlugins, httpToken: token, httpInsecure: httpInsecure,
             healthFall: healthFall, healthRise: healthRise, healthHoldDown: healthHoldDown.map { Duration.milliseconds(Int64($0 * 1000)) },
             stateDirectory: stateDirectory, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
             deleteUnownedRoutes: deleteUnownedRoutes, leaderElection: leadership)
@@ -202,7 +207,7 @@ struct CoreOptions: ParsableArguments {
     /// Names plugins may not use for their own options.
     static let reservedLongNames: Set<String> = [
         "mode", "health", "region", "vpc", "address", "port", "logfile", "verbose", "route-recheck-interval",
-        "ignore-routes", "plugin-dir", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
+        "ignore-routes", "plugin-dir", "allow-untrusted-plugins", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
         "health-fall", "health-rise", "health-hold-down", "route-table", "route-table-tag", "delete-unowned-routes",
         "leader-election", "leader-etcd-endpoints", "leader-key", "leader-lease-ttl", "leader-id",
     ]
@@ -222,6 +227,7 @@ struct ValidatedCoreOptions: Sendable {
     var routeRecheckInterval: Int
     var ignoreRoutes: [IPv4CIDR]
     var pluginDirectories: [String]
+    var allowUntrustedPlugins: Bool
     /// Never logged or shown.
     var httpToken: String?
     var httpInsecure: Bool

@@ -9,9 +9,9 @@ enum PluginAwareHelp {
         if let first = arguments.first, ["plugins", "check-plugin"].contains(first) { return nil }
         let words = arguments.filter { $0 != "--help" && $0 != "-h" && $0 != "run" }
         var text = VPCRouterCommand.helpMessage(for: RunCommand.self)
-        let catalog = PluginLoader(
-            reservedLongNames: CoreOptions.reservedLongNames, reservedShortNames: CoreOptions.reservedShortNames
-        ).scan(.standard(pluginDirectories: values(of: ["--plugin-dir"], in: words)))
+        let allowUntrusted = words.contains { DaemonPluginLoader.allowUntrustedFlags.contains($0) }
+        let catalog = DaemonPluginLoader.make(allowUntrusted: allowUntrusted)
+            .scan(.standard(pluginDirectories: values(of: ["--plugin-dir"], in: words)))
         let modeName = values(of: ["-m", "--mode"], in: words).last
         let healthName = values(of: ["-H", "--health"], in: words).last ?? "icmpecho"
         var shown: [LoadedPlugin] = []

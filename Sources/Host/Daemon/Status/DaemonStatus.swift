@@ -186,6 +186,7 @@ final class DaemonStatus: StatusSource {
                 ("version", .string(info.version)),
                 ("abi", .string(info.abi)),
                 ("file", .string(info.file)),
+                ("loaded_from", .string(info.loadedFrom)),
                 ("params", .object(info.params.sorted { $0.key < $1.key }.map { ($0.key, Self.value($0.value)) })),
                 ("stats", .object(info.stats.sorted { $0.key < $1.key }.map { ($0.key, Self.value($0.value)) })),
             ]))
