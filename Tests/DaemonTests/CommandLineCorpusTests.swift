@@ -16,7 +16,7 @@ struct CommandLineCase: Decodable, Sendable, CustomStringConvertible {
 
 /// The real binary refuses every bad command line in the corpus with exit status 2 and one line
 /// on stderr naming the problem, and starts nothing.
-@Suite(.serialized) struct CommandLineCorpusTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct CommandLineCorpusTests {
     static let cases = Corpus.json([CommandLineCase].self, target: "DaemonTests", set: "cli")
 
     @Test func theCorpusIsComplete() {

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// The vpcrouter binary as an operator uses it: plugin discovery, help, usage errors, exit codes.
-@Suite struct CommandLineTests {
+@Suite(.timeLimit(.minutes(15))) struct CommandLineTests {
     let pluginDirectory: URL
 
     init() throws {
@@ -69,7 +69,7 @@ import TestSupport
 }
 
 /// Start and stop: plugins created and started in order, stopped in reverse, exit codes.
-@Suite struct DaemonLifecycleTests {
+@Suite(.timeLimit(.minutes(5))) struct DaemonLifecycleTests {
     let pluginDirectory: URL
     let drainDirectory: URL
 
