@@ -3,9 +3,10 @@ import Testing
 import TestSupport
 
 /// One command line from `corpus/cli/cases.json`: the arguments after `-r`/`-v`, and a substring
-/// of the one line the binary must print before exiting with status 2. `afterStartUpLog` marks a
-/// refusal that can only be decided once the plugins exist (they register the HTTP handlers), so
-/// the start-up log lines come first and the refusal is the last line.
+/// of the one line the binary must print before exiting with status 2, whether the parser, the
+/// option checks or a plugin found the problem. `afterStartUpLog` marks a refusal that can only be
+/// decided once the plugins exist (they register the HTTP handlers), so the plugins' own log lines
+/// may come first and the refusal is the last line.
 struct CommandLineCase: Decodable, Sendable, CustomStringConvertible {
     let name: String
     let args: [String]
