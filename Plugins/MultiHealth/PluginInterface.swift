@@ -30,7 +30,8 @@ private nonisolated(unsafe) let optionTable: UnsafeMutableBufferPointer<vpcr_opt
     let declarations = [
         vpcr_option_decl(
             struct_size: UInt32(MemoryLayout<vpcr_option_decl>.size),
-            flags: VPCR_OPT_F_REQUIRED,
+            // PLUGIN_REFS: the host loads the children named here and parses their options too.
+            flags: VPCR_OPT_F_REQUIRED | VPCR_OPT_F_PLUGIN_REFS,
             type: VPCR_OPT_STRING,
             short_name: 0,
             long_name: staticCString("multi_plugins"),

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The etcd mode in a live daemon against a real etcd: the spec in force is read back from
 /// `/route_info` and the daemon's log.
-@Suite(.serialized) struct EtcdModeTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct EtcdModeTests {
     let port = freeLoopbackPort()
     let key = "/vpcrouter/test/spec"
 

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The built-in HTTP server of a live daemon on loopback: every endpoint's shape, content
 /// negotiation, the http mode's POST and GET, limits and tokens.
-@Suite(.serialized) struct StatusServerTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct StatusServerTests {
     let port = freeLoopbackPort()
     let tokenFile: URL
     let daemon: DaemonProcess
@@ -142,7 +142,7 @@ import TestSupport
 
 /// Binding rules: a taken port fails at once with exit 1; a non-loopback address with a mutating
 /// handler and no token is refused.
-@Suite struct StatusServerStartupTests {
+@Suite(.timeLimit(.minutes(3))) struct StatusServerStartupTests {
     @Test func aTakenPortFailsStartUpWithTheReason() throws {
         let port = freeLoopbackPort()
         let first = try VPCRouterUnderTest.launch(["-m", "http", "-H", "tcp", "-p", "\(port)", "--state-dir", "/tmp/vpcr-state-\(port)"])

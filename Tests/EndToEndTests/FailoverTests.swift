@@ -9,7 +9,7 @@ extension EndToEnd {
     /// namespaces probed with icmpecho, and the vpcrouter binary creating routes, failing over when
     /// the router carrying them dies, repairing a route changed by hand, and adopting correct routes
     /// after a restart without writing.
-    @Suite(.serialized) struct FailoverTests {
+    @Suite(.serialized, .timeLimit(.minutes(5))) struct FailoverTests {
         let cidr = IPv4CIDR("10.55.0.0/16")!
         /// The fixture's router A (subnet a) and router B (subnet b); see Tests/Tools/motofixture.py.
         let routerA = "10.0.1.10"

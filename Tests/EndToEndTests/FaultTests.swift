@@ -8,7 +8,7 @@ extension EndToEnd {
     /// Faults from EC2 (through the fault proxy) and from the routers (network namespaces): the
     /// daemon keeps running, changes no route on a failed or partial read, and converges once the
     /// fault ends.
-    @Suite(.serialized) struct FaultTests {
+    @Suite(.serialized, .timeLimit(.minutes(10))) struct FaultTests {
         let cidr = IPv4CIDR("10.58.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"

@@ -8,7 +8,7 @@ extension EndToEnd {
     /// Replicas of vpcrouter against one moto VPC, each behind its own fault proxy (which counts its
     /// route writes), electing a leader through a real etcd. Routers are namespaces with a TCP
     /// listener, so the tcp health plugin finds them healthy.
-    @Suite(.serialized) struct LeaderElectionTests {
+    @Suite(.serialized, .timeLimit(.minutes(8))) struct LeaderElectionTests {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
         let key = "/vpcrouter/e2e/leader"

@@ -7,7 +7,7 @@ import TestSupport
 extension EndToEnd {
     /// Specs from the http, configfile and etcd modes reach the reconciler: routes appear in moto, and a CIDR given an empty
     /// router list is deleted again. A refused spec leaves the routes alone.
-    @Suite(.serialized) struct SpecSourcesTests {
+    @Suite(.serialized, .timeLimit(.minutes(5))) struct SpecSourcesTests {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 

@@ -131,6 +131,11 @@ let planScenarios: [PlanScenario] = [
         routes: ["rtb-a": [Fixture.toENI(c, "eni-1")]], policy: ReconcilePolicy(ignoredCIDRs: [cidr("10.0.0.0/8")]),
         expected: ["ignore * \(c)"]),
     PlanScenario(
+        name: "the default-route entry protects the default route (a NAT instance's) and nothing else",
+        spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI("0.0.0.0/0", "eni-9")]],
+        policy: ReconcilePolicy(ignoredCIDRs: [cidr("0.0.0.0/0")], deleteUnownedRoutes: true),
+        expected: ["create rtb-a \(c) >eni-1", "ignore * 0.0.0.0/0"]),
+    PlanScenario(
         name: "an instance route vpcrouter does not own is left alone",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1"), Fixture.toENI("10.99.0.0/16", "eni-9")]],
         expected: ["keep rtb-a \(c) eni-1"]),

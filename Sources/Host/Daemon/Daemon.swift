@@ -50,6 +50,28 @@ struct Daemon {
                                   specStore: specStore, metrics: metrics)
         let http = PluginHTTPRegistry(reservedPaths: StatusServer.reservedPaths)
         let services = pluginServices(specStore: specStore, http: http)
+        // Create every plugin first: creation checks the plugins' option values (a value a plugin
+        // refuses is a command-line problem, reported before anything else happens), and registers
+        // HTTP handlers, which decide whether the server may listen where it was asked to.
+        var created: [PluginInstance] = []
+        for plugin in [selection.mode, selection.health] {
+            do {
+                created.append(try PluginInstance.create(plugin, options: selection.optionValues[plugin.name] ?? [], services: services))
+                metrics.recordPlugin(name: plugin.name, kind: plugin.kind.rawValue, version: plugin.version, abi: plugin.abiText)
+            } catch {
+                created.reversed().forEach { $0.shutdown() }
+                if error.refusedAnOption { throw UsageError("\(plugin.name): \(error.message)") }
+                throw FatalError(error.description)
+            }
+        }
+        let configuration = HTTPServerConfiguration(address: options.address, port: options.port, bearerToken: options.httpToken)
+        let mutating = http.registeredPaths.filter { !$0.hasPrefix("GET ") }
+        if !configuration.isLoopback, options.httpToken == nil, !options.httpInsecure, !mutating.isEmpty {
+            created.reversed().forEach { $0.shutdown() }
+            throw UsageError("refusing to serve \(mutating.joined(separator: ", ")) on \(options.address) without --http-token-file; "
+                + "either give a token (--http-token-file FILE, at least 16 characters) or listen on loopback (-a localhost); "
+                + "--http-insecure serves it to anyone")
+        }
         logger.info("starting vpcrouter", metadata: [
             "version": "\(PluginABIVersion.hostVersion)", "mode": "\(selection.mode.name) \(selection.mode.version)",
             "health": "\(selection.health.name) \(selection.health.version)",
@@ -58,20 +80,26 @@ struct Daemon {
         // Where routes live and where the ownership ledger is kept: both must work before anything
         // starts, and each failure is one clear line.
         let stateStore = StateStore(directory: options.stateDirectory)
-        do {
-            try stateStore.prepare()
-            // A ledger that cannot be read stops start-up: going on with an empty one would forget
-            // which routes are vpcrouter's and overwrite the evidence at the next save.
-            _ = try stateStore.loadLedger()
-        } catch {
-            throw FatalError("state directory: \(error)")
-        }
-        let location = try await resolveLocation()
+        let location: EC2Location
         let client: EC2Client
         do {
-            client = try EC2Client.fromEnvironment(region: location.region, logger: logger)
+            do {
+                try stateStore.prepare()
+                // A ledger that cannot be read stops start-up: going on with an empty one would forget
+                // which routes are vpcrouter's and overwrite the evidence at the next save.
+                _ = try stateStore.loadLedger()
+            } catch {
+                throw FatalError("state directory: \(error)")
+            }
+            location = try await resolveLocation()
+            do {
+                client = try EC2Client.fromEnvironment(region: location.region, logger: logger)
+            } catch {
+                throw FatalError("EC2 client: \(error)")
+            }
         } catch {
-            throw FatalError("EC2 client: \(error)")
+            created.reversed().forEach { $0.shutdown() }
+            throw error
         }
         logger.info("managing routes", metadata: [
             "aws.region": "\(location.region)", "aws.vpc": "\(location.vpcId)", "aws.endpoint": "\(client.configuration.endpoint)",
@@ -79,26 +107,7 @@ struct Daemon {
         metrics.addExpositionSource { EC2MetricsText.render(client.metrics.snapshot()) }
         status.setLocation(region: location.region, vpc: location.vpcId)
 
-        // Create every plugin first: creation registers HTTP handlers, which decide whether the
-        // server may listen where it was asked to.
-        var created: [PluginInstance] = []
-        for plugin in [selection.mode, selection.health] {
-            do {
-                created.append(try PluginInstance.create(plugin, options: selection.optionValues[plugin.name] ?? [], services: services))
-                metrics.recordPlugin(name: plugin.name, kind: plugin.kind.rawValue, version: plugin.version, abi: plugin.abiText)
-            } catch {
-                created.reversed().forEach { $0.shutdown() }
-                throw FatalError(error.description)
-            }
-        }
         status.setInstances(created)
-        let configuration = HTTPServerConfiguration(address: options.address, port: options.port, bearerToken: options.httpToken)
-        let mutating = http.registeredPaths.filter { !$0.hasPrefix("GET ") }
-        if !configuration.isLoopback, options.httpToken == nil, !options.httpInsecure, !mutating.isEmpty {
-            created.reversed().forEach { $0.shutdown() }
-            throw UsageError("refusing to serve \(mutating.joined(separator: ", ")) on \(options.address) without --http-token-file; "
-                + "use a loopback address, give a token, or pass --http-insecure")
-        }
 
         let server = StatusServer(configuration: configuration, source: status, plugins: http, logger: logger)
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)

@@ -61,11 +61,6 @@ struct RoutePlanner {
         }
         let vpc = VPCIndex(observed)
         var notes: [PlanNote] = []
-        for entry in policy.ignoredCIDRs where entry.prefixLength == 0 {
-            notes.append(PlanNote(.ignoreCoversEverything,
-                "ignored CIDR \(entry) covers every route, so vpcrouter will change nothing "
-                + "(vpc-router 1.8.11 took it to mean the default route only)"))
-        }
 
         // Spec routers that no interface in the VPC holds.
         let listedRouters = spec.routerAddresses

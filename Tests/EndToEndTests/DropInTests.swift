@@ -1,0 +1,52 @@
+import EC2
+import Foundation
+import RouteModel
+import Testing
+import TestSupport
+
+extension EndToEnd {
+    /// Command lines an existing vpc-router 1.8.11 user types, run through the real daemon against
+    /// moto, with routers as network namespaces.
+    @Suite(.serialized, .timeLimit(.minutes(5))) struct DropInTests {
+        let cidr = IPv4CIDR("10.55.0.0/16")!
+        let routerA = "10.0.1.10"
+        let routerB = "10.0.2.20"
+
+        func environment(_ moto: MotoServer, _ fixture: MotoFixture) -> [String: String] {
+            var environment = VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString)
+            environment["AWS_ACCESS_KEY_ID"] = fixture.routerAccessKeyId
+            environment["AWS_SECRET_ACCESS_KEY"] = fixture.routerSecretAccessKey
+            return environment
+        }
+
+        /// The Romana container starts vpc-router with `--ignore_routes 0.0.0.0/0` to keep a NAT
+        /// instance's default route: that entry protects the default route and nothing else.
+        @Test func ignoringTheDefaultRouteStillWritesTheSpecsRoutes() async throws {
+            let moto = try await MotoServer.start(verifySignatures: true)
+            defer { moto.stop() }
+            let fixture = try await moto.fixture()
+            let ec2 = moto.client(for: fixture)
+            let defaultRoute = IPv4CIDR("0.0.0.0/0")!
+            // Router D plays the NAT instance: its default route is not in the spec.
+            try await ec2.createRoute(routeTableId: fixture.routeTableA, destination: defaultRoute, networkInterfaceId: fixture.eniD)
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { routers.remove() }
+            let state = try PackagePaths.temporaryDirectory("vpcr-e2e-ignore")
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB)", "-H", "tcp", "--tcp_check_port", "9", "--tcp_check_interval", "0.5",
+                "--ignore_routes", "0.0.0.0/0", "--delete-unowned-routes", "--route_recheck_interval", "5",
+                "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            ], environment: environment(moto, fixture))
+            let targets = try await FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
+                .waitForTargets(in: [fixture.eniA, fixture.eniB])
+            #expect(targets.allSatisfy { $0 != nil } && Set(targets).count == 1, "the spec's route is written: \(targets)\n\(daemon.output)")
+            // The pass that created the route decided about the default route too: ignored, even with
+            // --delete-unowned-routes.
+            #expect(await daemon.outputAppears("route.cidr=0.0.0.0/0"), "\(daemon.output)")
+            let natRoute = try await FixtureRoutes(client: ec2, fixture: fixture, cidr: defaultRoute).targets()
+            #expect(natRoute[0] == fixture.eniD, "the NAT instance's default route is kept: \(natRoute)\n\(daemon.output)")
+            #expect(daemon.stop() == 0)
+        }
+    }
+}
