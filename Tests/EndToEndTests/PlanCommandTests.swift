@@ -12,8 +12,9 @@ extension EndToEnd {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 
-        func plan(_ moto: MotoServer, _ fixture: MotoFixture, _ extra: [String] = [], mode: [String]? = nil) throws -> ProcessResult {
-            let state = try PackagePaths.temporaryDirectory("vpcr-plan-state")
+        func plan(_ moto: MotoServer, _ fixture: MotoFixture, _ extra: [String] = [], mode: [String]? = nil,
+                  stateDirectory: URL? = nil) throws -> ProcessResult {
+            let state = try stateDirectory ?? PackagePaths.temporaryDirectory("vpcr-plan-state")
             let arguments = ["plan", "-r", fixture.region, "-v", fixture.vpcId, "-H", "tcp", "--tcp_check_port", "9",
                              "--tcp_check_interval", "0.5", "--state-dir", state.path]
                 + (mode ?? ["-m", "fixedconf", "--fixed_cidr", cidr.description, "--fixed_hosts", "\(routerA):\(routerB)"]) + extra
@@ -67,6 +68,46 @@ extension EndToEnd {
                                   mode: ["-m", "configfile", "-f", directory.appendingPathComponent("absent.json").path])
             #expect(result.status == 1)
             #expect(result.stderr.contains("vpcrouter: no plan within 2.0 seconds: still waiting for a route spec"), "\(result.stderr)")
+        }
+
+        /// A plan, and a daemon run with `--dry-run`, leave the state directory byte for byte as
+        /// they found it: before, both recorded every spec CIDR as owned, and the next real run
+        /// deleted routes for those CIDRs that someone else had written.
+        @Test func planAndDryRunLeaveTheStateDirectoryAsTheyFoundIt() async throws {
+            let moto = try await MotoServer.start()
+            defer { moto.stop() }
+            let fixture = try moto.makeFixture()
+            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { routers.remove() }
+            let state = try PackagePaths.temporaryDirectory("vpcr-plan-untouched")
+            // A ledger an earlier run left, in the first format.
+            let ledger = Data(#"{"version": 1, "cidrs": ["10.99.0.0/16"]}"#.utf8)
+            try ledger.write(to: state.appendingPathComponent("owned-routes.json"))
+            let before = try StateDirectorySnapshot.take(state)
+
+            let result = try plan(moto, fixture, stateDirectory: state)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("2 writes planned; nothing was written"), "\(result.stdout)")
+            #expect(try StateDirectorySnapshot.take(state) == before, "plan changed the state directory")
+
+            // A state directory that does not exist is not created.
+            let absent = state.appendingPathComponent("absent")
+            let planned = try plan(moto, fixture, stateDirectory: absent)
+            #expect(planned.status == 0, "\(planned.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: absent.path), "plan created \(absent.path)")
+
+            // A daemon in dry-run mode through several passes, then stopped.
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB)", "-H", "tcp", "--tcp_check_port", "9", "--tcp_check_interval", "0.5",
+                "--route_recheck_interval", "5", "--dry-run", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            ], environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString))
+            #expect(await daemon.output(containing: "dry run: no route written"), "\(daemon.output)")
+            try await Task.sleep(for: .seconds(6))
+            #expect(daemon.stop() == 0, "\(daemon.output)")
+            #expect(try StateDirectorySnapshot.take(state) == before, "--dry-run changed the state directory\n\(daemon.output)")
+            #expect(try await routes.targets() == [nil, nil], "--dry-run wrote nothing")
         }
     }
 }

@@ -170,6 +170,19 @@ let planScenarios: [PlanScenario] = [
         spec: [c: [r1]], routes: ["rtb-a": [ObservedRoute(destination: cidr(c), target: .other(id: "igw-1"))]],
         expected: ["ignore rtb-a \(c)"]),
     PlanScenario(
+        name: "a route to an interface whose origin EC2 did not report is foreign: reported, never replaced",
+        spec: [c: [r1]], routes: ["rtb-a": [ObservedRoute(destination: cidr(c), target: .networkInterface(id: "eni-9", instanceId: "i-9"),
+                                                          origin: ObservedRoute.Origin(ec2Value: nil))]],
+        expected: ["ignore rtb-a \(c)"]),
+    PlanScenario(
+        name: "a propagated route to an interface is foreign, and an owned CIDR is not deleted through it",
+        spec: [c: [r1]], routes: ["rtb-a": [ObservedRoute(destination: cidr(c), target: .networkInterface(id: "eni-9", instanceId: "i-9"),
+                                                          origin: .enableVgwRoutePropagation),
+                                            ObservedRoute(destination: cidr("10.77.0.0/16"), target: .networkInterface(id: "eni-1", instanceId: "i-1"),
+                                                          origin: ObservedRoute.Origin(ec2Value: "SomethingNew"))]],
+        ledger: ["10.77.0.0/16"],
+        expected: ["ignore rtb-a \(c)", "ignore rtb-a 10.77.0.0/16"]),
+    PlanScenario(
         name: "an owned CIDR now routed to a gateway is reported and not deleted",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1"), ObservedRoute(destination: cidr("10.77.0.0/16"), target: .other(id: "pcx-1"))]],
         ledger: ["10.77.0.0/16"],
@@ -196,6 +209,19 @@ let planScenarios: [PlanScenario] = [
 ]
 
 @Suite struct PlanRuleTests {
+    /// Only EC2's own names map to an origin that may be written; a missing or new one fails closed.
+    @Test func anUnknownOrMissingRouteOriginIsNeverWritten() {
+        #expect(ObservedRoute.Origin(ec2Value: "CreateRoute") == .createRoute)
+        #expect(ObservedRoute.Origin(ec2Value: "CreateRouteTable") == .createRouteTable)
+        #expect(ObservedRoute.Origin(ec2Value: "EnableVgwRoutePropagation") == .enableVgwRoutePropagation)
+        for text in [nil, "", "createroute", "EnableTgwRoutePropagation"] {
+            #expect(ObservedRoute.Origin(ec2Value: text) == .unknown, "\(text ?? "nil")")
+            let route = ObservedRoute(destination: cidr(c), target: .networkInterface(id: "eni-1", instanceId: "i-1"),
+                                      origin: ObservedRoute.Origin(ec2Value: text))
+            #expect(!route.isInstanceRoute)
+        }
+    }
+
     @Test(arguments: planScenarios)
     func plansTheExpectedActions(_ scenario: PlanScenario) {
         let result = scenario.run()

@@ -84,7 +84,8 @@ struct Daemon {
         let client: EC2Client
         do {
             do {
-                try stateStore.prepare()
+                // A plan or a dry run leaves the state directory as it is, not even creating it.
+                if case .serve = purpose, !options.dryRun { try stateStore.prepare() }
                 // A ledger that cannot be read stops start-up: going on with an empty one would forget
                 // which routes are vpcrouter's and overwrite the evidence at the next save.
                 _ = try stateStore.loadLedger()

@@ -18,11 +18,24 @@ public struct ObservedRoute: Equatable, Sendable {
         case blackhole
     }
 
-    /// How the route came to be. Only `createRoute` routes can be replaced or deleted.
+    /// How the route came to be. Only `createRoute` routes can be replaced or deleted; anything
+    /// else, including an origin EC2 did not report or one this build does not know, is foreign.
     public enum Origin: String, Equatable, Sendable {
         case createRouteTable
         case createRoute
         case enableVgwRoutePropagation
+        /// Missing from the answer, or a value this build does not know: never written (fail closed).
+        case unknown
+
+        /// From EC2's `origin` field (`CreateRouteTable`, `CreateRoute`, `EnableVgwRoutePropagation`).
+        public init(ec2Value: String?) {
+            switch ec2Value {
+            case "CreateRouteTable": self = .createRouteTable
+            case "CreateRoute": self = .createRoute
+            case "EnableVgwRoutePropagation": self = .enableVgwRoutePropagation
+            default: self = .unknown
+            }
+        }
     }
 
     public var destination: IPv4CIDR

@@ -46,12 +46,8 @@ struct EC2RouteAccess: VPCRouteAccess {
                         let other = route.gatewayId ?? route.natGatewayId ?? route.transitGatewayId ?? route.vpcPeeringConnectionId
                         target = .other(id: other ?? "unknown")
                     }
-                    let origin: ObservedRoute.Origin = switch route.origin {
-                    case "CreateRouteTable": .createRouteTable
-                    case "EnableVgwRoutePropagation": .enableVgwRoutePropagation
-                    default: .createRoute
-                    }
-                    return ObservedRoute(destination: destination, target: target, state: route.isBlackhole ? .blackhole : .active, origin: origin)
+                    return ObservedRoute(destination: destination, target: target, state: route.isBlackhole ? .blackhole : .active,
+                                         origin: ObservedRoute.Origin(ec2Value: route.origin))
                 })
         }
         let interfaces = observation.networkInterfaces.map { interface in

@@ -228,6 +228,8 @@ final class ReconcileService: Service, Sendable {
     }
 
     func persist(_ ledger: OwnershipLedger) {
+        // A dry run (and so a plan) never changes the state directory.
+        guard !settings.dryRun else { return }
         do {
             try stateStore.saveLedger(ledger)
         } catch {
