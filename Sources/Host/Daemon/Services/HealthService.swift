@@ -112,20 +112,24 @@ final class HealthService: Service, Sendable {
 
     func publish(_ tracker: HealthTracker, rounds: UInt64) {
         var statuses: [IPv4Address: Reconciler.HealthSnapshot.Status] = [:]
+        var neverHealthy: Set<IPv4Address> = []
         for (router, routerStatus) in tracker.statuses {
             statuses[router] = switch routerStatus.condition {
             case .healthy: .healthy
+            case .suspect: .suspect
             case .questionable: .questionable
             case .failed: .failed
             case .unknown: .unknown
             }
+            if !routerStatus.wasHealthy { neverHealthy.insert(router) }
         }
-        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true) }
+        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true, neverHealthy: neverHealthy) }
         let sets = tracker.snapshot
         status.setHealth(.init(
             rounds: rounds, failed: sets.failed.sorted(), questionable: sets.questionable.sorted(),
-            workingSet: tracker.probeTargets.sorted()))
+            suspect: sets.suspect.sorted(), workingSet: tracker.probeTargets.sorted()))
         metrics.routersByVerdict["healthy"]?.record(sets.healthy.count)
+        metrics.routersByVerdict["suspect"]?.record(sets.suspect.count)
         metrics.routersByVerdict["questionable"]?.record(sets.questionable.count)
         metrics.routersByVerdict["failed"]?.record(sets.failed.count)
         metrics.routersByVerdict["unknown"]?.record(sets.unknown.count)

@@ -20,6 +20,8 @@ final class DaemonStatus: StatusSource {
         var rounds: UInt64 = 0
         var failed: [IPv4Address] = []
         var questionable: [IPv4Address] = []
+        /// Failed fewer than `--health-fall` rounds in a row: they keep their routes.
+        var suspect: [IPv4Address] = []
         var workingSet: [IPv4Address] = []
     }
 
@@ -172,6 +174,7 @@ final class DaemonStatus: StatusSource {
         return .object([
             ("failed_ips", .array(view.failed.map { .string($0.description) })),
             ("questionable_ips", .array(view.questionable.map { .string($0.description) })),
+            ("suspect_ips", .array(view.suspect.map { .string($0.description) })),
             ("working_set", .array(view.workingSet.map { .string($0.description) })),
             ("health_rounds", .number(Double(view.rounds))),
         ])
