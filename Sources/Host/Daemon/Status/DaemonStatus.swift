@@ -49,6 +49,13 @@ final class DaemonStatus: StatusSource {
 
     func setInstances(_ running: [PluginInstance]) { instances.withLock { $0 = running } }
     func setHealth(_ view: HealthView) { health.withLock { $0 = view } }
+    private let healthFreshness = Mutex<(staleAfter: Duration, lastAnswered: @Sendable () -> ContinuousClock.Instant?)?>(nil)
+
+    /// Where the time of the health plugin's last answered round is read, and how old it may be
+    /// before `/readyz` says health is stale.
+    func setHealthFreshness(staleAfter: Duration, lastAnswered: @escaping @Sendable () -> ContinuousClock.Instant?) {
+        healthFreshness.withLock { $0 = (staleAfter, lastAnswered) }
+    }
     private let location = Mutex<(region: String, vpc: String)?>(nil)
 
     /// The region and VPC in use, after instance metadata filled what the options lacked.
@@ -183,7 +190,7 @@ final class DaemonStatus: StatusSource {
     func plugins() -> JSONValue {
         let running = instances.withLock { $0 }
         return .object(running.map { instance in
-            let info = instance.info()
+            let info = instance.infoSnapshot
             return (info.name, .object([
                 ("kind", .string(info.kind.rawValue)),
                 ("version", .string(info.version)),
@@ -226,7 +233,16 @@ final class DaemonStatus: StatusSource {
     func readinessGaps() -> [String] {
         var gaps: [String] = []
         if specStore.spec == nil { gaps.append("a route spec") }
-        if health.withLock({ $0.rounds }) == 0 { gaps.append("a completed health round") }
+        if health.withLock({ $0.rounds }) == 0 {
+            gaps.append("a completed health round")
+        } else if let freshness = healthFreshness.withLock({ $0 }) {
+            let staleAfter = freshness.staleAfter
+            let age = freshness.lastAnswered().map { ContinuousClock.now - $0 }
+            if age.map({ $0 > staleAfter }) ?? true {
+                let ago = age.map { "last answered \(Int($0.components.seconds)) s ago" } ?? "no round answered"
+                gaps.append("fresh health results (the health plugin \(ago); stale after \(staleAfter))")
+            }
+        }
         if !observedOnce.withLock({ $0 }) {
             gaps.append("a successful VPC observation" + (observationError.withLock { $0 }.map { " (last error: \($0))" } ?? ""))
         }
