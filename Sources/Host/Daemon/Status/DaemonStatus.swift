@@ -223,7 +223,25 @@ final class DaemonStatus: StatusSource {
     }
 
     func vpc() -> JSONValue {
-        vpcDocument.withLock { $0 } ?? .object([])
+        let document = vpcDocument.withLock { $0 } ?? .object([])
+        guard case .object(var members) = document, let retry = retry.withLock({ $0 }) else { return document }
+        var nextDelay = JSONValue.null
+        if let delay = retry.nextDelay { nextDelay = .number(Double(delay.nanosecondsClamped) / 1e9) }
+        var lastProblem = JSONValue.null
+        if let problem = retry.lastProblem { lastProblem = .string(problem) }
+        let fields: [(String, JSONValue)] = [
+            ("failed_passes", .number(Double(retry.failedPasses))), ("next_delay_s", nextDelay),
+            ("last_problem", lastProblem), ("retries", .number(Double(retry.retries))),
+        ]
+        members.append(("retry", .object(fields)))
+        return .object(members)
+    }
+
+    private let retry = Mutex<ReconcileRetries.View?>(nil)
+
+    /// The retry after a failed VPC read or route write, shown on `/vpc` as `retry`.
+    func setRetry(_ view: ReconcileRetries.View) {
+        retry.withLock { $0 = view }
     }
 
     func metrics() -> String {
