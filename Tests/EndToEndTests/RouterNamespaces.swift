@@ -76,6 +76,20 @@ final class RouterNamespaces: @unchecked Sendable {
         try sh("python3 -c \"import socket,time\nfor _ in range(100):\n  try: socket.create_connection(('\(address)', \(port)), 0.2).close(); break\n  except OSError: time.sleep(0.1)\nelse: raise SystemExit('no listener on \(address):\(port)')\"")
     }
 
+    /// Drops `percent` % of the echo requests reaching the router, at random (nft's `numgen`;
+    /// this kernel has no netem). The rules live in the router's namespace and go with it.
+    func loseProbes(_ address: String, percent: Int) throws {
+        let ruleset = """
+            table inet vpcrouter_loss {
+                chain input {
+                    type filter hook input priority 0; policy accept;
+                    icmp type echo-request numgen random mod 100 < \(percent) drop
+                }
+            }
+            """
+        try sh("ip netns exec \(prefix)-\(routers[address]!) nft -f - <<'EOF'\n\(ruleset)\nEOF")
+    }
+
     func kill(_ address: String) throws {
         try sh("ip link set \(prefix)h\(routers[address]!) down")
     }

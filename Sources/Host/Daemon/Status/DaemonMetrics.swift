@@ -28,7 +28,7 @@ final class DaemonMetrics: Sendable {
         let factory = PrometheusMetricsFactory(registry: registry)
         specGeneration = Metrics.Gauge(label: "vpcrouter_spec_generation", factory: factory)
         specsAccepted = Metrics.Counter(label: "vpcrouter_specs_accepted_total", factory: factory)
-        routersByVerdict = Dictionary(uniqueKeysWithValues: ["healthy", "questionable", "failed", "unknown"].map { verdict in
+        routersByVerdict = Dictionary(uniqueKeysWithValues: ["healthy", "suspect", "questionable", "failed", "unknown"].map { verdict in
             (verdict, Metrics.Gauge(label: "vpcrouter_routers", dimensions: [("verdict", verdict)], factory: factory))
         })
         reconciles = Metrics.Counter(label: "vpcrouter_reconciles_total", factory: factory)
