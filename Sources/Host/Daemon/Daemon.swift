@@ -72,6 +72,13 @@ struct Daemon {
                 + "either give a token (--http-token-file FILE, at least 16 characters) or listen on loopback (-a localhost); "
                 + "--http-insecure serves it to anyone")
         }
+        // Logged once the plugins accepted their options, so a command-line mistake stays one line.
+        for plugin in selection.all {
+            logger.info("plugin selected", metadata: [
+                "plugin.name": "\(plugin.name)", "plugin.kind": "\(plugin.kind)", "plugin.version": "\(plugin.version)",
+                "plugin.file": "\(plugin.resolvedFile)",
+            ])
+        }
         logger.info("starting vpcrouter", metadata: [
             "version": "\(PluginABIVersion.hostVersion)", "mode": "\(selection.mode.name) \(selection.mode.version)",
             "health": "\(selection.health.name) \(selection.health.version)",
