@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RouteModel
 import Testing
 import TestSupport
@@ -162,5 +163,92 @@ struct ResponseDecodingTests {
         #expect(outcome == (believedPresent ? .created : .replaced))
         #expect(transport.requestBodies.count == 2)
         #expect(transport.requestBodies.allSatisfy { $0.contains("NetworkInterfaceId=eni-1") && $0.contains("DestinationCidrBlock=10.9.0.0%2F16") })
+    }
+}
+
+/// A write's authority (leadership) passed down: no attempt leaves once it ends.
+@Suite struct SendAuthorityTests {
+    @Test func noRetryLeavesAfterTheAuthorityEnds() async throws {
+        let authority = Mutex(true)
+        let transport = ScriptedTransport { _, _ in
+            // The first attempt fails; while it was out, leadership ended.
+            authority.withLock { $0 = false }
+            return ScriptedTransport.ec2Error(503, code: "RequestLimitExceeded")
+        }
+        let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 5))
+        await #expect {
+            try await SendAuthority.withAuthority({ authority.withLock { $0 } }) {
+                try await client.replaceRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!, networkInterfaceId: "eni-1")
+            }
+        } throws: { error in
+            (error as? EC2Error)?.code == .authorityExpired
+        }
+        #expect(transport.requestBodies.count == 1, "one attempt was sent, none after the authority ended")
+    }
+
+    @Test func aWriteWithoutAuthorityNeverLeaves() async throws {
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.xml(200, "<DeleteRouteResponse><return>true</return></DeleteRouteResponse>") }
+        let client = scriptedClient(transport)
+        await #expect(throws: EC2Error.self) {
+            try await SendAuthority.withAuthority({ false }) {
+                try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!)
+            }
+        }
+        #expect(transport.requestBodies.isEmpty)
+        // Without an authority bound, the same call goes out.
+        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!))
+        #expect(transport.requestBodies.count == 1)
+    }
+}
+
+/// A host clock minutes off EC2's: corrected from the Date header of the refusal, as the SDKs do.
+@Suite struct ClockSkewTests {
+    static func amzDate(_ request: HTTPRequest) -> Date? {
+        guard let text = request.headers.first(where: { $0.name.lowercased() == "x-amz-date" })?.value else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.date(from: text)
+    }
+
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+
+    @Test func aRequestExpiredAnswerCorrectsTheSigningClockFromItsDateHeader() async throws {
+        // EC2's clock runs ten minutes ahead of the host's; it refuses requests more than five off.
+        let transport = ScriptedTransport { request, _ in
+            let serverNow = Date().addingTimeInterval(600)
+            guard let signedAt = Self.amzDate(request), abs(signedAt.timeIntervalSince(serverNow)) < 300 else {
+                var refusal = ScriptedTransport.ec2Error(400, code: "RequestExpired", message: "Request has expired.")
+                refusal.headers["date"] = Self.httpDate(serverNow)
+                return refusal
+            }
+            return ScriptedTransport.xml(200, "<DeleteRouteResponse><return>true</return></DeleteRouteResponse>")
+        }
+        let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 1))
+        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!))
+        #expect(transport.requestBodies.count == 2, "refused once, then signed with EC2's time")
+        let skew = await client.signingClockSkew
+        #expect(abs(skew - 600) < 5, "\(skew)")
+        // Remembered: the next request is signed right the first time.
+        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!))
+        #expect(transport.requestBodies.count == 3)
+    }
+
+    @Test func aRefusalWithoutADateHeaderIsReportedAsItIs() async throws {
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.ec2Error(400, code: "RequestExpired", message: "Request has expired.") }
+        let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 1))
+        await #expect {
+            try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!)
+        } throws: { error in
+            (error as? EC2Error)?.code == "RequestExpired"
+        }
+        #expect(transport.requestBodies.count == 1)
     }
 }

@@ -28,6 +28,7 @@ public actor EC2Client {
     private let logger: Logger
     private let unitRandom: @Sendable () -> Double
     private var subnetCache: [String: (subnets: [Subnet], readAt: Duration)] = [:]
+    private var clockSkew: TimeInterval = 0
 
     public init(
         configuration: EC2ClientConfiguration, credentials: any CredentialsProvider, transport: (any HTTPTransport)? = nil,
@@ -191,6 +192,12 @@ public actor EC2Client {
             let waitStart = clock.now()
             try await budget.acquire(category, priority: priority)
             let waited = clock.now() - waitStart
+            // Checked after the token wait and after any backoff: nothing leaves once it is gone.
+            if let mayStillSend = SendAuthority.mayStillSend, !mayStillSend() {
+                metrics.record(action) { $0.errors += 1 }
+                throw EC2Error(code: .authorityExpired, message: "the write's authority ended before attempt \(attempt) was sent; nothing was sent",
+                               action: action)
+            }
             metrics.record(action) {
                 $0.calls += 1
                 $0.budgetWait += waited
@@ -223,16 +230,51 @@ public actor EC2Client {
             throw EC2Error(code: .credentials, message: "\(error)", action: action)
         }
         let contentType = "application/x-www-form-urlencoded; charset=utf-8"
-        let signed = signer.sign(
-            SigV4Signer.Request(method: "POST", url: configuration.endpoint, headers: [(name: "Content-Type", value: contentType)], body: body),
-            credentials: currentCredentials, date: Date())
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(HTTPRequest(method: "POST", url: configuration.endpoint, headers: signed.headers, body: body))
-        } catch let error as TransportError {
-            throw EC2Error(code: .transport, message: error.description, action: action)
+        var corrected = false
+        while true {
+            let signed = signer.sign(
+                SigV4Signer.Request(method: "POST", url: configuration.endpoint, headers: [(name: "Content-Type", value: contentType)], body: body),
+                credentials: currentCredentials, date: Date().addingTimeInterval(clockSkew))
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(HTTPRequest(method: "POST", url: configuration.endpoint, headers: signed.headers, body: body))
+            } catch let error as TransportError {
+                throw EC2Error(code: .transport, message: error.description, action: action)
+            }
+            do {
+                return try Self.decodeResponse(response, action: action)
+            } catch let error as EC2Error where !corrected && Self.meansClockSkew(error) {
+                // As the SDKs do: take EC2's time from the answer's Date header, sign again with it.
+                guard let serverTime = Self.serverDate(response.headers) else { throw error }
+                let skew = serverTime.timeIntervalSinceNow
+                guard abs(skew - clockSkew) >= 1 else { throw error }
+                clockSkew = skew
+                corrected = true
+                logger.warning("the host clock is off EC2's; signing requests with EC2's time from now on", metadata: [
+                    "clock.skew_s": "\(Int(skew.rounded()))", "action": "\(action)", "code": "\(error.code)",
+                ])
+            }
         }
-        return try Self.decodeResponse(response, action: action)
+    }
+
+    /// Seconds to add to the host clock when signing (EC2's clock minus the host's), learnt from
+    /// an answer that refused the request's time; 0 until then.
+    public var signingClockSkew: TimeInterval { clockSkew }
+
+    /// The answers EC2 gives to a request signed with a time too far from its own.
+    static func meansClockSkew(_ error: EC2Error) -> Bool {
+        ["RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture"].contains(error.code)
+            || (error.code == "SignatureDoesNotMatch" && error.message.localizedCaseInsensitiveContains("expired"))
+    }
+
+    /// The HTTP-date of an answer's Date header (RFC 9110 IMF-fixdate), if it has one.
+    static func serverDate(_ headers: [String: String]) -> Date? {
+        guard let text = headers.first(where: { $0.key.lowercased() == "date" })?.value else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
     }
 
     /// The root element of a 200 answer, or the EC2Error an error answer describes.
