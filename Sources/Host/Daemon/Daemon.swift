@@ -150,11 +150,11 @@ struct Daemon {
                     + "# TYPE vpcrouter_leader gauge\nvpcrouter_leader \(election.role == .leader ? 1 : 0)\n"
             }
         }
+        let writeAuthority = election.map { election in { @Sendable in election.mayWrite() } }
         let reconcileService = ReconcileService(
-            access: EC2RouteAccess(client: client, vpcId: location.vpcId), settings: settings,
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
-            metrics: metrics, gate: gate, writeAuthority: election.map { election in { @Sendable in election.mayWrite() } },
-            logger: logger)
+            metrics: metrics, gate: gate, writeAuthority: writeAuthority, logger: logger)
         // Services stop in reverse order: the reconciler finishes before the election releases the lease.
         runServices += [.init(service: pluginsService), .init(service: healthService)]
         if let election { runServices.append(.init(service: election)) }

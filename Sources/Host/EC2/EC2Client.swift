@@ -187,11 +187,18 @@ public actor EC2Client {
         let category = APICategory.of(action: action)
         let body = Array(SigV4Signer.formEncode([("Action", action), ("Version", Self.apiVersion)] + parameters).utf8)
         var attempt = 0
+        var skewCorrected = false
         while true {
             attempt += 1
             let waitStart = clock.now()
             try await budget.acquire(category, priority: priority)
             let waited = clock.now() - waitStart
+            // Checked after the token wait and after any backoff: nothing leaves once it is gone.
+            if let mayStillSend = SendAuthority.mayStillSend, !mayStillSend() {
+                metrics.record(action) { $0.errors += 1 }
+                throw EC2Error(code: .authorityExpired, message: "the write's authority ended before attempt \(attempt) was sent; nothing was sent",
+                               action: action)
+            }
             metrics.record(action) {
                 $0.calls += 1
                 $0.budgetWait += waited
@@ -203,10 +210,14 @@ public actor EC2Client {
                 logger.warning("this host's clock is off from EC2's; signing requests with EC2's time: fix the host clock (NTP, chrony)", metadata: [
                     "action": "\(action)", "clock.offset_seconds": "\(Int(clockSkew.offset))", "code": "\(skewed.error.code)",
                 ])
-                guard attempt < configuration.retryPolicy.maxAttempts, !Task.isCancelled else {
+                // Not a failure to back off from, so it uses no attempt; once per call, so two
+                // answers that disagree on the time cannot keep it going.
+                guard !skewCorrected, !Task.isCancelled else {
                     metrics.record(action) { $0.errors += 1 }
                     throw skewed.error
                 }
+                skewCorrected = true
+                attempt -= 1
                 metrics.record(action) { $0.retries += 1 }
             } catch let error as EC2Error {
                 if error.isThrottling { metrics.record(action) { $0.throttles += 1 } }
@@ -259,6 +270,10 @@ public actor EC2Client {
     private struct SkewedRequest: Error {
         let error: EC2Error
     }
+
+    /// Seconds to add to the host clock when signing (EC2's clock minus the host's), learnt from
+    /// an answer that refused the request's time; 0 until then.
+    public var signingClockSkew: TimeInterval { clockSkew.offset }
 
     /// The root element of a 200 answer, or the EC2Error an error answer describes.
     static func decodeResponse(_ response: HTTPResponse, action: String) throws -> XMLTreeNode {

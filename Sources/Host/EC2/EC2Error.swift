@@ -29,6 +29,8 @@ public struct EC2Error: Error, Sendable, Equatable, CustomStringConvertible {
         public static let malformedResponse: Code = "Client.MalformedResponse"
         /// No credentials could be found or refreshed.
         public static let credentials: Code = "Client.Credentials"
+        /// The write's authority (leadership) ended before this attempt could be sent; nothing was sent.
+        public static let authorityExpired: Code = "Client.AuthorityExpired"
     }
 
     public let code: Code
