@@ -70,6 +70,20 @@ import TestSupport
             "\(allowed.stdout)")
     }
 
+    @Test func directoriesFromTheEnvironmentFollowTheSameRules() throws {
+        var environment = VPCRouterUnderTest.environment()
+        environment["VPCROUTER_PLUGIN_PATH"] = openDirectory.path
+        let listing = try ProcessRunner.run(PackagePaths.vpcrouter, ["plugins"], environment: environment, timeout: 60)
+        #expect(listing.stdout.contains("refused:\n  \(untrustedCopy): untrusted: \(untrustedCopy) \(Self.untrustedFileRule)\n"),
+                "\(listing.stdout)")
+        let start = try ProcessRunner.run(PackagePaths.vpcrouter, VPCRouterUnderTest.location + [
+            "-p", "\(freeLoopbackPort())", "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142",
+            "-H", "tcp", "--state-dir", drainDirectory.appendingPathComponent("state").path,
+        ], environment: environment, timeout: 30)
+        #expect(start.status == 1)
+        #expect(start.stderr == "vpcrouter: -H tcp: plugin file refused: \(untrustedCopy): untrusted: \(untrustedCopy) \(Self.untrustedFileRule)\n")
+    }
+
     @Test func theOverrideStartsWithTheUntrustedFileAndWarns() async throws {
         let port = freeLoopbackPort()
         let daemon = try VPCRouterUnderTest.launch([
