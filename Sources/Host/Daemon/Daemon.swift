@@ -97,7 +97,8 @@ struct Daemon {
                 // which routes are vpcrouter's and overwrite the evidence at the next save.
                 _ = try stateStore.loadLedger()
             } catch {
-                throw FatalError("state directory: \(error)")
+                let remedy = options.stateDirectoryGiven ? "" : " (the default); choose another with --state-dir DIR"
+                throw FatalError("state directory: \(error)\(remedy)")
             }
             location = try await resolveLocation()
             do {
