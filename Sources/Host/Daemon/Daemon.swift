@@ -135,7 +135,7 @@ struct Daemon {
             }
         }
         let reconcileService = ReconcileService(
-            access: EC2RouteAccess(client: client, vpcId: location.vpcId), settings: settings,
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId, logger: logger), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
             metrics: metrics, gate: gate, writeAuthority: election.map { election in { @Sendable in election.mayWrite() } },
             logger: logger)
