@@ -37,6 +37,32 @@ struct ResponseDecodingTests {
         #expect(body.contains("MaxResults=100"))
     }
 
+    @Test("an item that cannot be read fails the whole read instead of being dropped", arguments: [
+        ("DescribeRouteTables", "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</routeTableId><vpcId>vpc-1</vpcId></item>"
+            + "<item><vpcId>vpc-1</vpcId><routeSet/></item></routeTableSet></DescribeRouteTablesResponse>", "routeTableSet"),
+        ("DescribeNetworkInterfaces", "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item><networkInterfaceId>eni-1</networkInterfaceId></item>"
+            + "<item><subnetId>subnet-1</subnetId></item></networkInterfaceSet></DescribeNetworkInterfacesResponse>", "networkInterfaceSet"),
+        ("DescribeInstances", "<DescribeInstancesResponse><reservationSet><item><instancesSet><item><instanceId>i-1</instanceId></item>"
+            + "<item><instanceState><name>running</name></instanceState></item></instancesSet></item></reservationSet></DescribeInstancesResponse>",
+         "instancesSet"),
+    ])
+    func undecodableItemFailsTheRead(action: String, answer: String, set: String) async throws {
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.xml(200, answer) }
+        let client = scriptedClient(transport)
+        do {
+            switch action {
+            case "DescribeRouteTables": _ = try await client.describeRouteTables(vpcId: "vpc-1")
+            case "DescribeNetworkInterfaces": _ = try await client.describeNetworkInterfaces(vpcId: "vpc-1")
+            default: _ = try await client.describeInstances(vpcId: "vpc-1", instanceIds: ["i-1"])
+            }
+            Issue.record("\(action): a partial answer was accepted")
+        } catch let error as EC2Error {
+            #expect(error.code == .undecodableItem, "\(error)")
+            #expect(error.action == action && error.description.contains("item 2 of <\(set)>"), "\(error)")
+            #expect(transport.requestBodies.count == 1, "the same answer is not asked for again")
+        }
+    }
+
     @Test("NextToken is followed until the last page")
     func paginates() async throws {
         let transport = ScriptedTransport { request, _ in

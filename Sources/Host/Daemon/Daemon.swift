@@ -153,7 +153,7 @@ struct Daemon {
         }
         let writeAuthority = election.map { election in { @Sendable in election.mayWrite() } }
         let reconcileService = ReconcileService(
-            access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority), settings: settings,
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority, logger: logger), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
             metrics: metrics, gate: gate, writeAuthority: writeAuthority, logger: logger)
         // Services stop in reverse order: the reconciler finishes before the election releases the lease.

@@ -81,7 +81,9 @@ public actor EC2Client {
         var filters: [EC2Filter] = [.vpc(vpcId)]
         if !instanceIds.isEmpty { filters.append(EC2Filter("instance-id", instanceIds)) }
         let reservations = try await describeAll("DescribeInstances", filters: filters, setName: "reservationSet") { $0 }
-        return reservations.flatMap { $0.items("instancesSet").compactMap(Instance.init(xml:)) }
+        return try reservations.flatMap { reservation in
+            try Self.decodeItems(reservation.items("instancesSet"), setName: "instancesSet", action: "DescribeInstances", decode: Instance.init(xml:))
+        }
     }
 
     /// DescribeRouteTables, DescribeNetworkInterfaces and (cached) DescribeSubnets: at most three calls.
@@ -173,12 +175,30 @@ public actor EC2Client {
             parameters.append(("MaxResults", String(configuration.maxResults)))
             if let nextToken { parameters.append(("NextToken", nextToken)) }
             let page = try await call(action, parameters, priority: .routine)
-            items += page.items(setName).compactMap(decode)
+            items += try Self.decodeItems(page.items(setName), setName: setName, action: action, decode: decode)
             nextToken = page.string("nextToken")
             if let token = nextToken, !seenTokens.insert(token).inserted {
                 throw EC2Error(code: .malformedResponse, message: "the service repeated NextToken \(token)", action: action)
             }
         } while nextToken != nil
+        return items
+    }
+
+    /// Every item decoded, or an error naming the first that cannot be: an item dropped silently
+    /// would make a partial answer look complete (a route table missing from a read looks empty).
+    static func decodeItems<Item>(
+        _ nodes: [XMLTreeNode], setName: String, action: String, decode: (XMLTreeNode) -> Item?
+    ) throws -> [Item] {
+        var items: [Item] = []
+        items.reserveCapacity(nodes.count)
+        for (position, node) in nodes.enumerated() {
+            guard let item = decode(node) else {
+                throw EC2Error(code: .undecodableItem,
+                               message: "item \(position + 1) of <\(setName)> lacks its id; the answer is refused rather than read in part",
+                               action: action)
+            }
+            items.append(item)
+        }
         return items
     }
 
