@@ -45,6 +45,12 @@ import TestSupport
         #expect(result.stderr == line, "one line, and nothing starts: \(result.stderr)")
     }
 
+    @Test func aMissingPluginNamesTheFilesNotOpenedAsUntrusted() throws {
+        let result = try VPCRouterUnderTest.run(["-m", "nosuch", "--plugin-dir", openDirectory.path], timeout: 30)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasSuffix("; not opened as untrusted: \(untrustedCopy)\n"), "\(result.stderr)")
+    }
+
     @Test func theListingAndCheckPluginShowTheRefusal() throws {
         let listing = try vpcrouter(["plugins", "--plugin-dir", openDirectory.path])
         #expect(listing.status == 0)

@@ -60,6 +60,9 @@ public struct PluginCatalog: Sendable {
         message += "; \(kind) plugins found: " + (available.isEmpty ? "none" : available.joined(separator: ", "))
         if let refusal = refusals.first(where: { $0.file.contains(name) }) {
             message += "; refused: \(refusal)"
+        } else {
+            let untrusted = refusals.filter { $0.cause == .untrusted }.map(\.file)
+            if !untrusted.isEmpty { message += "; not opened as untrusted: " + untrusted.joined(separator: ", ") }
         }
         return .failure(PluginSelectionError(message: message))
     }
