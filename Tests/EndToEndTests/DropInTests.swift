@@ -97,5 +97,30 @@ extension EndToEnd {
             #expect(metrics.text.contains("# HELP vpcrouter_failovers_total "), "\(metrics.text)")
             #expect(daemon.stop() == 0)
         }
+
+        /// `-H tcp` alone: a router whose port closes (it still answers pings) loses its route.
+        @Test func tcpFailsARouterOverWhenItsPortCloses() async throws {
+            let moto = try await MotoServer.start(verifySignatures: true)
+            defer { moto.stop() }
+            let fixture = try await moto.fixture()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 22)
+            defer { routers.remove() }
+            let state = try PackagePaths.temporaryDirectory("vpcr-e2e-tcp")
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB)", "-H", "tcp", "--tcp_check_port", "22", "--tcp_check_interval", "0.5",
+                "--route_recheck_interval", "5", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            ], environment: environment(moto, fixture))
+            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
+            let enis = [fixture.eniA: routerA, fixture.eniB: routerB]
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
+            #expect(Set(first).count == 1 && first[0] != nil, "created: \(first)\n\(daemon.output)")
+            guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else { return }
+            try routers.stopListening(carrierIP)
+            let other = enis.keys.first { $0 != carrier }!
+            let moved = try await routes.waitForTargets(in: [other])
+            #expect(moved == [other, other], "moved away from \(carrierIP) when its port closed: \(moved)\n\(daemon.output)")
+            #expect(daemon.stop() == 0)
+        }
     }
 }
