@@ -60,12 +60,13 @@ extension EndToEnd {
             let routers = try await RouterNamespaces.listening([routerA, routerB, routerC], port: 80)
             defer { routers.remove() }
             let state = try PackagePaths.temporaryDirectory("vpcr-e2e-multi")
+            let port = freeLoopbackPort()
             // As in vpc-router's README, with faster rounds.
             let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
                 "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
                 "--fixed_hosts", "\(routerA):\(routerB):\(routerC)",
                 "--health", "multi", "--multi_plugins", "icmpecho:tcp", "--icmp_check_interval", "0.5", "--tcp_check_port", "80",
-                "--tcp_check_interval", "0.5", "--route_recheck_interval", "5", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+                "--tcp_check_interval", "0.5", "--route_recheck_interval", "5", "-p", "\(port)", "--state-dir", state.path,
             ], environment: environment(moto, fixture))
             let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
             let enis = [fixture.eniA: routerA, fixture.eniB: routerB, fixture.eniC: routerC]
@@ -85,6 +86,40 @@ extension EndToEnd {
             let third = try await routes.waitForTargets(in: Set(enis.keys).subtracting([firstCarrier, secondCarrier]))
             #expect(Set(third).count == 1 && third[0] != nil && ![firstCarrier, secondCarrier].contains(third[0]),
                     "moved away from \(secondIP) when its port closed: \(third)\n\(daemon.output)")
+
+            // After failovers every metric family has samples; Prometheus's own linter accepts the page.
+            let metrics = try await HTTPProbe.request("http://127.0.0.1:\(port)/metrics")
+            #expect(metrics.status == 200)
+            let page = state.appendingPathComponent("metrics.txt")
+            try metrics.body.write(to: page)
+            let lint = try ProcessRunner.shell("promtool check metrics < '\(page.path)' 2>&1")
+            #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)")
+            #expect(metrics.text.contains("# HELP vpcrouter_failovers_total "), "\(metrics.text)")
+            #expect(daemon.stop() == 0)
+        }
+
+        /// `-H tcp` alone: a router whose port closes (it still answers pings) loses its route.
+        @Test func tcpFailsARouterOverWhenItsPortCloses() async throws {
+            let moto = try await MotoServer.start(verifySignatures: true)
+            defer { moto.stop() }
+            let fixture = try await moto.fixture()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 22)
+            defer { routers.remove() }
+            let state = try PackagePaths.temporaryDirectory("vpcr-e2e-tcp")
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB)", "-H", "tcp", "--tcp_check_port", "22", "--tcp_check_interval", "0.5",
+                "--route_recheck_interval", "5", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            ], environment: environment(moto, fixture))
+            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
+            let enis = [fixture.eniA: routerA, fixture.eniB: routerB]
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
+            #expect(Set(first).count == 1 && first[0] != nil, "created: \(first)\n\(daemon.output)")
+            guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else { return }
+            try routers.stopListening(carrierIP)
+            let other = enis.keys.first { $0 != carrier }!
+            let moved = try await routes.waitForTargets(in: [other])
+            #expect(moved == [other, other], "moved away from \(carrierIP) when its port closed: \(moved)\n\(daemon.output)")
             #expect(daemon.stop() == 0)
         }
     }
