@@ -33,6 +33,9 @@ let pluginTargets = [
     "ICMPHealth", "TCPHealth", "MultiHealth",        // health plugins
 ]
 
+/// The built-in plugins written on PluginKit (the Examples stay standalone on purpose).
+let pluginKitUsers: Set<String> = ["FixedConfMode", "ConfigFileMode", "HTTPMode", "EtcdMode", "ICMPHealth", "TCPHealth"]
+
 // ---- Health: the host's health policy, its tests and the probe benchmark. ----
 // The health plugins themselves are in `pluginTargets` above.
 let healthTargets: [Target] = [
@@ -66,6 +69,9 @@ let package = Package(
     targets: [
         // The one stable contract between the host and every plugin.
         .target(name: "PluginABI", path: "Sources/PluginABI"),
+        // The descriptor, option reading, error reporting, host log and clock shared by the built-in
+        // Swift plugins; linked statically into each plugin library (depends on PluginABI only).
+        .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
 
         // Route specs: addresses, CIDRs and the validator every submission goes through.
         .target(name: "RouteModel", path: "Sources/Host/RouteModel"),
@@ -137,5 +143,7 @@ let package = Package(
             name: "PlanBenchmark", dependencies: ["Reconciler", "RouteModel"], path: "Benchmarks/PlanBenchmark"),
         // --- End of the reconciler block.
 
-    ] + healthTargets + ec2Targets + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
+    ] + healthTargets + ec2Targets + pluginTargets.map {
+        .target(name: $0, dependencies: pluginKitUsers.contains($0) ? ["PluginABI", "PluginKit"] : ["PluginABI"], path: "Plugins/\($0)")
+    }
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
 /// One icmpecho instance: its settings, its socket and its statistics.
 final class ICMPEchoMonitor {
@@ -45,8 +46,7 @@ final class ICMPEchoMonitor {
             var error = vpcr_error()
             let status = setSchedule(context, UInt64(interval * 1e9), UInt64(timeout * 1e9), &error)
             if status != VPCR_OK {
-                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(reason)"))
+                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(error.text)"))
             }
         }
         hostLog(context, VPCR_LOG_INFO, "icmpecho: \(socket.kind.rawValue) ICMP socket, interval \(interval) s, timeout \(timeout) s")
@@ -120,16 +120,12 @@ final class ICMPEchoMonitor {
     // MARK: - Status
 
     func reportInfo(to sink: OpaquePointer) {
-        guard let add = hostServices?.pointee.info_add else { return }
         let snapshot = statisticsLock.withLock { statistics }
-        func put(_ section: String, _ key: String, _ value: String) {
-            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
-        }
-        put("params", "icmp_check_interval", "\(interval)")
-        put("params", "icmp_check_timeout", "\(timeout)")
-        put("params", "socket", socket.kind.rawValue)
+        hostInfoAdd(sink, "params", "icmp_check_interval", "\(interval)")
+        hostInfoAdd(sink, "params", "icmp_check_timeout", "\(timeout)")
+        hostInfoAdd(sink, "params", "socket", socket.kind.rawValue)
         for (key, value) in snapshot.fields() {
-            put("stats", key, value)
+            hostInfoAdd(sink, "stats", key, value)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
 /// One tcp instance: settings and statistics. Each probe is a `ConnectRound`.
 final class TCPConnectMonitor {
@@ -55,8 +56,7 @@ final class TCPConnectMonitor {
             var error = vpcr_error()
             let status = setSchedule(context, UInt64(interval * 1e9), UInt64(roundTimeout * 1e9), &error)
             if status != VPCR_OK {
-                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(reason)"))
+                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(error.text)"))
             }
         }
         let monitor = TCPConnectMonitor(context: context, port: UInt16(port), interval: interval, connectTimeout: timeout)
@@ -124,18 +124,14 @@ final class TCPConnectMonitor {
     }
 
     func reportInfo(to sink: OpaquePointer) {
-        guard let add = hostServices?.pointee.info_add else { return }
-        func put(_ section: String, _ key: String, _ value: String) {
-            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
-        }
-        put("params", "tcp_check_port", "\(port)")
-        put("params", "tcp_check_interval", "\(interval)")
-        put("params", "tcp_check_timeout", "\(connectTimeout)")
-        put("params", "max_open_sockets", "\(maximumOpenSockets)")
+        hostInfoAdd(sink, "params", "tcp_check_port", "\(port)")
+        hostInfoAdd(sink, "params", "tcp_check_interval", "\(interval)")
+        hostInfoAdd(sink, "params", "tcp_check_timeout", "\(connectTimeout)")
+        hostInfoAdd(sink, "params", "max_open_sockets", "\(maximumOpenSockets)")
         let counters = statisticsLock.withLock { (rounds, connectsTried, connected, lastRoundUnstarted) }
-        put("stats", "rounds", "\(counters.0)")
-        put("stats", "connects_tried", "\(counters.1)")
-        put("stats", "connected", "\(counters.2)")
-        put("stats", "last_round_not_probed", "\(counters.3)")
+        hostInfoAdd(sink, "stats", "rounds", "\(counters.0)")
+        hostInfoAdd(sink, "stats", "connects_tried", "\(counters.1)")
+        hostInfoAdd(sink, "stats", "connected", "\(counters.2)")
+        hostInfoAdd(sink, "stats", "last_round_not_probed", "\(counters.3)")
     }
 }

@@ -379,10 +379,19 @@ typedef struct vpcr_plugin_v1 {
 typedef const vpcr_plugin_v1 *(*vpcr_plugin_entry_v1_fn)(const vpcr_host_api_v1 *host);
 typedef const vpcr_magic *(*vpcr_plugin_magic_fn)(void);
 
-/* The smallest descriptor an ABI 1.0 plugin may present: everything up to report_info. */
-#define VPCR_PLUGIN_V1_0_SIZE (offsetof(vpcr_plugin_v1, report_info))
-#define VPCR_HOST_API_V1_0_SIZE (sizeof(vpcr_host_api_v1))
-#define VPCR_OPTION_DECL_V1_0_SIZE (sizeof(vpcr_option_decl))
+/* DISCOVERY. The two symbols every plugin exports, declared here so that a misspelt or
+ * mistyped definition is a compile error and -Wmissing-prototypes stays quiet. */
+VPCR_EXPORT const vpcr_magic *vpcr_plugin_magic(void);
+VPCR_EXPORT const vpcr_plugin_v1 *vpcr_plugin_entry_v1(const vpcr_host_api_v1 *host);
+
+/* Sizes frozen at ABI 1.0 (LP64). They are literals, not sizeof, because the structs grow in
+ * 1.1 and later while these numbers must not: a plugin that needs only 1.0 services checks
+ * host->struct_size >= VPCR_HOST_API_V1_0_SIZE (sizeof(vpcr_host_api_v1) would refuse an older
+ * host once the table has grown), and the host accepts any descriptor or option declaration at
+ * least this large. The descriptor's 1.0 size ends before report_info, which is optional. */
+#define VPCR_PLUGIN_V1_0_SIZE 96
+#define VPCR_HOST_API_V1_0_SIZE 112
+#define VPCR_OPTION_DECL_V1_0_SIZE 64
 
 /* ---------------------------------------------------------------------------------------------
  * Layout checks for LP64 targets (x86_64 and aarch64 Linux)
@@ -410,6 +419,10 @@ _Static_assert(offsetof(vpcr_plugin_v1, name) == 16, "vpcr_plugin_v1 layout");
 _Static_assert(offsetof(vpcr_plugin_v1, create) == 56, "vpcr_plugin_v1 layout");
 _Static_assert(offsetof(vpcr_plugin_v1, report_info) == 96, "vpcr_plugin_v1 layout");
 _Static_assert(sizeof(vpcr_plugin_v1) == 136, "vpcr_plugin_v1 layout");
+/* The frozen 1.0 sizes are what today's structs measure; from 1.1 on, sizeof may only be larger. */
+_Static_assert(VPCR_PLUGIN_V1_0_SIZE == offsetof(vpcr_plugin_v1, report_info), "VPCR_PLUGIN_V1_0_SIZE");
+_Static_assert(VPCR_HOST_API_V1_0_SIZE == sizeof(vpcr_host_api_v1), "VPCR_HOST_API_V1_0_SIZE");
+_Static_assert(VPCR_OPTION_DECL_V1_0_SIZE == sizeof(vpcr_option_decl), "VPCR_OPTION_DECL_V1_0_SIZE");
 #endif
 
 #ifdef __cplusplus
