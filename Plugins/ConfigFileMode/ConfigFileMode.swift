@@ -178,12 +178,8 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
 }
 
 
+// The two exported symbols must be in this library itself; PluginKit does the work.
 @_cdecl("vpcr_plugin_magic")
-public func vpcrPluginMagic() -> UnsafeRawPointer {
-    plugin.magic
-}
-
+public func vpcrPluginMagic() -> UnsafeRawPointer { plugin.magic }
 @_cdecl("vpcr_plugin_entry_v1")
-public func vpcrPluginEntryV1(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    plugin.entry(host)
-}
+public func vpcrPluginEntryV1(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? { plugin.entry(host) }
