@@ -88,7 +88,13 @@ func peakRSSKilobytes() -> Int {
 }
 
 let (spec, health, vpc) = makeScenario()
-let ledger = OwnershipLedger(spec.cidrs)
+// Every spec route already in a table is one vpcrouter wrote.
+let ledger = OwnershipLedger(vpc.routeTables.flatMap { table in
+    table.routes.compactMap { route -> OwnedRoute? in
+        guard spec[route.destination] != nil, case .networkInterface(let eni, _) = route.target else { return nil }
+        return OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni)
+    }
+})
 let policy = ReconcilePolicy()
 let afterSetupKB = peakRSSKilobytes()
 

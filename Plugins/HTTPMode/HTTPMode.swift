@@ -1,10 +1,11 @@
 // http: a mode plugin that takes route specs POSTed to the host's HTTP server.
 //
 //   vpcrouter -m http
-//   curl -X POST -H 'Content-Type: application/json' --data @spec.json localhost:33289/route_spec
+//   curl --data @spec.json localhost:33289/route_spec
 //
 // POST /route_spec hands the body to the host's validator: 200 when accepted, 400 with the
-// validator's reason when not (the previous spec stays), 415 for a body that is not JSON.
+// validator's reason when not (the previous spec stays), 415 for a declared type that cannot be
+// JSON (XML, HTML, multipart, images...), 403 for a browser's cross-site form post.
 // GET /route_spec returns the spec in force (404 before the first). Body size limits and bearer
 // tokens for mutating requests are enforced by the host's server before a request gets here.
 import Foundation
@@ -101,12 +102,37 @@ private func header(_ request: UnsafePointer<vpcr_http_request>, _ name: String)
     return nil
 }
 
+/// Which declared body types POST /route_spec takes. The body is what counts: anything that may
+/// hold JSON goes to the validator (vpc-router was fed with `curl -d @spec.json`, which sends
+/// application/x-www-form-urlencoded; text/plain and octet-stream are common too), and only types
+/// that cannot be JSON are refused with 415. Form and plain-text posts are what a web page can
+/// send cross-site without asking, so such a post from a browser (it carries Origin) is refused.
+enum RouteSpecBodyType {
+    static func isDeclaredJSON(_ type: String?) -> Bool {
+        guard let type else { return false }
+        return type == "application/json" || type.hasSuffix("+json")
+    }
+
+    static func isClearlyNotJSON(_ type: String) -> Bool {
+        if isDeclaredJSON(type) { return false }
+        let family = type.split(separator: "/").first.map(String.init) ?? type
+        if ["multipart", "image", "audio", "video", "font", "model"].contains(family) { return true }
+        return ["text/html", "text/xml", "application/xml", "text/csv", "application/pdf", "application/zip"].contains(type)
+            || type.hasSuffix("+xml")
+    }
+}
+
 private let postRouteSpec: vpcr_http_handler_fn = { handlerContext, request, response in
     guard let handlerContext, let request else { return vpcr_status(VPCR_E_INVALID) }
     let mode = Unmanaged<HTTPMode>.fromOpaque(handlerContext).takeUnretainedValue()
-    if let type = header(request, "content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
-       type != "application/json", !type.hasSuffix("+json") {
-        respond(response, 415, [("error", .string("the route spec must be sent as application/json, not \(type)"))])
+    let type = header(request, "content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    if let type, RouteSpecBodyType.isClearlyNotJSON(type) {
+        respond(response, 415, [("error", .string("the route spec must be JSON (application/json), not \(type)"))])
+        return vpcr_status(VPCR_OK)
+    }
+    if header(request, "origin") != nil, !RouteSpecBodyType.isDeclaredJSON(type) {
+        respond(response, 403, [("error", .string(
+            "a cross-site browser form may not change the route spec; send it as application/json"))])
         return vpcr_status(VPCR_OK)
     }
     let generation = mode.nextGeneration()

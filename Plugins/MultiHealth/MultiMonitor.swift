@@ -96,22 +96,22 @@ final class MultiMonitor {
         group.wait()
 
         var failedChildren: [String] = []
-        for slot in children.indices where results.status[slot] != VPCR_OK {
-            failedChildren.append("\(childNames[slot]): \(results.messages[slot])")
+        for slot in children.indices where results.status(of: slot) != VPCR_OK {
+            failedChildren.append("\(childNames[slot]): \(results.message(of: slot))")
         }
         if !failedChildren.isEmpty {
             hostLog(context, VPCR_LOG_WARNING, "multi: no verdicts this round from \(failedChildren.joined(separator: "; "))")
         }
         for index in 0..<targetCount {
             var opinions: [vpcr_verdict] = []
-            for slot in children.indices where results.status[slot] == VPCR_OK {
-                opinions.append(results.verdicts[slot][index])
+            for slot in children.indices where results.status(of: slot) == VPCR_OK {
+                opinions.append(results.verdict(of: slot, target: index))
             }
             verdicts[index] = Self.combine(opinions, expected: children.count)
         }
         statisticsLock.withLock {
             rounds += 1
-            for slot in children.indices where results.status[slot] != VPCR_OK {
+            for slot in children.indices where results.status(of: slot) != VPCR_OK {
                 childErrors[slot] += 1
             }
         }
@@ -140,26 +140,49 @@ final class MultiMonitor {
     }
 }
 
-/// Per-child verdict arrays, each written by one thread only; read after all have finished.
+/// What each child said in one round. The child threads run at the same time, so nothing they
+/// write may share storage that Swift mutates as a whole (an array of arrays, an array written
+/// element by element from several threads): each child gets its own verdict buffer, allocated
+/// before the threads start, and its status and message are stored under a lock. The caller
+/// reads everything after all threads have finished (DispatchGroup.wait orders the writes).
 private final class ChildResults: @unchecked Sendable {
-    var verdicts: [[vpcr_verdict]]
-    var status: [vpcr_status]
-    var messages: [String]
+    private let targetCount: Int
+    private let verdictBuffers: [UnsafeMutableBufferPointer<vpcr_verdict>]
+    private let lock = NSLock()
+    private var statuses: [vpcr_status]
+    private var texts: [String]
 
     init(childCount: Int, targetCount: Int) {
-        verdicts = Array(repeating: Array(repeating: VPCR_VERDICT_UNKNOWN, count: targetCount), count: childCount)
-        status = Array(repeating: vpcr_status(VPCR_E_INTERNAL), count: childCount)
-        messages = Array(repeating: "", count: childCount)
+        self.targetCount = targetCount
+        verdictBuffers = (0..<childCount).map { _ in
+            let buffer = UnsafeMutableBufferPointer<vpcr_verdict>.allocate(capacity: max(targetCount, 1))
+            buffer.initialize(repeating: VPCR_VERDICT_UNKNOWN)
+            return buffer
+        }
+        statuses = Array(repeating: vpcr_status(VPCR_E_INTERNAL), count: childCount)
+        texts = Array(repeating: "", count: childCount)
     }
 
+    deinit {
+        verdictBuffers.forEach { $0.deallocate() }
+    }
+
+    /// Called by child `slot`'s thread only.
     func withVerdicts(of slot: Int, _ body: (UnsafeMutablePointer<vpcr_verdict>) -> vpcr_status) -> vpcr_status {
-        verdicts[slot].withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        body(verdictBuffers[slot].baseAddress!)
     }
 
+    /// Called by child `slot`'s thread only, once.
     func finish(_ slot: Int, status code: vpcr_status, message: String) {
-        status[slot] = code
-        messages[slot] = message
+        lock.withLock {
+            statuses[slot] = code
+            texts[slot] = message
+        }
     }
+
+    func status(of slot: Int) -> vpcr_status { lock.withLock { statuses[slot] } }
+    func message(of slot: Int) -> String { lock.withLock { texts[slot] } }
+    func verdict(of slot: Int, target index: Int) -> vpcr_verdict { verdictBuffers[slot][index] }
 }
 
 extension vpcr_error {

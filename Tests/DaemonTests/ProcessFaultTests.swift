@@ -55,11 +55,12 @@ import TestSupport
                 .sorted()
         }
 
-        /// The CIDRs in the persisted ownership ledger.
+        /// The CIDRs of the routes in the persisted ownership ledger.
         func ledger() -> Set<String> {
             guard let data = try? Data(contentsOf: ledgerFile),
                   let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
-            return Set(document["cidrs"] as? [String] ?? [])
+            let routes = document["routes"] as? [[String: Any]] ?? []
+            return Set(routes.compactMap { $0["cidr"] as? String })
         }
 
         /// Writes forwarded to moto since the last stats reset.

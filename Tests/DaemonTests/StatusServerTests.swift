@@ -109,8 +109,14 @@ import TestSupport
             #expect(answer.status == 400, "\(body)")
             #expect(((answer.json as? [String: Any])?["error"] as? String)?.contains(reason) == true, "\(answer.text)")
         }
-        let wrongType = try await post(#"{"10.1.0.0/16": []}"#, contentType: "text/plain")
+        let wrongType = try await post(#"{"10.1.0.0/16": []}"#, contentType: "application/xml")
         #expect(wrongType.status == 415)
+        // What parses as a spec is taken whatever type it is declared as (curl -d sends a form type).
+        let goodSpec = #"{"10.55.16.0/24": ["10.33.20.142"], "10.66.0.0/16": []}"#
+        for type in ["application/x-www-form-urlencoded", "text/plain", "application/octet-stream"] {
+            let answer = try await post(goodSpec, contentType: type)
+            #expect(answer.status == 200, "\(type): \(answer.text)")
+        }
         let noToken = try await post(#"{"10.1.0.0/16": []}"#, token: nil)
         #expect(noToken.status == 401)
         #expect(noToken.header("www-authenticate") == "Bearer")

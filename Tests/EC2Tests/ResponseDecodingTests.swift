@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RouteModel
 import Testing
 import TestSupport
@@ -34,6 +35,32 @@ struct ResponseDecodingTests {
         let body = try #require(transport.requestBodies.first)
         #expect(body.contains("Action=DescribeRouteTables") && body.contains("Filter.1.Name=vpc-id") && body.contains("Filter.1.Value.1=vpc-1"))
         #expect(body.contains("MaxResults=100"))
+    }
+
+    @Test("an item that cannot be read fails the whole read instead of being dropped", arguments: [
+        ("DescribeRouteTables", "<DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</routeTableId><vpcId>vpc-1</vpcId></item>"
+            + "<item><vpcId>vpc-1</vpcId><routeSet/></item></routeTableSet></DescribeRouteTablesResponse>", "routeTableSet"),
+        ("DescribeNetworkInterfaces", "<DescribeNetworkInterfacesResponse><networkInterfaceSet><item><networkInterfaceId>eni-1</networkInterfaceId></item>"
+            + "<item><subnetId>subnet-1</subnetId></item></networkInterfaceSet></DescribeNetworkInterfacesResponse>", "networkInterfaceSet"),
+        ("DescribeInstances", "<DescribeInstancesResponse><reservationSet><item><instancesSet><item><instanceId>i-1</instanceId></item>"
+            + "<item><instanceState><name>running</name></instanceState></item></instancesSet></item></reservationSet></DescribeInstancesResponse>",
+         "instancesSet"),
+    ])
+    func undecodableItemFailsTheRead(action: String, answer: String, set: String) async throws {
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.xml(200, answer) }
+        let client = scriptedClient(transport)
+        do {
+            switch action {
+            case "DescribeRouteTables": _ = try await client.describeRouteTables(vpcId: "vpc-1")
+            case "DescribeNetworkInterfaces": _ = try await client.describeNetworkInterfaces(vpcId: "vpc-1")
+            default: _ = try await client.describeInstances(vpcId: "vpc-1", instanceIds: ["i-1"])
+            }
+            Issue.record("\(action): a partial answer was accepted")
+        } catch let error as EC2Error {
+            #expect(error.code == .undecodableItem, "\(error)")
+            #expect(error.action == action && error.description.contains("item 2 of <\(set)>"), "\(error)")
+            #expect(transport.requestBodies.count == 1, "the same answer is not asked for again")
+        }
     }
 
     @Test("NextToken is followed until the last page")
@@ -162,5 +189,40 @@ struct ResponseDecodingTests {
         #expect(outcome == (believedPresent ? .created : .replaced))
         #expect(transport.requestBodies.count == 2)
         #expect(transport.requestBodies.allSatisfy { $0.contains("NetworkInterfaceId=eni-1") && $0.contains("DestinationCidrBlock=10.9.0.0%2F16") })
+    }
+}
+
+/// A write's authority (leadership) passed down: no attempt leaves once it ends.
+@Suite struct SendAuthorityTests {
+    @Test func noRetryLeavesAfterTheAuthorityEnds() async throws {
+        let authority = Mutex(true)
+        let transport = ScriptedTransport { _, _ in
+            // The first attempt fails; while it was out, leadership ended.
+            authority.withLock { $0 = false }
+            return ScriptedTransport.ec2Error(503, code: "RequestLimitExceeded")
+        }
+        let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 5))
+        await #expect {
+            try await SendAuthority.withAuthority({ authority.withLock { $0 } }) {
+                try await client.replaceRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!, networkInterfaceId: "eni-1")
+            }
+        } throws: { error in
+            (error as? EC2Error)?.code == .authorityExpired
+        }
+        #expect(transport.requestBodies.count == 1, "one attempt was sent, none after the authority ended")
+    }
+
+    @Test func aWriteWithoutAuthorityNeverLeaves() async throws {
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.xml(200, "<DeleteRouteResponse><return>true</return></DeleteRouteResponse>") }
+        let client = scriptedClient(transport)
+        await #expect(throws: EC2Error.self) {
+            try await SendAuthority.withAuthority({ false }) {
+                try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!)
+            }
+        }
+        #expect(transport.requestBodies.isEmpty)
+        // Without an authority bound, the same call goes out.
+        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!))
+        #expect(transport.requestBodies.count == 1)
     }
 }

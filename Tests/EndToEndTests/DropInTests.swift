@@ -48,5 +48,44 @@ extension EndToEnd {
             #expect(natRoute[0] == fixture.eniD, "the NAT instance's default route is kept: \(natRoute)\n\(daemon.output)")
             #expect(daemon.stop() == 0)
         }
+
+        /// The original README's multi command line starts, and the combined verdicts drive
+        /// failover: a route leaves its router when either child (icmpecho or tcp) fails it.
+        @Test func multiFailsOverWhenEitherChildFailsTheRouter() async throws {
+            let moto = try await MotoServer.start(verifySignatures: true)
+            defer { moto.stop() }
+            let fixture = try await moto.fixture()
+            let ec2 = moto.client(for: fixture)
+            let routerC = "10.0.1.30"
+            let routers = try await RouterNamespaces.listening([routerA, routerB, routerC], port: 80)
+            defer { routers.remove() }
+            let state = try PackagePaths.temporaryDirectory("vpcr-e2e-multi")
+            // As in vpc-router's README, with faster rounds.
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB):\(routerC)",
+                "--health", "multi", "--multi_plugins", "icmpecho:tcp", "--icmp_check_interval", "0.5", "--tcp_check_port", "80",
+                "--tcp_check_interval", "0.5", "--route_recheck_interval", "5", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            ], environment: environment(moto, fixture))
+            let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
+            let enis = [fixture.eniA: routerA, fixture.eniB: routerB, fixture.eniC: routerC]
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
+            #expect(Set(first).count == 1 && first[0] != nil, "created: \(first)\n\(daemon.output)")
+            guard let firstCarrier = first[0] ?? nil, let firstIP = enis[firstCarrier] else { return }
+
+            // icmpecho fails the carrier (tcp still finds it healthy): the route moves.
+            try routers.ignorePings(firstIP)
+            let second = try await routes.waitForTargets(in: Set(enis.keys).subtracting([firstCarrier]))
+            #expect(Set(second).count == 1 && second[0] != nil && second[0] != firstCarrier,
+                    "moved away from \(firstIP) when it stopped answering pings: \(second)\n\(daemon.output)")
+            guard let secondCarrier = second[0] ?? nil, let secondIP = enis[secondCarrier] else { return }
+
+            // tcp fails the new carrier (it still answers pings): the route moves to the third router.
+            try routers.stopListening(secondIP)
+            let third = try await routes.waitForTargets(in: Set(enis.keys).subtracting([firstCarrier, secondCarrier]))
+            #expect(Set(third).count == 1 && third[0] != nil && ![firstCarrier, secondCarrier].contains(third[0]),
+                    "moved away from \(secondIP) when its port closed: \(third)\n\(daemon.output)")
+            #expect(daemon.stop() == 0)
+        }
     }
 }

@@ -71,7 +71,7 @@ extension EndToEnd {
             let writesBefore = daemon.output.components(separatedBy: "NOTICE vpcrouter: replace").count - 1
             #expect(writesBefore >= 3, "two failover writes and one repair")
             let second = try DaemonProcess(PackagePaths.vpcrouter, arguments, environment: environment(moto, fixture))
-            #expect(second.waitForOutput(containing: "ownership ledger loaded ledger.cidrs=1"))
+            #expect(second.waitForOutput(containing: "ownership ledger loaded ledger.routes=2"))
             try await Task.sleep(for: .seconds(3))
             let output = second.output
             #expect(!output.contains("NOTICE vpcrouter: create") && !output.contains("NOTICE vpcrouter: replace"), "\(output)")

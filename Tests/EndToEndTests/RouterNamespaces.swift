@@ -61,13 +61,14 @@ final class RouterNamespaces: @unchecked Sendable {
     }
 
     /// Starts a TCP listener on the router's address (it lives as long as the namespace) and waits
-    /// until it accepts connections.
+    /// until it accepts connections. It accepts and closes every connection, so a long test's
+    /// probes never fill its backlog.
     func listen(_ address: String, port: Int) throws {
         let namespace = "\(prefix)-\(routers[address]!)"
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         listener.arguments = ["ip", "netns", "exec", namespace, "python3", "-c",
-                              "import socket,time; s=socket.socket(); s.bind(('\(address)', \(port))); s.listen(64); time.sleep(600)"]
+                              "import socket\ns=socket.socket(); s.bind(('\(address)', \(port))); s.listen(64)\nwhile True: s.accept()[0].close()"]
         listener.standardOutput = FileHandle.nullDevice
         listener.standardError = FileHandle.nullDevice
         try listener.run()
@@ -90,6 +91,16 @@ final class RouterNamespaces: @unchecked Sendable {
         try sh("ip netns exec \(prefix)-\(routers[address]!) nft -f - <<'EOF'\n\(ruleset)\nEOF")
     }
 
+    /// The router stops answering pings but stays up (its TCP listener still accepts).
+    func ignorePings(_ address: String) throws {
+        try sh("ip netns exec \(prefix)-\(routers[address]!) sysctl -q -w net.ipv4.icmp_echo_ignore_all=1")
+    }
+
+    /// The router's TCP listener ends (connections are refused) while it still answers pings.
+    func stopListening(_ address: String) throws {
+        try sh("ip netns pids \(prefix)-\(routers[address]!) | xargs -r kill -KILL")
+    }
+
     func kill(_ address: String) throws {
         try sh("ip link set \(prefix)h\(routers[address]!) down")
     }
@@ -104,7 +115,8 @@ final class RouterNamespaces: @unchecked Sendable {
     func remove() {
         guard lock >= 0 else { return }
         for namespace in listeners {
-            _ = try? ProcessRunner.shell("ip netns pids \(namespace) | xargs -r kill")
+            // SIGKILL: the listeners inherit an ignored SIGTERM from the test process and outlived it.
+            _ = try? ProcessRunner.shell("ip netns pids \(namespace) | xargs -r kill -KILL")
         }
         for (address, index) in routers {
             _ = try? ProcessRunner.shell("ip route del \(address)/32; ip link del \(prefix)h\(index); ip netns del \(prefix)-\(index)")

@@ -3,6 +3,10 @@ import RouteModel
 
 func cidr(_ text: String) -> IPv4CIDR { IPv4CIDR(text)! }
 func ip(_ text: String) -> IPv4Address { IPv4Address(text)! }
+/// A route the ledger records vpcrouter wrote: `owned("rtb-a", "10.55.0.0/16", "eni-1")`.
+func owned(_ table: String, _ destination: String, _ eni: String) -> OwnedRoute {
+    OwnedRoute(tableId: table, cidr: cidr(destination), networkInterfaceId: eni)
+}
 
 /// A small VPC in two AZs:
 ///

@@ -41,7 +41,7 @@ import Testing
         let vpc = Fixture.vpc(routes: ["rtb-a": [Fixture.toENI("10.55.0.0/16", "eni-9"), Fixture.toENI("10.77.0.0/16", "eni-1")]])
         var health = Fixture.health([Fixture.r1: .failed])
         if missing == .healthRound { health.firstRoundCompleted = false }
-        let ledger = OwnershipLedger([cidr("10.77.0.0/16")])
+        let ledger = OwnershipLedger([owned("rtb-a", "10.77.0.0/16", "eni-1")])
         let result = plan(spec: missing == .spec ? nil : spec, health: health,
                           observed: missing == .observation ? nil : vpc, ledger: ledger, policy: ReconcilePolicy())
         #expect(result.isHeld)
@@ -60,7 +60,7 @@ import Testing
         // A wrong VPC id looks like this: none of the routers exist. Routes there must not be touched.
         let spec = RouteSpec([cidr55: [ip("192.168.9.9")], cidr("10.77.0.0/16"): []])
         let vpc = Fixture.vpc(routes: ["rtb-a": [Fixture.toENI("10.55.0.0/16", "eni-1"), Fixture.toENI("10.77.0.0/16", "eni-1")]])
-        let result = plan(spec: spec, health: Fixture.health(), observed: vpc, ledger: OwnershipLedger([cidr55]), policy: ReconcilePolicy())
+        let result = plan(spec: spec, health: Fixture.health(), observed: vpc, ledger: OwnershipLedger([owned("rtb-a", "10.55.0.0/16", "eni-1")]), policy: ReconcilePolicy())
         #expect(result.isHeld)
         #expect(result.writes.isEmpty)
         #expect(result.notes.map(\.kind) == [.routerNotInVPC, .noRouterInVPC])
@@ -100,7 +100,7 @@ import Testing
         let named = plan(spec: removals, health: Fixture.health(), observed: vpc, ledger: OwnershipLedger(),
                          policy: ReconcilePolicy(tableSelection: .tableIds(["rtb-a"])))
         #expect(lines(named) == ["delete rtb-a 10.77.0.0/16 eni-1"])
-        #expect(named.nextLedger(succeeded: []) == OwnershipLedger([cidr("10.77.0.0/16")]))
+        #expect(named.nextLedger(succeeded: []) == OwnershipLedger())
         #expect(named.nextLedgerIfAllSucceed == OwnershipLedger())
         let status = ReconcileStatus(plan: automatic, spec: removals, observed: vpc)
         #expect(status.isHeld && status.cidrs.map(\.lastAction) == [.hold])
@@ -188,23 +188,32 @@ import Testing
         #expect(after.writes.allSatisfy { $0.isFailover })
     }
 
-    @Test func computesTheNextLedgerFromConfirmedDeletes() {
+    @Test func computesTheNextLedgerFromConfirmedWrites() {
         let spec = RouteSpec([cidr55: [Fixture.r1], cidr("10.78.0.0/16"): [], cidr("10.79.0.0/16"): [Fixture.r1]])
         let vpc = Fixture.vpc(routes: [
             "rtb-a": [Fixture.toENI("10.77.0.0/16", "eni-1"), Fixture.toENI("10.78.0.0/16", "eni-1")],
             "rtb-b": [Fixture.toENI("10.77.0.0/16", "eni-1")],
         ])
-        let ledger = OwnershipLedger([cidr("10.76.0.0/16"), cidr("10.77.0.0/16")])
+        let ledger = OwnershipLedger([owned("rtb-a", "10.76.0.0/16", "eni-1"), owned("rtb-a", "10.77.0.0/16", "eni-1"),
+                                      owned("rtb-b", "10.77.0.0/16", "eni-1")])
         let result = plan(spec: spec, health: Fixture.health(), observed: vpc, ledger: ledger,
                           policy: ReconcilePolicy(tableSelection: .tableIds(["rtb-a", "rtb-b"])))
         let deletes = result.actions.filter { $0.verb == .delete }
         #expect(deletes.map(line) == ["delete rtb-a 10.77.0.0/16 eni-1", "delete rtb-b 10.77.0.0/16 eni-1", "delete rtb-a 10.78.0.0/16 eni-1"])
-        // 10.76 is in no table any more, so it is dropped at once; the others wait for their deletes.
-        #expect(result.nextLedger(succeeded: []).sortedCIDRs.map(\.description)
-                == ["10.55.0.0/16", "10.77.0.0/16", "10.78.0.0/16", "10.79.0.0/16"])
-        #expect(result.nextLedger(succeeded: [deletes[0], deletes[2]]).sortedCIDRs.map(\.description)
-                == ["10.55.0.0/16", "10.77.0.0/16", "10.79.0.0/16"])
-        #expect(result.nextLedgerIfAllSucceed.sortedCIDRs.map(\.description) == ["10.55.0.0/16", "10.79.0.0/16"])
+        let creates = result.writes.filter { $0.verb == .create }
+        #expect(creates.map(line) == ["create rtb-a 10.55.0.0/16 >eni-1", "create rtb-b 10.55.0.0/16 >eni-1",
+                                      "create rtb-a 10.79.0.0/16 >eni-1", "create rtb-b 10.79.0.0/16 >eni-1"])
+        // 10.76 is in no table any more, so it is dropped at once; the routes about to be written
+        // are recorded before they are sent, and stay recorded whether or not they succeed.
+        let intended = result.ledgerWithIntents.sortedRoutes.map(\.description)
+        #expect(intended == ["10.55.0.0/16 in rtb-a -> eni-1", "10.55.0.0/16 in rtb-b -> eni-1",
+                             "10.77.0.0/16 in rtb-a -> eni-1", "10.77.0.0/16 in rtb-b -> eni-1",
+                             "10.79.0.0/16 in rtb-a -> eni-1", "10.79.0.0/16 in rtb-b -> eni-1"])
+        #expect(result.nextLedger(succeeded: []).sortedRoutes.map(\.description) == intended)
+        #expect(result.nextLedger(succeeded: [deletes[0], deletes[2]]).sortedRoutes.map(\.description)
+                == intended.filter { $0 != "10.77.0.0/16 in rtb-a -> eni-1" })
+        #expect(result.nextLedgerIfAllSucceed.sortedRoutes.map(\.description)
+                == intended.filter { !$0.hasPrefix("10.77.") })
     }
 
     @Test func describesActionsForLogs() {

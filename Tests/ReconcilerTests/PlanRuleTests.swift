@@ -9,7 +9,7 @@ struct PlanScenario: Sendable, CustomTestStringConvertible {
     var health = Fixture.health()
     var routes: [String: [ObservedRoute]] = [:]
     var interfaces: [ObservedNetworkInterface]? = nil
-    var ledger: [String] = []
+    var ledger: [OwnedRoute] = []
     var policy = ReconcilePolicy()
     let expected: [String]
 
@@ -18,7 +18,7 @@ struct PlanScenario: Sendable, CustomTestStringConvertible {
     func run() -> RoutePlan {
         plan(spec: RouteSpec(Dictionary(uniqueKeysWithValues: spec.map { (cidr($0), $1) })), health: health,
              observed: Fixture.vpc(routes: routes, interfaces: interfaces),
-             ledger: OwnershipLedger(ledger.map(cidr)), policy: policy)
+             ledger: OwnershipLedger(ledger), policy: policy)
     }
 }
 
@@ -183,7 +183,7 @@ let planScenarios: [PlanScenario] = [
     PlanScenario(
         name: "a CIDR removed from the spec is deleted when the ledger owns it",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1"), Fixture.toENI("10.77.0.0/16", "eni-1")]],
-        ledger: [c, "10.77.0.0/16"],
+        ledger: [owned("rtb-a", c, "eni-1"), owned("rtb-a", "10.77.0.0/16", "eni-1")],
         expected: ["delete rtb-a 10.77.0.0/16 eni-1", "keep rtb-a \(c) eni-1"]),
     PlanScenario(
         name: "a CIDR with an empty router list is deleted",
@@ -192,7 +192,7 @@ let planScenarios: [PlanScenario] = [
     PlanScenario(
         name: "an owned CIDR inside an ignored CIDR is reported, not deleted",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1"), Fixture.toENI("10.77.0.0/16", "eni-1")]],
-        ledger: ["10.77.0.0/16"], policy: ReconcilePolicy(ignoredCIDRs: [cidr("10.77.0.0/16")]),
+        ledger: [owned("rtb-a", "10.77.0.0/16", "eni-1")], policy: ReconcilePolicy(ignoredCIDRs: [cidr("10.77.0.0/16")]),
         expected: ["keep rtb-a \(c) eni-1", "ignore * 10.77.0.0/16"]),
     PlanScenario(
         name: "a gateway route for a spec CIDR is reported and not replaced",
@@ -209,12 +209,12 @@ let planScenarios: [PlanScenario] = [
                                                           origin: .enableVgwRoutePropagation),
                                             ObservedRoute(destination: cidr("10.77.0.0/16"), target: .networkInterface(id: "eni-1", instanceId: "i-1"),
                                                           origin: ObservedRoute.Origin(ec2Value: "SomethingNew"))]],
-        ledger: ["10.77.0.0/16"],
+        ledger: [owned("rtb-a", "10.77.0.0/16", "eni-1")],
         expected: ["ignore rtb-a \(c)", "ignore rtb-a 10.77.0.0/16"]),
     PlanScenario(
         name: "an owned CIDR now routed to a gateway is reported and not deleted",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1"), ObservedRoute(destination: cidr("10.77.0.0/16"), target: .other(id: "pcx-1"))]],
-        ledger: ["10.77.0.0/16"],
+        ledger: [owned("rtb-a", "10.77.0.0/16", "eni-1")],
         expected: ["keep rtb-a \(c) eni-1", "ignore rtb-a 10.77.0.0/16"]),
     PlanScenario(
         name: "tables that disagree converge on the router most of them use",

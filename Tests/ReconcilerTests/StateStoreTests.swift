@@ -19,13 +19,18 @@ import Testing
             try store.prepare()  // creates the missing directories
             #expect(try store.loadLedger() == OwnershipLedger())
 
-            let ledger = OwnershipLedger([cidr("10.55.0.0/16"), cidr("10.1.0.0/16")])
+            let ledger = OwnershipLedger([owned("rtb-a", "10.55.0.0/16", "eni-1"), owned("rtb-b", "10.1.0.0/16", "eni-2"),
+                                          owned("rtb-b", "10.1.0.0/16", "eni-1")])
             try store.saveLedger(ledger)
             // A new process: a new store on the same directory.
             let restarted = StateStore(directory: directory)
             #expect(try restarted.loadLedger() == ledger)
             let text = try String(contentsOfFile: store.ledgerPath, encoding: .utf8)
-            #expect(text.contains(#""10.1.0.0/16""#) && text.contains(#""version" : 1"#))
+            #expect(text.contains(#""cidr" : "10.1.0.0/16""#) && text.contains(#""version" : 2"#) && text.contains(#""eni" : "eni-2""#))
+            #expect(!text.contains("v1_cidrs"))
+            // The same ledger always gives the same bytes.
+            try store.saveLedger(OwnershipLedger(ledger.sortedRoutes.reversed()))
+            #expect(try String(contentsOfFile: store.ledgerPath, encoding: .utf8) == text)
         }
     }
 
@@ -33,16 +38,16 @@ import Testing
         try withTemporaryDirectory { directory in
             let store = StateStore(directory: directory)
             try store.prepare()
-            try store.saveLedger(OwnershipLedger([cidr("10.1.0.0/16")]))
+            try store.saveLedger(OwnershipLedger([owned("rtb-a", "10.1.0.0/16", "eni-1")]))
             var before = stat()
             #expect(stat(store.ledgerPath, &before) == 0)
 
-            try store.saveLedger(OwnershipLedger([cidr("10.2.0.0/16")]))
+            try store.saveLedger(OwnershipLedger([owned("rtb-a", "10.2.0.0/16", "eni-1")]))
             var after = stat()
             #expect(stat(store.ledgerPath, &after) == 0)
             // A rename puts a new inode in place; an in-place rewrite would keep the old one.
             #expect(before.st_ino != after.st_ino)
-            #expect(try store.loadLedger() == OwnershipLedger([cidr("10.2.0.0/16")]))
+            #expect(try store.loadLedger() == OwnershipLedger([owned("rtb-a", "10.2.0.0/16", "eni-1")]))
             // No temporary file is left behind.
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == [StateStore.ledgerFileName])
         }
@@ -75,7 +80,10 @@ import Testing
 
     @Test(arguments: [
         ("{not json", "is corrupt"),
-        (#"{"version": 2, "cidrs": []}"#, "unsupported ledger version 2"),
+        (#"{"version": 3, "routes": []}"#, "unsupported ledger version 3; this build reads versions 1 and 2"),
+        (#"{"version": 2, "routes": [{"table": "rtb-a", "cidr": "10.1.0.0/33", "eni": "eni-1"}]}"#, "10.1.0.0/33"),
+        (#"{"version": 2, "routes": [{"table": "", "cidr": "10.1.0.0/16", "eni": "eni-1"}]}"#, "a route with an empty table or eni"),
+        (#"{"version": 2}"#, "the key 'routes' is missing"),
         (#"{"version": 1, "cidrs": ["10.1.0.1/16"]}"#, "host bits are set; did you mean 10.1.0.0/16?"),
         (#"{"version": 1}"#, "the key 'cidrs' is missing"),
     ])
@@ -112,7 +120,41 @@ import Testing
                               ledger: try StateStore(directory: directory).loadLedger(), policy: ReconcilePolicy())
             #expect(second.writes.map(line) == ["delete rtb-a 10.77.0.0/16 eni-1"])
             try store.saveLedger(second.nextLedgerIfAllSucceed)
-            #expect(try store.loadLedger() == OwnershipLedger([cidr("10.55.0.0/16")]))
+            #expect(try store.loadLedger() == OwnershipLedger([owned("rtb-a", "10.55.0.0/16", "eni-1")]))
+        }
+    }
+
+    /// A ledger written by the per-CIDR version is read, never discarded: its CIDRs wait for the
+    /// first observation, which turns each into the routes that point at a spec router's interface.
+    /// A route for such a CIDR that points anywhere else is foreign from then on.
+    @Test func upgradesAVersion1Ledger() throws {
+        try withTemporaryDirectory { directory in
+            let store = StateStore(directory: directory)
+            try store.prepare()
+            try Data(#"{"version": 1, "cidrs": ["10.77.0.0/16", "10.78.0.0/16"]}"#.utf8).write(to: URL(fileURLWithPath: store.ledgerPath))
+            let loaded = try store.loadLedger()
+            #expect(loaded.legacyCIDRs == [cidr("10.77.0.0/16"), cidr("10.78.0.0/16")] && loaded.routes.isEmpty)
+            // Saved before any observation (a held pass), the version 1 CIDRs are kept.
+            try store.saveLedger(loaded)
+            #expect(try store.loadLedger() == loaded)
+            #expect(try String(contentsOfFile: store.ledgerPath, encoding: .utf8).contains(#""v1_cidrs""#))
+
+            // 10.77 left the spec: in rtb-a it points at router r1's interface (vpcrouter's), in
+            // rtb-b at the NAT box that is no spec router (someone else's). 10.78 is still in the spec.
+            let spec = RouteSpec([cidr("10.55.0.0/16"): [Fixture.r1, Fixture.r2], cidr("10.78.0.0/16"): [Fixture.r1, Fixture.r2]])
+            let vpc = Fixture.vpc(routes: [
+                "rtb-a": [Fixture.toENI("10.55.0.0/16", "eni-1"), Fixture.toENI("10.77.0.0/16", "eni-1"), Fixture.toENI("10.78.0.0/16", "eni-1")],
+                "rtb-b": [Fixture.toENI("10.55.0.0/16", "eni-1"), Fixture.toENI("10.77.0.0/16", "eni-9"), Fixture.toENI("10.78.0.0/16", "eni-1")],
+            ])
+            let result = plan(spec: spec, health: Fixture.health(), observed: vpc, ledger: loaded, policy: ReconcilePolicy())
+            #expect(result.writes.map(line) == ["delete rtb-a 10.77.0.0/16 eni-1"])
+            #expect(!result.actions.contains { $0.tableId == "rtb-b" && $0.cidr == cidr("10.77.0.0/16") })
+            #expect(result.ledger.legacyCIDRs.isEmpty)
+            #expect(result.ledger.sortedRoutes.map(\.description) == ["10.77.0.0/16 in rtb-a -> eni-1", "10.78.0.0/16 in rtb-a -> eni-1",
+                                                                       "10.78.0.0/16 in rtb-b -> eni-1"])
+            try store.saveLedger(result.nextLedgerIfAllSucceed)
+            let text = try String(contentsOfFile: store.ledgerPath, encoding: .utf8)
+            #expect(text.contains(#""version" : 2"#) && !text.contains("v1_cidrs"), "\(text)")
         }
     }
 }

@@ -72,6 +72,13 @@ struct Daemon {
                 + "either give a token (--http-token-file FILE, at least 16 characters) or listen on loopback (-a localhost); "
                 + "--http-insecure serves it to anyone")
         }
+        // Logged once the plugins accepted their options, so a command-line mistake stays one line.
+        for plugin in selection.all {
+            logger.info("plugin selected", metadata: [
+                "plugin.name": "\(plugin.name)", "plugin.kind": "\(plugin.kind)", "plugin.version": "\(plugin.version)",
+                "plugin.file": "\(plugin.resolvedFile)",
+            ])
+        }
         logger.info("starting vpcrouter", metadata: [
             "version": "\(PluginABIVersion.hostVersion)", "mode": "\(selection.mode.name) \(selection.mode.version)",
             "health": "\(selection.health.name) \(selection.health.version)",
@@ -90,7 +97,8 @@ struct Daemon {
                 // which routes are vpcrouter's and overwrite the evidence at the next save.
                 _ = try stateStore.loadLedger()
             } catch {
-                throw FatalError("state directory: \(error)")
+                let remedy = options.stateDirectoryGiven ? "" : " (the default); choose another with --state-dir DIR"
+                throw FatalError("state directory: \(error)\(remedy)")
             }
             location = try await resolveLocation()
             do {
@@ -143,11 +151,11 @@ struct Daemon {
                     + "# TYPE vpcrouter_leader gauge\nvpcrouter_leader \(election.role == .leader ? 1 : 0)\n"
             }
         }
+        let writeAuthority = election.map { election in { @Sendable in election.mayWrite() } }
         let reconcileService = ReconcileService(
-            access: EC2RouteAccess(client: client, vpcId: location.vpcId), settings: settings,
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority, logger: logger), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
-            metrics: metrics, gate: gate, writeAuthority: election.map { election in { @Sendable in election.mayWrite() } },
-            logger: logger)
+            metrics: metrics, gate: gate, writeAuthority: writeAuthority, logger: logger)
         // Services stop in reverse order: the reconciler finishes before the election releases the lease.
         runServices += [.init(service: pluginsService), .init(service: healthService)]
         if let election { runServices.append(.init(service: election)) }

@@ -11,8 +11,8 @@ public struct ClockSkew: Sendable, Equatable {
 
     /// The error codes with which AWS refuses a request signed too far from its own time.
     public static func isSkewError(_ error: EC2Error) -> Bool {
-        error.code == "RequestExpired" || error.code == "RequestTimeTooSkewed"
-            || (error.code == .authFailure && error.message.localizedCaseInsensitiveContains("signature expired"))
+        ["RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture"].contains(error.code)
+            || ([.authFailure, "SignatureDoesNotMatch"].contains(error.code) && error.message.localizedCaseInsensitiveContains("expired"))
     }
 
     /// The time to sign with.

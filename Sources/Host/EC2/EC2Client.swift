@@ -81,7 +81,9 @@ public actor EC2Client {
         var filters: [EC2Filter] = [.vpc(vpcId)]
         if !instanceIds.isEmpty { filters.append(EC2Filter("instance-id", instanceIds)) }
         let reservations = try await describeAll("DescribeInstances", filters: filters, setName: "reservationSet") { $0 }
-        return reservations.flatMap { $0.items("instancesSet").compactMap(Instance.init(xml:)) }
+        return try reservations.flatMap { reservation in
+            try Self.decodeItems(reservation.items("instancesSet"), setName: "instancesSet", action: "DescribeInstances", decode: Instance.init(xml:))
+        }
     }
 
     /// DescribeRouteTables, DescribeNetworkInterfaces and (cached) DescribeSubnets: at most three calls.
@@ -173,7 +175,7 @@ public actor EC2Client {
             parameters.append(("MaxResults", String(configuration.maxResults)))
             if let nextToken { parameters.append(("NextToken", nextToken)) }
             let page = try await call(action, parameters, priority: .routine)
-            items += page.items(setName).compactMap(decode)
+            items += try Self.decodeItems(page.items(setName), setName: setName, action: action, decode: decode)
             nextToken = page.string("nextToken")
             if let token = nextToken, !seenTokens.insert(token).inserted {
                 throw EC2Error(code: .malformedResponse, message: "the service repeated NextToken \(token)", action: action)
@@ -182,16 +184,41 @@ public actor EC2Client {
         return items
     }
 
+    /// Every item decoded, or an error naming the first that cannot be: an item dropped silently
+    /// would make a partial answer look complete (a route table missing from a read looks empty).
+    static func decodeItems<Item>(
+        _ nodes: [XMLTreeNode], setName: String, action: String, decode: (XMLTreeNode) -> Item?
+    ) throws -> [Item] {
+        var items: [Item] = []
+        items.reserveCapacity(nodes.count)
+        for (position, node) in nodes.enumerated() {
+            guard let item = decode(node) else {
+                throw EC2Error(code: .undecodableItem,
+                               message: "item \(position + 1) of <\(setName)> lacks its id; the answer is refused rather than read in part",
+                               action: action)
+            }
+            items.append(item)
+        }
+        return items
+    }
+
     /// One API call with budget, signature, retries and metrics. Returns the response's root element.
     public func call(_ action: String, _ parameters: [(String, String)], priority: APIPriority = .routine) async throws -> XMLTreeNode {
         let category = APICategory.of(action: action)
         let body = Array(SigV4Signer.formEncode([("Action", action), ("Version", Self.apiVersion)] + parameters).utf8)
         var attempt = 0
+        var skewCorrected = false
         while true {
             attempt += 1
             let waitStart = clock.now()
             try await budget.acquire(category, priority: priority)
             let waited = clock.now() - waitStart
+            // Checked after the token wait and after any backoff: nothing leaves once it is gone.
+            if let mayStillSend = SendAuthority.mayStillSend, !mayStillSend() {
+                metrics.record(action) { $0.errors += 1 }
+                throw EC2Error(code: .authorityExpired, message: "the write's authority ended before attempt \(attempt) was sent; nothing was sent",
+                               action: action)
+            }
             metrics.record(action) {
                 $0.calls += 1
                 $0.budgetWait += waited
@@ -203,10 +230,14 @@ public actor EC2Client {
                 logger.warning("this host's clock is off from EC2's; signing requests with EC2's time: fix the host clock (NTP, chrony)", metadata: [
                     "action": "\(action)", "clock.offset_seconds": "\(Int(clockSkew.offset))", "code": "\(skewed.error.code)",
                 ])
-                guard attempt < configuration.retryPolicy.maxAttempts, !Task.isCancelled else {
+                // Not a failure to back off from, so it uses no attempt; once per call, so two
+                // answers that disagree on the time cannot keep it going.
+                guard !skewCorrected, !Task.isCancelled else {
                     metrics.record(action) { $0.errors += 1 }
                     throw skewed.error
                 }
+                skewCorrected = true
+                attempt -= 1
                 metrics.record(action) { $0.retries += 1 }
             } catch let error as EC2Error {
                 if error.isThrottling { metrics.record(action) { $0.throttles += 1 } }
@@ -259,6 +290,10 @@ public actor EC2Client {
     private struct SkewedRequest: Error {
         let error: EC2Error
     }
+
+    /// Seconds to add to the host clock when signing (EC2's clock minus the host's), learnt from
+    /// an answer that refused the request's time; 0 until then.
+    public var signingClockSkew: TimeInterval { clockSkew.offset }
 
     /// The root element of a 200 answer, or the EC2Error an error answer describes.
     static func decodeResponse(_ response: HTTPResponse, action: String) throws -> XMLTreeNode {

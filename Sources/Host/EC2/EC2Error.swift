@@ -27,8 +27,13 @@ public struct EC2Error: Error, Sendable, Equatable, CustomStringConvertible {
         public static let transport: Code = "Client.Transport"
         /// An answer that is not the XML we expect (HTML page, truncated, empty).
         public static let malformedResponse: Code = "Client.MalformedResponse"
+        /// A well-formed answer with an item that lacks what identifies it: the read is refused
+        /// rather than taken as complete without it.
+        public static let undecodableItem: Code = "Client.UndecodableItem"
         /// No credentials could be found or refreshed.
         public static let credentials: Code = "Client.Credentials"
+        /// The write's authority (leadership) ended before this attempt could be sent; nothing was sent.
+        public static let authorityExpired: Code = "Client.AuthorityExpired"
     }
 
     public let code: Code

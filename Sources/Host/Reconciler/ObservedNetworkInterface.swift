@@ -37,8 +37,9 @@ public struct ObservedNetworkInterface: Equatable, Sendable {
     public var primaryAddress: IPv4Address? { privateAddresses.first }
 
     /// Why a route through this interface cannot carry traffic, or nil when it can.
-    /// An unknown instance state counts as able to forward: EC2 only omits it for attached instances
-    /// the adapter did not describe, and refusing them would fail routes over on missing data.
+    /// An unknown instance state counts as able to forward: an instance missing from the answer (in
+    /// another VPC, just launched) or a failed DescribeInstances is missing data, not a stopped
+    /// router, and refusing it would fail routes over on missing data.
     var forwardingProblem: ForwardingProblem? {
         guard attachedInstanceId != nil else { return .detached }
         if let state = instanceState, !state.canForward { return .instanceNotRunning(state) }

@@ -116,22 +116,20 @@ struct PlanBuilder {
         // Flattened CIDR-major (`index * managed.count + table`) so one CIDR's tables are adjacent.
         var slots = [Int32](repeating: -1, count: specCIDRs.count * managed.count)
         var digests = [UInt64](repeating: Self.unique, count: slots.count)
-        var extra: [IPv4CIDR: [(table: Int, route: Int)]] = [:]
+        let extra = removalCandidates(specIndex: specIndex)
         for (tableNumber, table) in managed.enumerated() {
             for (routeNumber, route) in table.routes.enumerated() {
-                if let index = specIndex.index(of: route.destination) {
-                    let position = index * managed.count + tableNumber
-                    if slots[position] < 0 {
-                        slots[position] = Int32(routeNumber)
-                        // The previous table most likely sends this CIDR to the same interface.
-                        digests[position] = digest(route, guess: tableNumber > 0 ? digests[position - 1] : Self.unique)
-                    }
-                } else if ledger.contains(route.destination) || (policy.deleteUnownedRoutes && route.isInstanceRoute) {
-                    extra[route.destination, default: []].append((tableNumber, routeNumber))
+                guard let index = specIndex.index(of: route.destination) else { continue }
+                let position = index * managed.count + tableNumber
+                // A CreateRoute route wins over a propagated one for the same destination.
+                let held = slots[position]
+                if held < 0 || (!table.routes[Int(held)].isInstanceRoute && route.isInstanceRoute) {
+                    slots[position] = Int32(routeNumber)
+                    // The previous table most likely sends this CIDR to the same interface.
+                    digests[position] = digest(route, guess: tableNumber > 0 ? digests[position - 1] : Self.unique)
                 }
             }
         }
-        // Ledger CIDRs that no managed table holds need no action; `nextLedger` drops them.
         let extraCIDRs = extra.keys.sorted()
 
         // Merge both sorted CIDR lists so actions come out in CIDR order.
@@ -142,13 +140,74 @@ struct PlanBuilder {
                 || (specPosition < specCIDRs.count && specCIDRs[specPosition] < extraCIDRs[extraPosition]) {
                 planSpecCIDR(specCIDRs[specPosition], index: specPosition, slots: slots, digests: digests)
                 specPosition += 1
+            } else if specPosition < specCIDRs.count && specCIDRs[specPosition] == extraCIDRs[extraPosition] {
+                // A spec CIDR with owned routes in tables this plan does not manage.
+                let cidr = specCIDRs[specPosition]
+                planSpecCIDR(cidr, index: specPosition, slots: slots, digests: digests)
+                if policy.ignoreEntry(covering: cidr) == nil { planOwnedOutsideManaged(cidr, candidates: extra[cidr] ?? []) }
+                specPosition += 1
+                extraPosition += 1
             } else {
                 let cidr = extraCIDRs[extraPosition]
-                planRemoval(cidr, routes: extra[cidr] ?? [],
-                            reason: ledger.contains(cidr) ? .removedFromSpec : .unownedDeletionEnabled)
+                planRemoval(cidr, candidates: extra[cidr] ?? [])
                 extraPosition += 1
             }
         }
+    }
+
+    /// A route the plan may delete outside the spec's managed tables.
+    private struct RemovalCandidate {
+        let tableId: String
+        let route: ObservedRoute
+        /// The interfaces vpcrouter wrote there (the route goes only if it still points at one), or
+        /// nil when any instance route may go (`deleteUnownedRoutes`).
+        let written: Set<String>?
+        let reason: RouteAction.Reason
+    }
+
+    /// Owned routes the spec no longer covers, in any observed table: their CIDR left the spec, or
+    /// their table is not managed now. With `deleteUnownedRoutes`, also every other instance route
+    /// of a managed table that is not for a spec CIDR. Per CIDR, in table order.
+    private func removalCandidates(specIndex: CIDRIndexTable) -> [IPv4CIDR: [RemovalCandidate]] {
+        var written: [OwnedKey: Set<String>] = [:]
+        let managedIds = Set(tableIds)
+        for owned in ledger.routes {
+            if spec[owned.cidr] != nil && managedIds.contains(owned.tableId) { continue }
+            written[OwnedKey(tableId: owned.tableId, cidr: owned.cidr), default: []].insert(owned.networkInterfaceId)
+        }
+        var candidates: [IPv4CIDR: [RemovalCandidate]] = [:]
+        if !written.isEmpty {
+            let tableById = Dictionary(vpc.tables.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for (key, enis) in written {
+                // A table gone from the VPC took its routes with it.
+                guard let table = tableById[key.tableId] else { continue }
+                let routes = table.routes.filter { $0.destination == key.cidr }
+                guard let route = routes.first(where: \.isInstanceRoute) ?? routes.first else { continue }
+                let reason: RouteAction.Reason
+                switch spec[key.cidr] {
+                case nil: reason = .removedFromSpec
+                case let routers? where routers.isEmpty: reason = .removalRequested
+                case _?: reason = .tableNotManaged
+                }
+                candidates[key.cidr, default: []].append(RemovalCandidate(tableId: key.tableId, route: route, written: enis, reason: reason))
+            }
+        }
+        if policy.deleteUnownedRoutes {
+            for table in managed {
+                for route in table.routes where route.isInstanceRoute && specIndex.index(of: route.destination) == nil {
+                    if candidates[route.destination]?.contains(where: { $0.tableId == table.id }) == true { continue }
+                    candidates[route.destination, default: []].append(
+                        RemovalCandidate(tableId: table.id, route: route, written: nil, reason: .unownedDeletionEnabled))
+                }
+            }
+        }
+        for cidr in candidates.keys { candidates[cidr]!.sort { $0.tableId < $1.tableId } }
+        return candidates
+    }
+
+    private struct OwnedKey: Hashable {
+        let tableId: String
+        let cidr: IPv4CIDR
     }
 
     /// Hands the actions over in apply order. Moves the large array instead of copying it.
@@ -160,7 +219,7 @@ struct PlanBuilder {
         writes = []
         return RoutePlan(
             actions: actions, notes: notes, chosenTargets: chosen,
-            managedTableIds: managed.map(\.id), spec: spec, ledger: ledger, policy: policy)
+            managedTableIds: managed.map(\.id), ledger: ledger)
     }
 
     /// Files an action under its group: failovers, other writes, the rest.
@@ -186,9 +245,13 @@ struct PlanBuilder {
         }
         let routers = spec[cidr] ?? []
         if routers.isEmpty {
-            var routes: [(table: Int, route: Int)] = []
-            for table in managed.indices where slots[base + table] >= 0 { routes.append((table, Int(slots[base + table]))) }
-            planRemoval(cidr, routes: routes, reason: .removalRequested)
+            // The spec's word: its route in every managed table goes, whoever wrote it.
+            var candidates: [RemovalCandidate] = []
+            for table in managed.indices where slots[base + table] >= 0 {
+                candidates.append(RemovalCandidate(tableId: tableIds[table], route: tableRoutes[table][Int(slots[base + table])],
+                                                   written: nil, reason: .removalRequested))
+            }
+            planRemoval(cidr, candidates: candidates)
             return
         }
 
@@ -444,33 +507,65 @@ struct PlanBuilder {
 
     // MARK: - Removals
 
-    /// Deletes a CIDR vpcrouter owns (or, with `deleteUnownedRoutes`, an unowned instance route)
-    /// from the managed tables that hold it. Foreign targets are reported, never deleted.
-    private mutating func planRemoval(_ cidr: IPv4CIDR, routes: [(table: Int, route: Int)], reason: RouteAction.Reason) {
-        if let entry = policy.ignoreEntry(covering: cidr) {
-            if !routes.isEmpty { emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry))) }
+    /// Routes vpcrouter wrote for a spec CIDR in tables this plan does not manage (their router
+    /// left the spec or is missing from this read): kept on the CIDR's chosen router while the
+    /// CIDR is in the spec, so they neither leak to a dead router nor flap; deleted when the spec
+    /// asks for removal; left alone when they no longer point where vpcrouter wrote them.
+    private mutating func planOwnedOutsideManaged(_ cidr: IPv4CIDR, candidates: [RemovalCandidate]) {
+        if spec[cidr]?.isEmpty ?? true {
+            planRemoval(cidr, candidates: candidates)
             return
         }
-        for (table, routeNumber) in routes {
-            let route = managed[table].routes[routeNumber]
-            let tableId = managed[table].id
+        for candidate in candidates {
+            let route = candidate.route
+            guard route.isInstanceRoute, case .networkInterface(let eni, let instance) = route.target,
+                  candidate.written?.contains(eni) == true else {
+                planRemoval(cidr, candidates: [candidate])
+                continue
+            }
+            let old = RouteTarget(networkInterfaceId: eni, instanceId: instance)
+            if let target = chosen[cidr], target.networkInterfaceId != eni || route.state == .blackhole {
+                emit(RouteAction(.replace, tableId: candidate.tableId, cidr: cidr, oldTarget: old, newTarget: target,
+                                 isFailover: route.state == .blackhole, reason: .tableNotManaged))
+            } else {
+                emit(RouteAction(.keep, tableId: candidate.tableId, cidr: cidr, oldTarget: old,
+                                 reason: chosen[cidr] == nil ? .noEligibleRouter : .onChosenRouter))
+            }
+        }
+    }
+
+    /// Deletes the candidates that may go: an owned route that still points at an interface
+    /// vpcrouter wrote, or (explicit removal, `deleteUnownedRoutes`) any instance route. Everything
+    /// else is reported and left alone.
+    private mutating func planRemoval(_ cidr: IPv4CIDR, candidates: [RemovalCandidate]) {
+        if let entry = policy.ignoreEntry(covering: cidr) {
+            if !candidates.isEmpty { emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry))) }
+            return
+        }
+        for candidate in candidates {
+            let route = candidate.route
+            let old: RouteTarget
+            var interface: String?
             switch route.target {
-            case .other(let id):
-                emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: RouteTarget(otherId: id), reason: .foreignTarget))
+            case .other(let id): old = RouteTarget(otherId: id)
             case .networkInterface(let eni, let instance):
-                let old = RouteTarget(networkInterfaceId: eni, instanceId: instance)
-                if route.isInstanceRoute {
-                    emit(RouteAction(.delete, tableId: tableId, cidr: cidr, oldTarget: old, reason: reason))
-                } else {
-                    emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
-                }
-            case .instance(let instance):
-                let old = RouteTarget(instanceId: instance)
-                if route.isInstanceRoute {
-                    emit(RouteAction(.delete, tableId: tableId, cidr: cidr, oldTarget: old, reason: reason))
-                } else {
-                    emit(RouteAction(.ignore, tableId: tableId, cidr: cidr, oldTarget: old, reason: .foreignTarget))
-                }
+                old = RouteTarget(networkInterfaceId: eni, instanceId: instance)
+                interface = eni
+            case .instance(let instance): old = RouteTarget(instanceId: instance)
+            }
+            let deletable: Bool
+            if !route.isInstanceRoute {
+                deletable = false
+            } else if let written = candidate.written {
+                deletable = interface.map(written.contains) ?? false
+            } else {
+                deletable = true
+            }
+            if deletable {
+                emit(RouteAction(.delete, tableId: candidate.tableId, cidr: cidr, oldTarget: old, reason: candidate.reason))
+            } else {
+                let reason: RouteAction.Reason = candidate.written != nil && route.isInstanceRoute ? .notWhereWritten : .foreignTarget
+                emit(RouteAction(.ignore, tableId: candidate.tableId, cidr: cidr, oldTarget: old, reason: reason))
             }
         }
     }

@@ -40,6 +40,10 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         case convergeWithOtherTables
         case removalRequested
         case removedFromSpec
+        /// An owned route in a table this plan does not manage.
+        case tableNotManaged
+        /// A route vpcrouter wrote that now points elsewhere: someone else's now.
+        case notWhereWritten
         case unownedDeletionEnabled
         case ignoredByPolicy(IPv4CIDR)
         case foreignTarget
@@ -110,7 +114,10 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
             return "the route targets instance \(oldTarget?.instanceId ?? old); targeting its network interface instead"
         case .convergeWithOtherTables: return "other route tables use router \(newRouter); every table gets the same router"
         case .removalRequested: return "the spec lists no routers for this CIDR"
-        case .removedFromSpec: return "managed by vpcrouter and no longer in the spec"
+        case .removedFromSpec: return "written by vpcrouter and no longer in the spec"
+        case .tableNotManaged: return "written by vpcrouter in a route table it does not manage now; kept on the CIDR's router"
+        case .notWhereWritten:
+            return "the route now targets \(old), not what vpcrouter wrote; someone else's, left alone"
         case .unownedDeletionEnabled: return "not in the spec and deleteUnownedRoutes is on"
         case .ignoredByPolicy(let entry): return "inside ignored CIDR \(entry)"
         case .foreignTarget: return "the route targets \(old), which vpcrouter does not manage"

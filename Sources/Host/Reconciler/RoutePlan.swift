@@ -6,8 +6,8 @@ import RouteModel
 /// each group by CIDR, then route table id (CIDR-wide actions before table ones).
 ///
 /// An apply layer walks `actions`, performs the ones whose `verb.writes` is true (CreateRoute or
-/// ReplaceRoute with `newTarget.networkInterfaceId`, DeleteRoute), logs the rest, and afterwards
-/// persists `nextLedger(succeeded:)` with the write actions that EC2 confirmed.
+/// ReplaceRoute with `newTarget.networkInterfaceId`, DeleteRoute), logs the rest. Write-ahead:
+/// it persists `ledgerWithIntents` before the first write, and `nextLedger(succeeded:)` after.
 public struct RoutePlan: Sendable {
     public let actions: [RouteAction]
     public let notes: [PlanNote]
@@ -19,9 +19,9 @@ public struct RoutePlan: Sendable {
     /// The router chosen for each spec CIDR that has an eligible one.
     public let chosenTargets: [IPv4CIDR: RouteTarget]
 
-    private let previousLedger: OwnershipLedger
-    /// CIDRs that stay owned whatever the apply does.
-    private let retainedCIDRs: Set<IPv4CIDR>
+    /// The ownership ledger this plan was made from, as its observation shows it: version 1
+    /// entries upgraded, routes no longer where vpcrouter wrote them dropped. Unchanged when held.
+    public let ledger: OwnershipLedger
 
     init(held actions: [RouteAction], notes: [PlanNote], ledger: OwnershipLedger) {
         self.actions = actions
@@ -29,25 +29,17 @@ public struct RoutePlan: Sendable {
         isHeld = true
         managedTableIds = []
         chosenTargets = [:]
-        previousLedger = ledger
-        retainedCIDRs = ledger.cidrs
+        self.ledger = ledger
     }
 
     init(actions: [RouteAction], notes: [PlanNote], chosenTargets: [IPv4CIDR: RouteTarget],
-         managedTableIds: [String], spec: RouteSpec, ledger: OwnershipLedger, policy: ReconcilePolicy) {
+         managedTableIds: [String], ledger: OwnershipLedger) {
         self.actions = actions
         self.notes = notes
         isHeld = false
         self.managedTableIds = managedTableIds
         self.chosenTargets = chosenTargets
-        previousLedger = ledger
-        var retained = Set<IPv4CIDR>()
-        for (cidr, routers) in spec.routes where !routers.isEmpty && policy.ignoreEntry(covering: cidr) == nil {
-            retained.insert(cidr)
-        }
-        // An ignored CIDR is never touched, so ownership of it is neither gained nor given up.
-        for cidr in ledger.cidrs where policy.ignoreEntry(covering: cidr) != nil { retained.insert(cidr) }
-        retainedCIDRs = retained
+        self.ledger = ledger
     }
 
     /// The actions an apply layer must perform.
@@ -55,18 +47,15 @@ public struct RoutePlan: Sendable {
 
     public var failovers: [RouteAction] { actions.filter(\.isFailover) }
 
-    /// The ledger to persist after an apply: the managed CIDRs (spec CIDRs with routers) plus the
-    /// owned CIDRs whose deletion is not confirmed yet. Pass the write actions that succeeded
-    /// (a DeleteRoute answered "route not found" counts as succeeded). A held plan changes nothing.
+    /// The ledger to persist before the writes: every route they may create or repoint is recorded
+    /// first, so a crash between a write and the next save forgets nothing.
+    public var ledgerWithIntents: OwnershipLedger { ledger.recordingIntents(writes) }
+
+    /// The ledger to persist after an apply, given the write actions that succeeded (a DeleteRoute
+    /// answered "route not found" counts as succeeded). Intents of failed writes stay until an
+    /// observation shows whether they happened.
     public func nextLedger(succeeded: some Sequence<RouteAction>) -> OwnershipLedger {
-        if isHeld { return previousLedger }
-        let confirmed = Set(succeeded.filter { $0.verb == .delete })
-        var next = retainedCIDRs
-        for action in actions where action.verb == .delete && !confirmed.contains(action) {
-            // Unowned routes deleted by the opt-in flag never become owned.
-            if action.reasonCode != .unownedDeletionEnabled { next.insert(action.cidr) }
-        }
-        return OwnershipLedger(next)
+        ledgerWithIntents.confirming(succeeded)
     }
 
     /// The ledger to persist when every write succeeded.

@@ -29,9 +29,13 @@ import RouteModel
 ///   instance are replaced; a route to a router instance without an ENI id is rewritten to the
 ///   ENI once. Replacing a route that cannot carry traffic (failed router, blackhole, gone,
 ///   stopped) is a failover: those actions come first.
-/// - **Ownership.** Only owned CIDRs are deleted: spec CIDRs with an empty router list, and ledger
-///   CIDRs no longer in the spec. Routes to gateways and other non-instance targets are never
-///   changed or deleted. `deleteUnownedRoutes` also deletes unowned instance and ENI routes.
+/// - **Ownership.** While a CIDR is in the spec, its CreateRoute instance or ENI route in each
+///   managed table is vpcrouter's to create, repair and (empty router list) delete. Anything else
+///   is deleted only if the ledger records it (table, CIDR, ENI written) and it still points at
+///   that ENI: owned routes whose CIDR left the spec, or in a table not managed now, in any table
+///   of the VPC. A recorded route that points elsewhere is reported as someone else's and left
+///   alone. Routes to gateways, propagated routes and routes of unknown origin are never changed
+///   or deleted. `deleteUnownedRoutes` also deletes unowned instance and ENI routes.
 /// - **Ignore.** A CIDR inside an ignored CIDR is never created, changed or deleted; it gets one
 ///   CIDR-wide `ignore` action.
 /// - Only differences are written: a route already on the chosen ENI is a `keep`.
@@ -92,11 +96,42 @@ struct RoutePlanner {
         }
 
         var builder = PlanBuilder(
-            spec: spec, health: health, vpc: vpc, ledger: ledger, policy: policy,
+            spec: spec, health: health, vpc: vpc, ledger: settledLedger(vpc: vpc, routers: listedRouters), policy: policy,
             managed: managed.map { vpc.tables[$0] })
         builder.notes = notes
         builder.run()
         return builder.finish()
+    }
+
+    /// The ledger as this observation shows it: version 1 CIDRs upgraded to the routes that point
+    /// at a spec router's interface, and routes dropped whose table holds no route for their CIDR
+    /// any more. Routes inside an ignored CIDR are kept as they are.
+    private func settledLedger(vpc: VPCIndex, routers: [IPv4Address]) -> OwnershipLedger {
+        var kept: [OwnedRoute] = []
+        var byTable: [String: ObservedRouteTable] = [:]
+        for table in vpc.tables where byTable[table.id] == nil { byTable[table.id] = table }
+        for owned in ledger.routes {
+            if policy.ignoreEntry(covering: owned.cidr) != nil {
+                kept.append(owned)
+                continue
+            }
+            // Kept while its table holds a route for the CIDR, even one that points elsewhere now:
+            // that route is reported as someone else's for as long as it stays.
+            if byTable[owned.tableId]?.routes.contains(where: { $0.destination == owned.cidr }) == true { kept.append(owned) }
+        }
+        if !ledger.legacyCIDRs.isEmpty {
+            var routerInterfaces = Set<String>()
+            for router in routers {
+                if let index = vpc.interfaceIndex(holding: router) { routerInterfaces.insert(vpc.interfaces[index].id) }
+            }
+            for table in vpc.tables {
+                for route in table.routes where ledger.legacyCIDRs.contains(route.destination) && route.isInstanceRoute {
+                    guard case .networkInterface(let eni, _) = route.target, routerInterfaces.contains(eni) else { continue }
+                    kept.append(OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni))
+                }
+            }
+        }
+        return OwnershipLedger(kept)
     }
 
     private func noTableMessage(vpcId: String, routersListed: Bool) -> String {

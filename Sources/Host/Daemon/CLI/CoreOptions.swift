@@ -57,8 +57,8 @@ struct CoreOptions: ParsableArguments {
     var healthHoldDown: Double?
 
     @Option(name: [.customLong("state-dir"), .customLong("state_dir")],
-            help: "Where vpcrouter keeps the ledger of the routes it manages.")
-    var stateDirectory: String = "/var/lib/vpcrouter"
+            help: "Where vpcrouter keeps the ledger of the routes it manages (default: /var/lib/vpcrouter for root; otherwise systemd's $STATE_DIRECTORY, else $XDG_STATE_HOME/vpcrouter or ~/.local/state/vpcrouter).")
+    var stateDirectory: String?
 
     @Flag(name: [.customLong("dry-run"), .customLong("dry_run")], help: "Log the planned route changes and write none.")
     var dryRun = false
@@ -166,7 +166,7 @@ struct CoreOptions: ParsableArguments {
             ignoreRoutes: ignored, pluginDirectories: pluginDirectories,
             allowUntrustedPlugins: allowUntrustedPlugins, httpToken: token, httpInsecure: httpInsecure,
             healthFall: healthFall, healthRise: healthRise, healthHoldDown: healthHoldDown.map { Duration.milliseconds(Int64($0 * 1000)) },
-            stateDirectory: stateDirectory, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
+            stateDirectory: stateDirectory ?? StateDirectoryDefault.path(), stateDirectoryGiven: stateDirectory != nil, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
             deleteUnownedRoutes: deleteUnownedRoutes, leaderElection: leadership)
     }
 
@@ -235,6 +235,8 @@ struct ValidatedCoreOptions: Sendable {
     var healthRise: Int
     var healthHoldDown: Duration?
     var stateDirectory: String
+    /// False when the default was taken: a failure then says how to choose another.
+    var stateDirectoryGiven = true
     var dryRun: Bool
     var routeTables: [String]
     var routeTableTag: (String, String)?

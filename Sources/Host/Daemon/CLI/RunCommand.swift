@@ -58,12 +58,6 @@ struct DaemonLaunch {
                 ])
             }
         }
-        for plugin in selection.all {
-            logger.info("plugin selected", metadata: [
-                "plugin.name": "\(plugin.name)", "plugin.kind": "\(plugin.kind)", "plugin.version": "\(plugin.version)",
-                "plugin.file": "\(plugin.resolvedFile)",
-            ])
-        }
         return DaemonLaunch(options: options, selection: selection, logger: logger, logSink: logSink)
     }
 

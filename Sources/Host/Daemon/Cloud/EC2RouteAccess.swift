@@ -1,4 +1,5 @@
 import EC2
+import Logging
 import Reconciler
 import RouteModel
 
@@ -7,6 +8,10 @@ import RouteModel
 struct EC2RouteAccess: VPCRouteAccess {
     let client: EC2Client
     let vpcId: String
+    /// Whether a write may still be sent (leadership); checked before every attempt of every
+    /// request of a write, including retries. nil: always.
+    var writeAuthority: (@Sendable () -> Bool)? = nil
+    var logger: Logger?
 
     func observe(routers: [IPv4Address]) async throws -> ObservedVPC {
         let observation = try await client.observeVPC(vpcId)
@@ -22,16 +27,23 @@ struct EC2RouteAccess: VPCRouteAccess {
         }
         var states: [String: ObservedNetworkInterface.InstanceState] = [:]
         if !instanceIds.isEmpty {
-            for instance in try await client.describeInstances(vpcId: vpcId, instanceIds: instanceIds.sorted()) {
-                states[instance.instanceId] = ObservedNetworkInterface.InstanceState(rawValue: instance.state)
+            // Instance states only add to the read: without them every state is unknown (able to
+            // forward), which never moves a route; a failure here must not stop the whole pass.
+            do {
+                for instance in try await client.describeInstances(vpcId: vpcId, instanceIds: instanceIds.sorted()) {
+                    states[instance.instanceId] = ObservedNetworkInterface.InstanceState(rawValue: instance.state)
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger?.warning("DescribeInstances failed; instance states unknown for this pass", metadata: ["error": "\(error)"])
             }
         }
-        return Self.map(observation, instanceStates: states, instancesAsked: instanceIds)
+        return Self.map(observation, instanceStates: states)
     }
 
     /// Maps one observation; ids are shared strings so a large VPC costs little memory.
-    static func map(_ observation: VPCObservation, instanceStates: [String: ObservedNetworkInterface.InstanceState],
-                    instancesAsked: Set<String>) -> ObservedVPC {
+    static func map(_ observation: VPCObservation, instanceStates: [String: ObservedNetworkInterface.InstanceState]) -> ObservedVPC {
         let tables = observation.routeTables.map { table in
             ObservedRouteTable(
                 id: table.routeTableId, isMain: table.isMain, subnetIds: table.subnetIds, tags: table.tags,
@@ -53,10 +65,9 @@ struct EC2RouteAccess: VPCRouteAccess {
         let interfaces = observation.networkInterfaces.map { interface in
             let ordered = interface.privateAddresses.filter(\.isPrimary) + interface.privateAddresses.filter { !$0.isPrimary }
             let instance = interface.instanceId
-            // An instance that was asked for but not returned no longer exists.
-            let state: ObservedNetworkInterface.InstanceState? = instance.map { id in
-                instanceStates[id] ?? (instancesAsked.contains(id) ? .terminated : .running)
-            }
+            // Only a state EC2 reported counts: an instance missing from the answer (in another VPC,
+            // just launched, or the call failed) is unknown, not terminated.
+            let state: ObservedNetworkInterface.InstanceState? = instance.flatMap { instanceStates[$0] }
             return ObservedNetworkInterface(
                 id: interface.networkInterfaceId, subnetId: interface.subnetId ?? "", attachedInstanceId: instance,
                 instanceState: state, privateAddresses: ordered.compactMap { IPv4Address($0.address) })
@@ -69,6 +80,10 @@ struct EC2RouteAccess: VPCRouteAccess {
     }
 
     func apply(_ action: RouteAction) async throws {
+        try await SendAuthority.withAuthority(writeAuthority) { try await write(action) }
+    }
+
+    private func write(_ action: RouteAction) async throws {
         guard let table = action.tableId else { return }
         let priority: APIPriority = action.isFailover ? .failover : .routine
         switch action.verb {

@@ -49,6 +49,8 @@ final class ReconcileService: Service, Sendable {
     /// What went wrong in the current pass (a failed read or write), for the retry.
     private let passProblem = Mutex<String?>(nil)
     let retries = ReconcileRetries()
+    /// Routes already reported as someone else's (table, CIDR, target): each is logged once.
+    private let foreignReported = Mutex(Set<String>())
 
     init(access: any VPCRouteAccess, settings: Settings, specStore: RouteSpecStore, health: HealthService, stateStore: StateStore,
          trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate,
@@ -83,7 +85,9 @@ final class ReconcileService: Service, Sendable {
             // is not in the spec, and the file is left alone until the next save.
             logger.error("cannot load the ownership ledger; starting from an empty one", metadata: ["error": "\(error)"])
         }
-        logger.info("ownership ledger loaded", metadata: ["ledger.cidrs": "\(ledger.cidrs.count)", "state.dir": "\(stateStore.directory)"])
+        logger.info("ownership ledger loaded", metadata: [
+            "ledger.routes": "\(ledger.routes.count)", "ledger.v1_cidrs": "\(ledger.legacyCIDRs.count)", "state.dir": "\(stateStore.directory)",
+        ])
         var memory = Memory(ledger: ledger)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { [self] in
@@ -142,8 +146,10 @@ final class ReconcileService: Service, Sendable {
             let moves = earlyPlan.writes.filter(\.followsHealthChange)
             if !moves.isEmpty {
                 log(moves, cause: cause)
+                // Not the early plan's ledger: it was settled against an older observation.
+                memory.ledger = recordIntents(moves, in: memory.ledger)
                 let written = await apply(moves, healthChangedAt: healthChangedAt)
-                memory.ledger = earlyPlan.nextLedger(succeeded: written)
+                memory.ledger = memory.ledger.confirming(written)
                 if !written.isEmpty, !Task.isShuttingDownGracefully {
                     // The re-read that shows the moves is this pass's observation.
                     early = await waitUntilVisible(writes: written)
@@ -179,8 +185,9 @@ final class ReconcileService: Service, Sendable {
             logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
         }
         log(routePlan.actions, cause: cause)
+        memory.ledger = recordIntents(routePlan.writes, in: routePlan.ledger)
         let written = await apply(routePlan.writes, healthChangedAt: healthChangedAt)
-        memory.ledger = routePlan.isHeld ? ledger : routePlan.nextLedger(succeeded: written)
+        memory.ledger = memory.ledger.confirming(written)
 
         var shownPlan = routePlan, shown = observed
         if !written.isEmpty, !Task.isShuttingDownGracefully, let visible = await waitUntilVisible(writes: written) {
@@ -244,6 +251,17 @@ final class ReconcileService: Service, Sendable {
         logger.notice("failover visible", metadata: ["latency.detection_to_visible_ms": "\(Self.milliseconds(total))"])
     }
 
+    /// Write-ahead: the routes `writes` may create or repoint are saved in the ledger before any
+    /// is sent, so a crash between a write and the next save forgets none. A save that fails is
+    /// logged and the writes still go ahead: a route left unrecorded is never deleted by mistake,
+    /// at worst left behind.
+    func recordIntents(_ writes: [RouteAction], in ledger: OwnershipLedger) -> OwnershipLedger {
+        guard !settings.dryRun, !writes.isEmpty, mayWrite() else { return ledger }
+        let intended = ledger.recordingIntents(writes)
+        if intended != ledger { persist(intended) }
+        return intended
+    }
+
     func persist(_ ledger: OwnershipLedger) {
         // A dry run (and so a plan) never changes the state directory.
         guard !settings.dryRun else { return }
@@ -289,7 +307,11 @@ final class ReconcileService: Service, Sendable {
 
     func log(_ actions: [RouteAction], cause: ReconcileTrigger.Cause) {
         for action in actions {
-            let level: Logger.Level = action.verb.writes ? .notice : (action.verb == .keep ? .debug : .info)
+            var level: Logger.Level = action.verb.writes ? .notice : (action.verb == .keep ? .debug : .info)
+            if action.reasonCode == .notWhereWritten {
+                let key = "\(action.tableId ?? "-") \(action.cidr) \(action.oldTarget?.description ?? "-")"
+                level = foreignReported.withLock { $0.insert(key).inserted } ? .warning : .debug
+            }
             logger.log(level: level, "\(action.verb.rawValue)", metadata: Self.fields(action).merging(["reconcile.cause": "\(cause.rawValue)"]) { $1 })
         }
     }
