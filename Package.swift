@@ -27,14 +27,13 @@ let ec2Targets: [Target] = [
 
 // MARK: - Package
 
-/// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
+/// Plugins are dynamic libraries that depend on PluginABI and PluginKit (linked in statically);
+/// the host dlopen()s them. The Examples stay standalone on purpose: they show a third party
+/// what to write against the header alone.
 let pluginTargets = [
     "FixedConfMode", "ConfigFileMode", "HTTPMode", "EtcdMode",  // mode plugins
     "ICMPHealth", "TCPHealth", "MultiHealth",        // health plugins
 ]
-
-/// The built-in plugins written on PluginKit (the Examples stay standalone on purpose).
-let pluginKitUsers: Set<String> = ["FixedConfMode", "ConfigFileMode", "HTTPMode", "EtcdMode", "ICMPHealth", "TCPHealth"]
 
 // ---- Health: the host's health policy, its tests and the probe benchmark. ----
 // The health plugins themselves are in `pluginTargets` above.
@@ -144,6 +143,6 @@ let package = Package(
         // --- End of the reconciler block.
 
     ] + healthTargets + ec2Targets + pluginTargets.map {
-        .target(name: $0, dependencies: pluginKitUsers.contains($0) ? ["PluginABI", "PluginKit"] : ["PluginABI"], path: "Plugins/\($0)")
+        .target(name: $0, dependencies: ["PluginABI", "PluginKit"], path: "Plugins/\($0)")
     }
 )

@@ -69,12 +69,14 @@ private nonisolated(unsafe) var exportedPlugin: PluginExport?
 private final class InstanceBox {
     let start: () throws(PluginFailure) -> Void
     let stop: (UInt64) -> Void
+    let destroy: () -> Void
     let reportInfo: (OpaquePointer) -> Void
     let probe: (UnsafePointer<vpcr_probe_request>, UnsafeMutablePointer<vpcr_verdict>, UnsafeMutablePointer<vpcr_error>?) -> vpcr_status
 
     init<Instance: PluginInstance>(_ instance: Instance) {
         start = { () throws(PluginFailure) in try instance.start() }
         stop = { instance.stop(deadlineNanoseconds: $0) }
+        destroy = { instance.destroy() }
         reportInfo = { instance.reportInfo(to: $0) }
         probe = { instance.probe($0, verdicts: $1, error: $2) }
     }
@@ -118,7 +120,9 @@ private let stopThunk: @convention(c) (UnsafeMutableRawPointer?, UInt64) -> vpcr
 
 private let destroyThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { instance in
     guard let instance else { return }
-    Unmanaged<InstanceBox>.fromOpaque(instance).release()
+    let box = Unmanaged<InstanceBox>.fromOpaque(instance)
+    box.takeUnretainedValue().destroy()
+    box.release()
 }
 
 private let probeThunk: @convention(c) (

@@ -7,6 +7,8 @@ public protocol PluginInstance: AnyObject {
     func start() throws(PluginFailure)
     /// INSTANCE. Finish by the deadline (host monotonic clock).
     func stop(deadlineNanoseconds: UInt64)
+    /// INSTANCE. Last call before the instance is released; also made when stop was not.
+    func destroy()
     /// HANDLER. Report params and stats with hostInfoAdd.
     func reportInfo(to sink: OpaquePointer)
     /// PROBE. Health plugins only: one verdict per target.
@@ -20,6 +22,8 @@ extension PluginInstance {
     public func start() throws(PluginFailure) {}
 
     public func stop(deadlineNanoseconds: UInt64) {}
+
+    public func destroy() {}
 
     public func probe(
         _ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>,
