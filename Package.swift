@@ -41,11 +41,20 @@ let healthTargets: [Target] = [
     // Pure health policy: fall, rise, hold-down and the round scheduler; no ABI, no I/O.
     .target(name: "Health", dependencies: ["RouteModel"], path: "Sources/Host/Health"),
 
+    // Loads the built health plugins through the daemon's loader, for the tests and the benchmark.
+    .target(
+        name: "HealthPluginHarness",
+        dependencies: ["PluginHost", "PluginABI", "RouteModel", .product(name: "Logging", package: "swift-log")],
+        path: "Tests/HealthTests/Harness"
+    ),
+
     // Measures CPU time per probe round of the health plugins (run by hand, not by CI).
-    .executableTarget(name: "HealthBench", dependencies: ["PluginABI"], path: "Benchmarks/HealthBench"),
+    .executableTarget(name: "HealthBench", dependencies: ["HealthPluginHarness", "PluginHost", "PluginABI"], path: "Benchmarks/HealthBench"),
 
     // Policy unit tests plus plugin tests against network namespaces (root only).
-    .testTarget(name: "HealthTests", dependencies: ["Health", "RouteModel", "PluginABI"]),
+    .testTarget(
+        name: "HealthTests", dependencies: ["Health", "RouteModel", "PluginABI", "PluginHost", "HealthPluginHarness"],
+        exclude: ["Harness"]),
 ]
 // ---- end of Health ----
 
