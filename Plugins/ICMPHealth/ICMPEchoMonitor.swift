@@ -56,12 +56,8 @@ final class ICMPEchoMonitor {
     // MARK: - Probing
 
     func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
-        let targetCount = Int(request.pointee.target_count)
-        let stride = Int(request.pointee.target_stride)
-        guard targetCount == 0 || (request.pointee.targets != nil && stride >= MemoryLayout<vpcr_target>.size) else {
-            PluginFailure(code: vpcr_status(VPCR_E_INVALID), message: "probe request has no targets array or a short target stride").write(to: error)
-            return vpcr_status(VPCR_E_INVALID)
-        }
+        guard let targets = ProbeTargets(request, error: error) else { return vpcr_status(VPCR_E_INVALID) }
+        let targetCount = targets.count
         // Our own clock for RTTs; the host's deadline converted once into it.
         let hostRemaining = Int64(bitPattern: request.pointee.deadline_mono_ns &- hostNow(context))
         let budget = min(max(hostRemaining, 0), Int64(timeout * 1e9))
@@ -70,11 +66,9 @@ final class ICMPEchoMonitor {
 
         var addresses = [in_addr_t](repeating: 0, count: targetCount)
         var outcome = [Outcome](repeating: .pending, count: targetCount)
-        let rawTargets = UnsafeRawPointer(request.pointee.targets)
         for index in 0..<targetCount {
-            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
             var parsed = in_addr()
-            if let ip = target.ip, inet_pton(AF_INET, ip, &parsed) == 1 {
+            if let ip = targets.ip(at: index), inet_pton(AF_INET, ip, &parsed) == 1 {
                 addresses[index] = parsed.s_addr
             } else {
                 outcome[index] = .unparsable
@@ -102,10 +96,7 @@ final class ICMPEchoMonitor {
                 verdicts[index] = VPCR_VERDICT_FAILED
             }
         }
-        let ips = answers.map { index, _ -> String in
-            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
-            return String(cString: target.ip!)
-        }
+        let ips = answers.map { index, _ in String(cString: targets.ip(at: index)!) }
         let measurement = EchoStatistics.Round(
             probes: round.sentCount,
             rtts: zip(ips, answers).map { ($0, $1.1) },

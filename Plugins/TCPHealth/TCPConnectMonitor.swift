@@ -65,22 +65,16 @@ final class TCPConnectMonitor {
     }
 
     func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
-        let targetCount = Int(request.pointee.target_count)
-        let stride = Int(request.pointee.target_stride)
-        guard targetCount == 0 || (request.pointee.targets != nil && stride >= MemoryLayout<vpcr_target>.size) else {
-            PluginFailure(code: vpcr_status(VPCR_E_INVALID), message: "probe request has no targets array or a short target stride").write(to: error)
-            return vpcr_status(VPCR_E_INVALID)
-        }
+        guard let targets = ProbeTargets(request, error: error) else { return vpcr_status(VPCR_E_INVALID) }
+        let targetCount = targets.count
         let hostRemaining = Int64(bitPattern: request.pointee.deadline_mono_ns &- hostNow(context))
         let deadline = monotonicNanoseconds() + UInt64(max(hostRemaining, 0))
 
         var addresses: [in_addr_t?] = []
         addresses.reserveCapacity(targetCount)
-        let rawTargets = UnsafeRawPointer(request.pointee.targets)
         for index in 0..<targetCount {
-            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
             var parsed = in_addr()
-            if let ip = target.ip, inet_pton(AF_INET, ip, &parsed) == 1 {
+            if let ip = targets.ip(at: index), inet_pton(AF_INET, ip, &parsed) == 1 {
                 addresses.append(parsed.s_addr)
             } else {
                 addresses.append(nil)

@@ -96,6 +96,18 @@ struct PluginOptionTests {
         #expect(try rawProbe(tcp.instance, ["not-an-ip", "300.1.1.1"], timeout: 0.2) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
     }
 
+    @Test("a target stride shorter than ABI 1.0's target is refused, not read past", arguments: ["tcp", "icmpecho"])
+    func shortTargetStride(plugin: String) throws {
+        let driver = try HealthPlugins(options: ["tcp_check_port": "9"])
+        let instance = try driver.start(plugin)
+        defer { instance.stop() }
+        let refusal = #expect(throws: PluginError.self) {
+            try rawProbe(instance.instance, ["127.0.0.1", "127.0.0.2"], timeout: 0.2, stride: 8)
+        }
+        #expect(refusal?.code == vpcr_status(VPCR_E_INVALID))
+        #expect(refusal?.message.contains("short target stride") == true, "\(String(describing: refusal))")
+    }
+
     @Test("icmpecho has no opinion on targets it had no time to ask", .enabled(if: geteuid() == 0, "needs CAP_NET_RAW"))
     func icmpechoWithoutTime() throws {
         let driver = try HealthPlugins()
@@ -107,7 +119,9 @@ struct PluginOptionTests {
 }
 
 /// A probe round with targets the host would never send, through the instance's raw probe call.
-private func rawProbe(_ instance: PluginInstance, _ ips: [String], timeout: Double) throws -> [vpcr_verdict] {
+private func rawProbe(
+    _ instance: PluginInstance, _ ips: [String], timeout: Double, stride: Int = MemoryLayout<vpcr_target>.stride
+) throws -> [vpcr_verdict] {
     let cStrings = ips.map { strdup($0)! }
     defer { cStrings.forEach { free($0) } }
     let targets = cStrings.map { vpcr_target(ip: UnsafePointer($0), instance_id: nil) }
@@ -115,13 +129,13 @@ private func rawProbe(_ instance: PluginInstance, _ ips: [String], timeout: Doub
     var error = vpcr_error()
     let status = targets.withUnsafeBufferPointer { buffer in
         var request = vpcr_probe_request(
-            struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size), target_stride: UInt32(MemoryLayout<vpcr_target>.stride),
+            struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size), target_stride: UInt32(stride),
             generation: 1, deadline_mono_ns: HealthPlugins.now() + UInt64(timeout * 1e9),
             targets: buffer.baseAddress, target_count: UInt32(buffer.count), reserved: 0)
         return instance.probeRaw(&request, &verdicts, &error)
     }
     guard status == VPCR_OK else {
-        throw PluginError(plugin: instance.plugin.name, operation: "probe", code: status, message: "probe failed")
+        throw PluginError(plugin: instance.plugin.name, operation: "probe", code: status, message: withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) })
     }
     return verdicts
 }

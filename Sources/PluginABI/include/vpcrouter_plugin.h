@@ -399,6 +399,8 @@ VPCR_EXPORT const vpcr_plugin_v1 *vpcr_plugin_entry_v1(const vpcr_host_api_v1 *h
 #define VPCR_PLUGIN_V1_0_SIZE 96
 #define VPCR_HOST_API_V1_0_SIZE 112
 #define VPCR_OPTION_DECL_V1_0_SIZE 64
+/* A probe target's 1.0 fields (ip, instance_id): what a plugin needs target_stride to cover. */
+#define VPCR_TARGET_V1_0_SIZE 16
 
 /* ---------------------------------------------------------------------------------------------
  * Layout checks for LP64 targets (x86_64 and aarch64 Linux)
@@ -430,6 +432,7 @@ _Static_assert(sizeof(vpcr_plugin_v1) == 136, "vpcr_plugin_v1 layout");
 _Static_assert(VPCR_PLUGIN_V1_0_SIZE == offsetof(vpcr_plugin_v1, report_info), "VPCR_PLUGIN_V1_0_SIZE");
 _Static_assert(VPCR_HOST_API_V1_0_SIZE == sizeof(vpcr_host_api_v1), "VPCR_HOST_API_V1_0_SIZE");
 _Static_assert(VPCR_OPTION_DECL_V1_0_SIZE == sizeof(vpcr_option_decl), "VPCR_OPTION_DECL_V1_0_SIZE");
+_Static_assert(VPCR_TARGET_V1_0_SIZE == sizeof(vpcr_target), "VPCR_TARGET_V1_0_SIZE");
 #endif
 
 #ifdef __cplusplus
