@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
 /// One multi instance: the child health plugins it combines.
 ///
@@ -50,7 +51,7 @@ final class MultiMonitor {
             let status = name.withCString { open(context, $0, &child, &error) }
             guard status == VPCR_OK, let child else {
                 for openedChild in opened { hostServices?.pointee.child_health_close?(openedChild) }
-                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                let reason = error.text
                 return .failure(PluginFailure(code: status == VPCR_OK ? vpcr_status(VPCR_E_INTERNAL) : status,
                                               message: "multi cannot open health plugin '\(name)': \(reason)"))
             }
@@ -127,15 +128,11 @@ final class MultiMonitor {
     }
 
     func reportInfo(to sink: OpaquePointer) {
-        guard let add = hostServices?.pointee.info_add else { return }
-        func put(_ section: String, _ key: String, _ value: String) {
-            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
-        }
-        put("params", "multi_plugins", childNames.joined(separator: ":"))
+        hostInfoAdd(sink, "params", "multi_plugins", childNames.joined(separator: ":"))
         let (roundCount, errors) = statisticsLock.withLock { (self.rounds, self.childErrors) }
-        put("stats", "rounds", "\(roundCount)")
+        hostInfoAdd(sink, "stats", "rounds", "\(roundCount)")
         for (name, count) in zip(childNames, errors) {
-            put("stats", "\(name)_failed_rounds", "\(count)")
+            hostInfoAdd(sink, "stats", "\(name)_failed_rounds", "\(count)")
         }
     }
 }
