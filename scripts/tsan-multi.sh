@@ -16,8 +16,13 @@ runtime="$toolchain/../lib/swift/linux"
 mkdir -p "$work/abi"
 cp "$root/Sources/PluginABI/include/vpcrouter_plugin.h" "$work/abi/"
 printf 'module PluginABI {\n    header "vpcrouter_plugin.h"\n    export *\n}\n' > "$work/abi/module.modulemap"
-swiftc -sanitize=thread -g -emit-library -parse-as-library -module-name MultiHealth -I "$work/abi" \
-    "$root"/Plugins/MultiHealth/*.swift -o "$work/libMultiHealth.so"
+# PluginKit first, as a static library with its module, as SwiftPM links it into each plugin.
+mkdir -p "$work/kit"
+swiftc -sanitize=thread -g -emit-library -static -parse-as-library -module-name PluginKit -I "$work/abi" \
+    -emit-module -emit-module-path "$work/kit/PluginKit.swiftmodule" \
+    "$root"/Sources/PluginKit/*.swift -o "$work/kit/libPluginKit.a"
+swiftc -sanitize=thread -g -emit-library -parse-as-library -module-name MultiHealth -I "$work/abi" -I "$work/kit" \
+    "$root"/Plugins/MultiHealth/*.swift "$work/kit/libPluginKit.a" -o "$work/libMultiHealth.so"
 # The host carries the sanitizer runtime (exported for the plugin) and libdispatch, which it intercepts.
 "$toolchain/clang" -fsanitize=thread -rdynamic -g -I "$work/abi" "$root/Tests/Tools/tsan_multi_driver.c" \
     -o "$work/driver" -ldl -L"$runtime" -ldispatch -lBlocksRuntime -Wl,-rpath,"$runtime"

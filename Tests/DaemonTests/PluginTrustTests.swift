@@ -45,6 +45,19 @@ import TestSupport
         #expect(result.stderr == line, "one line, and nothing starts: \(result.stderr)")
     }
 
+    /// A child named by `--multi_plugins` is a selected plugin too: its untrusted copy stops start-up.
+    @Test func anUntrustedChildOfMultiStopsStartUpWithExit1() throws {
+        let result = try VPCRouterUnderTest.run([
+            "-p", "\(freeLoopbackPort())", "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "10.33.20.142",
+            "-H", "multi", "--multi_plugins", "icmpecho:tcp", "--tcp_check_port", "9", "--plugin-dir", openDirectory.path,
+            "--state-dir", drainDirectory.appendingPathComponent("state").path,
+        ], timeout: 30)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("plugin file refused: \(untrustedCopy): untrusted: \(untrustedCopy) \(Self.untrustedFileRule)"),
+                "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one line, and nothing starts: \(result.stderr)")
+    }
+
     @Test func aMissingPluginNamesTheFilesNotOpenedAsUntrusted() throws {
         let result = try VPCRouterUnderTest.run(["-m", "nosuch", "--plugin-dir", openDirectory.path], timeout: 30)
         #expect(result.status == 2)

@@ -20,6 +20,27 @@ import TestSupport
                 "--plugin-dir", pluginDirectory.path, "--state-dir", state.path] + (port.map { ["-p", "\($0)"] } ?? [])
     }
 
+    /// `vpcr_target.instance_id` carries the instance EC2 reports behind each router, once the
+    /// daemon has read the VPC.
+    @Test func probeTargetsCarryTheRoutersInstanceIds() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        let fixture = try await moto.fixture()
+        let port = freeLoopbackPort()
+        let daemon = try VPCRouterUnderTest.launch(try arguments(stuckAfter: 1_000_000, port: port), ec2Endpoint: moto.endpoint.absoluteString,
+                                                   location: ["-r", fixture.region, "-v", fixture.vpcId])
+        let expected = "10.0.1.10=\(fixture.routerA) 10.0.2.20=\(fixture.routerB)"
+        var seen = ""
+        let carried = try await eventually(.seconds(30)) {
+            let answer = try await HTTPProbe.request("http://127.0.0.1:\(port)/plugins")
+            let stuck = (answer.json as? [String: Any])?["stuck"] as? [String: Any]
+            seen = (stuck?["stats"] as? [String: Any])?["targets"] as? String ?? ""
+            return seen == expected
+        }
+        #expect(carried, "the plugin saw '\(seen)', not '\(expected)'\n\(daemon.output)")
+        #expect(await daemon.stopped(timeout: 20) == 0)
+    }
+
     @Test func aHungProbeIsReportedHealthTurnsStaleAndSIGTERMStillEndsTheDaemon() async throws {
         let moto = try await MotoServer.start()
         defer { moto.stop() }

@@ -1,10 +1,13 @@
 /* stuck: a test-only health plugin that misbehaves on purpose. It answers HEALTHY for the first
  * --stuck_after rounds, then its probe never returns (it ignores the deadline). With
  * --stuck_verdict N it answers the raw value N instead of HEALTHY (a value outside the ABI's).
- * Probes every --stuck_interval seconds with a timeout of half that.
+ * Probes every --stuck_interval seconds with a timeout of half that. Its stats show the targets
+ * of the last round as ip=instance_id (instance_id "-" when the host gave none).
  *
  *   cc -shared -fPIC -O1 -fvisibility=hidden -I Sources/PluginABI/include -o libstuck.so stuck_health.c
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +20,8 @@ static long stuck_after;
 static long stuck_verdict = VPCR_VERDICT_HEALTHY;
 static double interval_s = 0.2;
 static long rounds;
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static char seen[1024]; /* the last round's targets, ip=instance_id, space-separated */
 
 static const vpcr_option_decl options[] = {
     {sizeof(vpcr_option_decl), 0, VPCR_OPT_INT, 0, "stuck_after", "ROUNDS", "0",
@@ -51,13 +56,30 @@ static vpcr_status probe(void *self, const vpcr_probe_request *req, vpcr_verdict
         for (;;) pause(); /* never returns, whatever the deadline says */
     }
     rounds++;
-    for (uint32_t i = 0; i < req->target_count; i++) out[i] = (vpcr_verdict)stuck_verdict;
+    char line[sizeof seen] = "";
+    size_t used = 0;
+    for (uint32_t i = 0; i < req->target_count; i++) {
+        out[i] = (vpcr_verdict)stuck_verdict;
+        const vpcr_target *target = (const vpcr_target *)((const char *)req->targets + (size_t)i * req->target_stride);
+        int wrote = snprintf(line + used, sizeof line - used, "%s%s=%s", i ? " " : "", target->ip,
+                             target->instance_id ? target->instance_id : "-");
+        if (wrote < 0 || (size_t)wrote >= sizeof line - used) break;
+        used += (size_t)wrote;
+    }
+    pthread_mutex_lock(&seen_lock);
+    memcpy(seen, line, sizeof seen);
+    pthread_mutex_unlock(&seen_lock);
     return VPCR_OK;
 }
 
 static vpcr_status report(void *self, vpcr_info_sink *sink) {
     (void)self;
     host->info_add(sink, "params", "stuck_after", stuck_after > 0 ? "set" : "0");
+    char targets[sizeof seen];
+    pthread_mutex_lock(&seen_lock);
+    memcpy(targets, seen, sizeof seen);
+    pthread_mutex_unlock(&seen_lock);
+    host->info_add(sink, "stats", "targets", targets);
     return VPCR_OK;
 }
 

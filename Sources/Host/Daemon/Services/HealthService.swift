@@ -31,6 +31,9 @@ final class HealthService: Service, Sendable {
         var roundsWithoutAnswer: UInt64 = 0
     }
     private let watch = Mutex(Watch())
+    /// The EC2 instance behind each router address, from the reconciler's last read of the VPC:
+    /// probe targets carry it (`vpcr_target.instance_id`) once known.
+    private let instanceIDs = Mutex<[IPv4Address: String]>([:])
 
     init(instance: PluginInstance, policy: HealthPolicy, specStore: RouteSpecStore, status: DaemonStatus,
          metrics: DaemonMetrics, trigger: ReconcileTrigger, gate: StartupGate, logger: Logger) {
@@ -80,6 +83,8 @@ final class HealthService: Service, Sendable {
         var specSequence: UInt64 = 0
         var rounds: UInt64 = 0
         var hungSince: ContinuousClock.Instant?
+        var lastTargets: [HealthTarget] = []
+        var probeGeneration: UInt64 = 0
         watch.withLock { $0.startedAt = .now }
         logger.info("health checks scheduled", metadata: [
             "plugin.name": "\(instance.plugin.name)", "health.interval": "\(schedule.interval)",
@@ -95,10 +100,17 @@ final class HealthService: Service, Sendable {
                 specSequence = current.sequence
                 _ = tracker.updateTargets(current.spec.routerAddresses, at: Self.now())
             }
-            let targets = tracker.probeTargets
+            let known = instanceIDs.withLock { $0 }
+            let targets = tracker.probeTargets.map { HealthTarget(address: $0, instanceID: known[$0]) }
+            // A plugin may cache what it derives from the targets per generation: a new list, or
+            // an instance id learnt for one of them, is a new generation.
+            if targets != lastTargets {
+                lastTargets = targets
+                probeGeneration += 1
+            }
             if !targets.isEmpty {
                 let results: [IPv4Address: ProbeResult]
-                switch await probe(targets, generation: tracker.targetGeneration, timeout: schedule.timeout) {
+                switch await probe(targets, generation: probeGeneration, timeout: schedule.timeout) {
                 case .stopping:
                     return
                 case .answered(let answer):
@@ -156,7 +168,17 @@ final class HealthService: Service, Sendable {
     /// One probe round, on the probe thread (never on the Swift concurrency threads). The wait
     /// ends at the deadline plus a grace even if the plugin never returns, and at once on a stop
     /// request: the probe keeps its thread, never this task.
-    func probe(_ targets: [IPv4Address], generation: UInt64, timeout: Duration) async -> RoundAnswer {
+    /// Records which instance holds each address, from a read of the VPC.
+    func learnInstances(from observed: ObservedVPC) {
+        var ids: [IPv4Address: String] = [:]
+        for interface in observed.networkInterfaces {
+            guard let instance = interface.attachedInstanceId else { continue }
+            for address in interface.privateAddresses { ids[address] = instance }
+        }
+        instanceIDs.withLock { $0 = ids }
+    }
+
+    func probe(_ targets: [HealthTarget], generation: UInt64, timeout: Duration) async -> RoundAnswer {
         let started = probeRunning.withLock { running -> Bool in
             if running { return false }
             running = true
@@ -174,9 +196,9 @@ final class HealthService: Service, Sendable {
                     var results: [IPv4Address: ProbeResult] = [:]
                     var failed = false
                     do {
-                        let verdicts = try instance.probe(targets.map { HealthTarget(address: $0) }, deadline: deadline, generation: generation)
+                        let verdicts = try instance.probe(targets, deadline: deadline, generation: generation)
                         for (target, verdict) in zip(targets, verdicts) {
-                            results[target] = ProbeResult(Self.verdict(verdict))
+                            results[target.address] = ProbeResult(Self.verdict(verdict))
                         }
                     } catch {
                         failed = true

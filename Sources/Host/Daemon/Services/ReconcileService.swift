@@ -176,6 +176,7 @@ final class ReconcileService: Service, Sendable {
             return
         }
         memory.lastObservation = (observed, .now)
+        health.learnInstances(from: observed)
         let ledger = memory.ledger
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: ledger, policy: settings.policy)
         if settings.singlePass, spec != nil, healthSnapshot.firstRoundCompleted {
