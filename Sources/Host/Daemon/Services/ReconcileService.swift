@@ -223,6 +223,8 @@ final class ReconcileService: Service, Sendable {
             } catch {
                 metrics.writeErrors.increment()
                 logger.error("route write failed", metadata: Self.fields(action).merging(["error": "\(error)"]) { $1 })
+                // The table changed under the plan: read it again at once rather than at the next recheck.
+                if error is RouteWriteConflict { trigger.fire(.recheck) }
             }
         }
         return succeeded
