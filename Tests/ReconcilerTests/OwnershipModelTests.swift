@@ -90,7 +90,8 @@ import Testing
             let routeSpec = RouteSpec(spec)
             let result = plan(spec: routeSpec, health: health, observed: vpc, ledger: ledger, policy: ReconcilePolicy())
             let writes = Array(result.writes.prefix(limit ?? Int.max))
-            let intended = result.ledgerWithIntents
+            // As the daemon does: adopt the kept routes, then record the intents.
+            let intended = result.ledgerAdoptingKeptRoutes.recordingIntents(result.writes)
             for action in writes {
                 let table = action.tableId!
                 let existing = route(table, action.cidr)

@@ -169,7 +169,7 @@ final class ReconcileService: Service, Sendable {
             logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
         }
         log(routePlan.actions, cause: cause)
-        memory.ledger = recordIntents(routePlan.writes, in: routePlan.ledger)
+        memory.ledger = recordIntents(routePlan.writes, in: routePlan.ledgerAdoptingKeptRoutes)
         let written = await apply(routePlan.writes, healthChangedAt: healthChangedAt)
         memory.ledger = memory.ledger.confirming(written)
 
