@@ -111,8 +111,12 @@ struct RoutePlanner {
     /// any more. Routes inside an ignored CIDR are kept as they are.
     private func settledLedger(vpc: VPCIndex, routers: [IPv4Address]) -> OwnershipLedger {
         var kept: [OwnedRoute] = []
-        var byTable: [String: ObservedRouteTable] = [:]
-        for table in vpc.tables where byTable[table.id] == nil { byTable[table.id] = table }
+        kept.reserveCapacity(ledger.routes.count)
+        // Each table's destinations, once: a ledger may hold a route per CIDR and table.
+        var destinations: [String: Set<IPv4CIDR>] = [:]
+        if !ledger.routes.isEmpty {
+            for table in vpc.tables where destinations[table.id] == nil { destinations[table.id] = Set(table.routes.map(\.destination)) }
+        }
         for owned in ledger.routes {
             if policy.ignoreEntry(covering: owned.cidr) != nil {
                 kept.append(owned)
@@ -120,7 +124,7 @@ struct RoutePlanner {
             }
             // Kept while its table holds a route for the CIDR, even one that points elsewhere now:
             // that route is reported as someone else's for as long as it stays.
-            if byTable[owned.tableId]?.routes.contains(where: { $0.destination == owned.cidr }) == true { kept.append(owned) }
+            if destinations[owned.tableId]?.contains(owned.cidr) == true { kept.append(owned) }
         }
         if !ledger.legacyCIDRs.isEmpty {
             var routerInterfaces = Set<String>()
