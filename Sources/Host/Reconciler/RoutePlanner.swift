@@ -110,22 +110,21 @@ struct RoutePlanner {
     /// at a spec router's interface, and routes dropped whose table holds no route for their CIDR
     /// any more. Routes inside an ignored CIDR are kept as they are.
     private func settledLedger(vpc: VPCIndex, routers: [IPv4Address]) -> OwnershipLedger {
-        var kept: [OwnedRoute] = []
-        kept.reserveCapacity(ledger.routes.count)
         // Each table's destinations, once: a ledger may hold a route per CIDR and table.
         var destinations: [String: Set<IPv4CIDR>] = [:]
         if !ledger.routes.isEmpty {
             for table in vpc.tables where destinations[table.id] == nil { destinations[table.id] = Set(table.routes.map(\.destination)) }
         }
-        for owned in ledger.routes {
-            if policy.ignoreEntry(covering: owned.cidr) != nil {
-                kept.append(owned)
-                continue
-            }
-            // Kept while its table holds a route for the CIDR, even one that points elsewhere now:
-            // that route is reported as someone else's for as long as it stays.
-            if destinations[owned.tableId]?.contains(owned.cidr) == true { kept.append(owned) }
+        // A route is kept while its table holds a route for the CIDR, even one that points
+        // elsewhere now (reported as someone else's for as long as it stays), and always inside
+        // an ignored CIDR. Nearly always nothing goes, so only what goes is collected.
+        var dropped: [OwnedRoute] = []
+        for owned in ledger.routes where destinations[owned.tableId]?.contains(owned.cidr) != true {
+            if policy.ignoreEntry(covering: owned.cidr) == nil { dropped.append(owned) }
         }
+        if dropped.isEmpty && ledger.legacyCIDRs.isEmpty { return ledger }
+        var routes = ledger.routes
+        for owned in dropped { routes.remove(owned) }
         if !ledger.legacyCIDRs.isEmpty {
             var routerInterfaces = Set<String>()
             for router in routers {
@@ -134,11 +133,11 @@ struct RoutePlanner {
             for table in vpc.tables {
                 for route in table.routes where ledger.legacyCIDRs.contains(route.destination) && route.isInstanceRoute {
                     guard case .networkInterface(let eni, _) = route.target, routerInterfaces.contains(eni) else { continue }
-                    kept.append(OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni))
+                    routes.insert(OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni))
                 }
             }
         }
-        return OwnershipLedger(kept)
+        return OwnershipLedger(routes)
     }
 
     private func noTableMessage(vpcId: String, routersListed: Bool) -> String {
