@@ -1,3 +1,4 @@
+import Foundation
 import RouteModel
 import Testing
 @testable import Reconciler
@@ -148,10 +149,10 @@ import Testing
         return nil
     }
 
-    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
-    func theOwnershipInvariantsHold(seed: UInt64) {
-        let steps = Self.steps(seed: seed, count: 250)
-        guard let problem = Self.violation(in: steps) else { return }
+    /// The seed's steps checked, and on a failure the report with the shortest failing step list.
+    static func check(seed: UInt64, count: Int) -> String? {
+        let steps = Self.steps(seed: seed, count: count)
+        guard let problem = Self.violation(in: steps) else { return nil }
         // Shrink: drop steps one at a time while the failure stays.
         var shortest = steps
         var changed = true
@@ -168,7 +169,30 @@ import Testing
         }
         let listing: String = shortest.map(\.description).joined(separator: "\n")
         let outcome: String = Self.violation(in: shortest) ?? "?"
-        Issue.record("seed \(seed): \(problem)\nshortest failing steps (\(shortest.count)):\n\(listing)\n=> \(outcome)")
+        return "seed \(seed): \(problem)\nshortest failing steps (\(shortest.count)):\n\(listing)\n=> \(outcome)"
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func theOwnershipInvariantsHold(seed: UInt64) {
+        if let report = Self.check(seed: seed, count: 250) { Issue.record("\(report)") }
+    }
+
+    /// `make soak SEED=… MINUTES=…`: consecutive seeds from SEED, 1,000 steps each, for MINUTES.
+    @Test func soak() {
+        let environment = ProcessInfo.processInfo.environment
+        guard let minutes = environment["VPCROUTER_SOAK_MINUTES"].flatMap(Double.init), minutes > 0 else { return }
+        var seed = environment["VPCROUTER_SOAK_SEED"].flatMap { UInt64($0) } ?? 1
+        let deadline = ContinuousClock.now + .milliseconds(Int64(minutes * 60_000))
+        var checked = 0
+        while ContinuousClock.now < deadline {
+            if let report = Self.check(seed: seed, count: 1000) {
+                Issue.record("\(report)")
+                return
+            }
+            seed += 1
+            checked += 1
+        }
+        print("ownership model: \(checked) seeds of 1000 steps, no invariant broken; next seed \(seed)")
     }
 }
 

@@ -115,4 +115,15 @@ import Testing
         #expect(result.writes.isEmpty)
         #expect(result.ledgerAdoptingKeptRoutes.sortedRoutes.map(\.description) == ["\(x) in rtb-a -> eni-1", "\(x) in rtb-b -> eni-1"])
     }
+
+    /// Found by the model-based check (seed 233): a spec left with nothing but an empty router list
+    /// manages no table, and the plan held, so a route written for a CIDR that left the spec stayed.
+    @Test func routesWrittenForACIDRThatLeftTheSpecGoEvenWhenNoTableIsManaged() {
+        var run = Run(vpc: Fixture.vpc())
+        _ = run.pass([x: [Fixture.r1]])
+        let removals = run.pass([y: []])
+        #expect(!removals.isHeld)
+        #expect(removals.writes.map(line) == ["delete rtb-a \(x) eni-1"])
+        #expect(removals.notes.map(\.kind) == [.noManagedTables])
+    }
 }

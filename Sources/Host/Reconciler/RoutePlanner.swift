@@ -93,13 +93,17 @@ struct RoutePlanner {
         }
 
         let managed = managedTables(vpc: vpc, routers: listedRouters, notes: &notes)
+        let settled = settledLedger(vpc: vpc, routers: listedRouters)
         if managed.isEmpty {
             notes.append(PlanNote(.noManagedTables, noTableMessage(vpcId: observed.id, routersListed: !listedRouters.isEmpty)))
-            return held(.noManagedTables, cidrs: spec.cidrs, notes: notes)
+            // Routes vpcrouter wrote for CIDRs that left the spec (or have no routers now) need no
+            // managed table to be cleaned up; without any, the plan holds.
+            let cleanup = settled.routes.contains { spec[$0.cidr]?.isEmpty ?? true }
+            if !cleanup { return held(.noManagedTables, cidrs: spec.cidrs, notes: notes) }
         }
 
         var builder = PlanBuilder(
-            spec: spec, health: health, vpc: vpc, ledger: settledLedger(vpc: vpc, routers: listedRouters), policy: policy,
+            spec: spec, health: health, vpc: vpc, ledger: settled, policy: policy,
             managed: managed.map { vpc.tables[$0] })
         builder.notes = notes
         builder.run()
