@@ -27,7 +27,9 @@ let ec2Targets: [Target] = [
 
 // MARK: - Package
 
-/// Plugins are dynamic libraries that depend on PluginABI only; the host dlopen()s them.
+/// Plugins are dynamic libraries that depend on PluginABI and PluginKit (linked in statically);
+/// the host dlopen()s them. The Examples stay standalone on purpose: they show a third party
+/// what to write against the header alone.
 let pluginTargets = [
     "FixedConfMode", "ConfigFileMode", "HTTPMode", "EtcdMode",  // mode plugins
     "ICMPHealth", "TCPHealth", "MultiHealth",        // health plugins
@@ -39,11 +41,20 @@ let healthTargets: [Target] = [
     // Pure health policy: fall, rise, hold-down and the round scheduler; no ABI, no I/O.
     .target(name: "Health", dependencies: ["RouteModel"], path: "Sources/Host/Health"),
 
+    // Loads the built health plugins through the daemon's loader, for the tests and the benchmark.
+    .target(
+        name: "HealthPluginHarness",
+        dependencies: ["PluginHost", "PluginABI", "RouteModel", .product(name: "Logging", package: "swift-log")],
+        path: "Tests/HealthTests/Harness"
+    ),
+
     // Measures CPU time per probe round of the health plugins (run by hand, not by CI).
-    .executableTarget(name: "HealthBench", dependencies: ["PluginABI"], path: "Benchmarks/HealthBench"),
+    .executableTarget(name: "HealthBench", dependencies: ["HealthPluginHarness", "PluginHost", "PluginABI"], path: "Benchmarks/HealthBench"),
 
     // Policy unit tests plus plugin tests against network namespaces (root only).
-    .testTarget(name: "HealthTests", dependencies: ["Health", "RouteModel", "PluginABI"]),
+    .testTarget(
+        name: "HealthTests", dependencies: ["Health", "RouteModel", "PluginABI", "PluginHost", "HealthPluginHarness"],
+        exclude: ["Harness"]),
 ]
 // ---- end of Health ----
 
@@ -66,6 +77,9 @@ let package = Package(
     targets: [
         // The one stable contract between the host and every plugin.
         .target(name: "PluginABI", path: "Sources/PluginABI"),
+        // The descriptor, option reading, error reporting, host log and clock shared by the built-in
+        // Swift plugins; linked statically into each plugin library (depends on PluginABI only).
+        .target(name: "PluginKit", dependencies: ["PluginABI"], path: "Sources/PluginKit"),
 
         // Route specs: addresses, CIDRs and the validator every submission goes through.
         .target(name: "RouteModel", path: "Sources/Host/RouteModel"),
@@ -137,5 +151,7 @@ let package = Package(
             name: "PlanBenchmark", dependencies: ["Reconciler", "RouteModel"], path: "Benchmarks/PlanBenchmark"),
         // --- End of the reconciler block.
 
-    ] + healthTargets + ec2Targets + pluginTargets.map { .target(name: $0, dependencies: ["PluginABI"], path: "Plugins/\($0)") }
+    ] + healthTargets + ec2Targets + pluginTargets.map {
+        .target(name: $0, dependencies: ["PluginABI", "PluginKit"], path: "Plugins/\($0)")
+    }
 )

@@ -8,6 +8,7 @@ Benchmarks (each prints what it measured as it goes):
   ec2         EC2Bench: 100 route writes through the EC2-rate fault proxy; calls per VPC read
   health      HealthBench: icmpecho CPU per probe at 10,000 targets (and fping's), tcp at 5,000
   failover    router death -> route visible in moto, p50/p99, default and fast health settings
+  lossy       route moves per minute with 5 % of probes lost at random on both routers (fall 3, 0.2 s)
   nroutes     N-route failover (N = 10, 100, 500) through the proxy emulating EC2's write bucket
   steady      EC2 calls and writes per steady-state recheck, counted at the proxy
   memory      VmRSS/VmHWM of the daemon at idle and at 1,000 routes and 1,000 routers
@@ -149,6 +150,40 @@ def bench_failover(trials):
         results[name] = failover_trials(interval, fall, trials)
         log("failover %s: p50 %.3f s, p99 %.3f s" % (name, results[name]["p50_s"], results[name]["p99_s"]))
     return results
+
+
+# ---- lossy links ------------------------------------------------------------------------------
+
+def bench_lossy(minutes=2.0, percent=5, interval=0.2, fall=3):
+    """Both routers lose `percent` % of probes at random; counts the route's moves (a replace in
+    each table is one move) over `minutes`. With fall 3 a move needs three lost probes in a row."""
+    with vpclab.Lab() as lab:
+        lab.start_moto()
+        fixture = lab.build_vpc()
+        routers = {fixture["eniA"]: fixture["addressA"], fixture["eniB"]: fixture["addressB"]}
+        for address in routers.values():
+            lab.routers.add(address)
+        options = ["-m", "fixedconf", "--fixed_cidr", CIDR, "--fixed_hosts", "%s:%s" % tuple(routers.values()),
+                   "-H", "icmpecho", "--icmp_check_interval", str(interval), "--health-fall", str(fall)]
+        daemon = lab.start_daemon(options)
+        if not wait_until(lambda: both_tables_on(lab, set(routers)), 60):
+            raise LabError("routes were not created:\n" + daemon.output()[-3000:])
+        for address in routers.values():
+            lab.routers.lose(address, percent)
+        log_start = len(daemon.output())
+        log("lossy links: %d %% loss on both routers, --icmp_check_interval %g --health-fall %d, %.1f minutes"
+            % (percent, interval, fall, minutes))
+        time.sleep(minutes * 60)
+        during = daemon.output()[log_start:]
+        replaces = len(re.findall(r"NOTICE vpcrouter: replace ", during))
+        suspect = len(re.findall(r"health\.to=suspect", during))
+        failed = len(re.findall(r"health\.to=failed", during))
+        moves = replaces / 2.0
+        log("lossy links: %d moves (%d replace writes), %d suspect and %d failed transitions" % (moves, replaces, suspect, failed))
+        if daemon.stop() != 0:
+            raise LabError("the daemon did not stop cleanly")
+        return {"percent": percent, "interval_s": interval, "fall": fall, "minutes": minutes, "moves": moves,
+                "moves_per_minute": moves / minutes, "suspect_transitions": suspect, "failed_transitions": failed}
 
 
 # ---- N-route failover through the EC2-rate proxy ----------------------------------------------
@@ -366,6 +401,12 @@ def table_rows(results):
             if "send_p50_ms" in figures:
                 rows.append(("Health change → failover write sent to EC2 (the daemon's log), %s, %d moves" % (label, len(figures["send_ms"])),
                              "p50 %d ms, p99 %d ms" % (figures["send_p50_ms"], figures["send_p99_ms"]), "< 50 ms", "", ""))
+    lossy = results.get("lossy")
+    if lossy:
+        rows.append(("Route moves per minute, %d %% of probes lost on both routers, `--icmp_check_interval %g --health-fall %d` (%.0f min)"
+                     % (lossy["percent"], lossy["interval_s"], lossy["fall"], lossy["minutes"]),
+                     "%.1f (%d routers judged failed)" % (lossy["moves_per_minute"], lossy["failed_transitions"]),
+                     "≤ 1", "before fall held routes: 12 (issue #13)", ""))
     for count, figures in sorted((results.get("nroutes") or {}).items(), key=lambda item: int(item[0])):
         limit = figures["physical_limit_s"]
         rows.append(("%s-route failover through EC2's write bucket (50 burst, 5/s), death → all moved" % count,
@@ -445,7 +486,7 @@ def markdown(results):
     return "\n".join(lines)
 
 
-BENCHMARKS = ["plan", "ec2", "health", "failover", "nroutes", "steady", "memory", "leader"]
+BENCHMARKS = ["plan", "ec2", "health", "failover", "lossy", "nroutes", "steady", "memory", "leader"]
 
 
 def main():
@@ -476,6 +517,7 @@ def main():
         "ec2": lambda: results.update(ec2=bench_ec2()),
         "health": lambda: results.update(health=bench_health()),
         "failover": lambda: results.update(failover=bench_failover(args.trials)),
+        "lossy": lambda: results.update(lossy=bench_lossy()),
         "nroutes": lambda: results.update(nroutes=bench_n_routes([int(count) for count in args.routes.split(",")])),
         "steady": lambda: results.update(bench_steady_and_startup()),
         "memory": lambda: results.update(memory=bench_memory()),

@@ -6,7 +6,8 @@
 #
 # Seeds are the bad-input corpora of the tests; new inputs libFuzzer finds stay in
 # .build/fuzz/TARGET/corpus, crashes go to .build/fuzz/TARGET/crashes. It runs at low priority
-# (nice 10) on one core: the build machines are shared. Exit status: 0 when no crash was found.
+# (nice 10) on one core: the build machines are shared. Exit status: 0 when the harness ran at least
+# one input and found no crash.
 set -euo pipefail
 
 target=${1:?usage: scripts/fuzz.sh routespec|ec2xml SECONDS}
@@ -48,5 +49,11 @@ LSAN_OPTIONS="suppressions=$root/Fuzz/lsan-suppressions.txt:print_suppressions=0
     nice -n 10 "$work/fuzz-$target" "$work/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/crashes/" -print_final_stats=1 2>&1 | tee "$work/last-run.log" | grep -E "^(#[0-9]+ +DONE|stat::|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" || true
 crashes=$(find "$work/crashes" -type f | wc -l)
-echo "fuzz $target: $(grep -oE 'stat::number_of_executed_units: [0-9]+' "$work/last-run.log" | grep -oE '[0-9]+$' || echo '?') executions in ${seconds} s, $crashes crash file(s) in $work/crashes"
+executions=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$work/last-run.log" | grep -oE '[0-9]+$' | tail -n 1 || true)
+echo "fuzz $target: ${executions:-?} executions in ${seconds} s, $crashes crash file(s) in $work/crashes"
 test "$crashes" -eq 0
+# A harness that ran nothing (it failed to start, or the run ended before its first input) tested nothing.
+if [[ -z "$executions" || "$executions" -eq 0 ]]; then
+    echo "fuzz $target: no executions; see $work/last-run.log" >&2
+    exit 1
+fi

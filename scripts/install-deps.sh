@@ -9,6 +9,7 @@ apt_packages=(
     pkg-config
     fping                             # the health benchmark's comparison (make bench)
     etcd-server etcd-client           # the etcd mode, the Romana example and leader election
+    prometheus                        # promtool: the end-to-end suite checks a live daemon's /metrics
 )
 
 missing=()
@@ -22,16 +23,24 @@ if ((${#missing[@]})); then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The EC2 emulator used by the tests, the demo and the benchmarks (boto3 comes with it); the
-# reference Prometheus text parser.
-if ! command -v moto_server >/dev/null 2>&1; then
-    python3 -m pip install --quiet 'moto[server]'
+# Python tools of the tests, the demo and the benchmarks, pinned to the versions the suite was
+# proven with (their behaviour and output change between releases): moto is the EC2 emulator
+# (boto3 and Flask come with its server), prometheus_client the reference Prometheus text parser,
+# schemathesis checks the live HTTP API against docs/openapi.yaml.
+python_packages=(
+    moto==5.2.1 boto3==1.43.11 botocore==1.43.11 Flask==3.1.3 flask-cors==6.0.2 Werkzeug==3.1.8
+    prometheus_client==0.26.0 schemathesis==4.32.5
+)
+installed=$(python3 -m pip list --format=freeze 2>/dev/null | tr '[:upper:]_' '[:lower:]-' || true)
+wanted=()
+for requirement in "${python_packages[@]}"; do
+    normalized=$(tr '[:upper:]_' '[:lower:]-' <<<"$requirement")
+    grep -qxF "$normalized" <<<"$installed" || wanted+=("$requirement")
+done
+if ((${#wanted[@]})); then
+    echo "installing: ${wanted[*]}"
+    python3 -m pip install --quiet "moto[server]==5.2.1" "${wanted[@]}"
 fi
-python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install --quiet prometheus_client
-# Checks the live HTTP API against docs/openapi.yaml (pinned: its CLI and reports change between releases).
-schemathesis_version=4.32.5
-installed=$(python3 -m pip show schemathesis 2>/dev/null | sed -n 's/^Version: //p' || true)
-[[ "$installed" == "$schemathesis_version" ]] || python3 -m pip install --quiet "schemathesis==$schemathesis_version"
 
 command -v swift >/dev/null || { echo "swift is not on PATH (Swift 6.x is required)" >&2; exit 1; }
 echo "dependencies ready"

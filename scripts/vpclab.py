@@ -251,6 +251,16 @@ class Routers:
         sh("ip -n %s link set %s up" % (namespace, router_end))
         sh("ip -n %s route replace default dev %s" % (namespace, router_end))
 
+    def lose(self, key, percent):
+        """Drops `percent` % of the echo requests reaching the router, at random (nft's numgen;
+        there is no netem here). The rules go with the namespace."""
+        namespace = self.hosts[key][0]
+        ruleset = ("table inet vpcrouter_loss {\n chain input {\n  type filter hook input priority 0; policy accept;\n"
+                   "  icmp type echo-request numgen random mod 100 < %d drop\n }\n}\n" % percent)
+        result = subprocess.run(["ip", "netns", "exec", namespace, "nft", "-f", "-"], input=ruleset, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise LabError("nft in %s: %s" % (namespace, result.stderr.strip()))
+
     def kill_command(self, key):
         namespace, _, router_end = self.hosts[key]
         return "ip -n %s link set %s down" % (namespace, router_end)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HealthPluginHarness
 import PluginABI
 
 // `HealthBench bench`: probes many loopback addresses (all of 127.0.0.0/8 answers on `lo`)
@@ -87,21 +88,21 @@ struct RoundFigures {
 }
 
 /// Runs `rounds` probe rounds on the interval grid and measures each.
-func measure(_ instance: PluginDriver.Instance, _ targets: [String], settings: BenchSettings) throws -> RoundFigures {
+func measure(_ instance: HealthPluginRun, _ targets: [String], settings: BenchSettings) throws -> RoundFigures {
     var figures = RoundFigures()
-    var nextStart = PluginDriver.now()
+    var nextStart = HealthPlugins.now()
     for _ in 0..<settings.rounds {
-        let now = PluginDriver.now()
+        let now = HealthPlugins.now()
         if nextStart > now {
             usleep(useconds_t((nextStart - now) / 1000))
         }
-        let wallBefore = PluginDriver.now()
+        let wallBefore = HealthPlugins.now()
         let threadBefore = cpuSeconds(1) // RUSAGE_THREAD
         let processBefore = cpuSeconds(RUSAGE_SELF.rawValue)
         let verdicts = try instance.probe(targets)
         figures.processCPU.append(cpuSeconds(RUSAGE_SELF.rawValue) - processBefore)
         figures.threadCPU.append(cpuSeconds(1) - threadBefore)
-        let wallAfter = PluginDriver.now()
+        let wallAfter = HealthPlugins.now()
         figures.wall.append(Double(wallAfter - wallBefore) / 1e9)
         figures.healthy.append(verdicts.filter { $0 == VPCR_VERDICT_HEALTHY }.count)
         nextStart += UInt64(settings.interval * 1e9)
@@ -136,7 +137,7 @@ func runBenchmark(_ arguments: [String]) {
     let residentAtStart = residentKilobytes()
     print("HealthBench: \(settings.rounds) rounds at \(settings.interval) s; RSS at start \(residentAtStart.current) KiB")
     do {
-        let driver = try PluginDriver(options: [
+        let driver = try HealthPlugins(options: [
             "icmp_check_interval": "\(settings.interval)",
             "tcp_check_interval": "\(settings.interval)",
             "tcp_check_port": "\(settings.tcpPort)",
@@ -208,7 +209,7 @@ func measureFping(_ targets: [String], settings: BenchSettings, icmpCPUPerProbe:
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         let before = cpuSeconds(RUSAGE_CHILDREN.rawValue)
-        let start = PluginDriver.now()
+        let start = HealthPlugins.now()
         do {
             try process.run()
         } catch {
@@ -216,7 +217,7 @@ func measureFping(_ targets: [String], settings: BenchSettings, icmpCPUPerProbe:
             return nil
         }
         process.waitUntilExit()
-        wall.append(Double(PluginDriver.now() - start) / 1e9)
+        wall.append(Double(HealthPlugins.now() - start) / 1e9)
         cpu.append(cpuSeconds(RUSAGE_CHILDREN.rawValue) - before)
     }
     let perProbe = cpu.reduce(0, +) / Double(cpu.count * targets.count)

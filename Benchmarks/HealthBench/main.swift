@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import HealthPluginHarness
+import PluginHost
 import PluginABI
 
 // HealthBench: `probe` runs one probe round and prints the verdicts (the health tests use it
@@ -27,7 +29,7 @@ case "probe":
     }
     let ips = arguments[2].split(separator: ",").map(String.init)
     do {
-        let driver = try PluginDriver(options: options)
+        let driver = try HealthPlugins(options: options)
         let instance = try driver.start(arguments[1])
         let verdicts = try instance.probe(ips)
         for (ip, verdict) in zip(ips, verdicts) {
@@ -37,6 +39,9 @@ case "probe":
             print("param \(key) \(value)")
         }
         instance.stop()
+    } catch let error as PluginError {
+        FileHandle.standardError.write(Data("create failed: [\(error.code)] \(error.message)\n".utf8))
+        exit(2)
     } catch {
         FileHandle.standardError.write(Data("create failed: \(error)\n".utf8))
         exit(2)

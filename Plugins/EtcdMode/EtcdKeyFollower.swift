@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
 /// Follows one etcd key on its own thread: reads it, submits its value as the route spec, then
 /// watches it. On any failure it moves to the next endpoint after a growing pause, reads the key
 /// afresh and watches again; the host keeps the last good spec meanwhile.
-final class EtcdKeyFollower: @unchecked Sendable {
+final class EtcdKeyFollower: PluginInstance, @unchecked Sendable {
     let context: OpaquePointer?
     let endpoints: [EtcdEndpoint]
     let key: String
@@ -35,18 +36,13 @@ final class EtcdKeyFollower: @unchecked Sendable {
     }
 
     func log(_ level: vpcr_log_level, _ message: String, _ fields: [(String, String)]) {
-        let all = [("etcd.key", key)] + fields
-        let keys = all.map { strdup($0.0) }
-        let values = all.map { strdup($0.1) }
-        defer { keys.forEach { free($0) }; values.forEach { free($0) } }
-        let cFields = zip(keys, values).map { vpcr_field(key: $0.0, value: $0.1) }
-        cFields.withUnsafeBufferPointer { buffer in
-            host?.pointee.log(context, level, message, buffer.baseAddress, UInt32(buffer.count))
-        }
+        hostLog(context, level, message, fields: [("etcd.key", key)] + fields)
     }
 
-    func start() -> String? {
-        guard pipe(&stopPipe) == 0 else { return "cannot create a pipe: \(String(cString: strerror(errno)))" }
+    func start() throws(PluginFailure) {
+        guard pipe(&stopPipe) == 0 else {
+            throw PluginFailure(code: vpcr_status(VPCR_E_IO), message: "cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
         running = true
         let thread = Thread { [self] in
             follow()
@@ -54,7 +50,6 @@ final class EtcdKeyFollower: @unchecked Sendable {
         }
         thread.name = "etcd"
         thread.start()
-        return nil
     }
 
     /// Wakes the thread (every wait polls the pipe) and waits for it until the deadline.
@@ -162,10 +157,10 @@ final class EtcdKeyFollower: @unchecked Sendable {
         var error = vpcr_error()
         let status = value.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { text in
-                host!.pointee.submit_route_spec_json(context, text.baseAddress, UInt64(text.count), next, &error)
+                hostServices!.pointee.submit_route_spec_json(context, text.baseAddress, UInt64(text.count), next, &error)
             }
         }
-        let reason = withUnsafeBytes(of: &error.message) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        let reason = error.text
         lock.withLock {
             if status == VPCR_OK { accepted += 1 } else { refused += 1; lastProblem = "mod revision \(modRevision): \(reason)" }
         }
@@ -177,17 +172,17 @@ final class EtcdKeyFollower: @unchecked Sendable {
         }
     }
 
-    func report(_ sink: OpaquePointer?) {
+    func reportInfo(to sink: OpaquePointer) {
         let (accepted, refused, reconnects, endpoint, revision, problem) = lock.withLock {
             (self.accepted, self.refused, self.reconnects, currentEndpoint, lastModRevision, lastProblem)
         }
-        host?.pointee.info_add(sink, "params", "etcd_endpoints", endpoints.map(\.description).joined(separator: ","))
-        host?.pointee.info_add(sink, "params", "etcd_key", key)
-        host?.pointee.info_add(sink, "stats", "specs_accepted", String(accepted))
-        host?.pointee.info_add(sink, "stats", "specs_refused", String(refused))
-        host?.pointee.info_add(sink, "stats", "reconnects", String(reconnects))
-        host?.pointee.info_add(sink, "stats", "connected_endpoint", endpoint?.description ?? "none")
-        if revision > 0 { host?.pointee.info_add(sink, "stats", "mod_revision", String(revision)) }
-        if !problem.isEmpty { host?.pointee.info_add(sink, "stats", "last_problem", problem) }
+        hostInfoAdd(sink, "params", "etcd_endpoints", endpoints.map(\.description).joined(separator: ","))
+        hostInfoAdd(sink, "params", "etcd_key", key)
+        hostInfoAdd(sink, "stats", "specs_accepted", String(accepted))
+        hostInfoAdd(sink, "stats", "specs_refused", String(refused))
+        hostInfoAdd(sink, "stats", "reconnects", String(reconnects))
+        hostInfoAdd(sink, "stats", "connected_endpoint", endpoint?.description ?? "none")
+        if revision > 0 { hostInfoAdd(sink, "stats", "mod_revision", String(revision)) }
+        if !problem.isEmpty { hostInfoAdd(sink, "stats", "last_problem", problem) }
     }
 }

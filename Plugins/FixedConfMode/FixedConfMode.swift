@@ -6,40 +6,21 @@
 // here (each item must be an IPv4 address) so start-up fails with a clear message.
 import Glibc
 import PluginABI
+import PluginKit
 
-private func cString(_ text: StaticString) -> UnsafePointer<CChar> {
-    UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
-}
-
-/// Static data the host reads through pointers must have a stable address for the process lifetime.
-private func pinned<Value>(_ value: Value) -> UnsafeMutablePointer<Value> {
-    let pointer = UnsafeMutablePointer<Value>.allocate(capacity: 1)
-    pointer.initialize(to: value)
-    return pointer
-}
-
-nonisolated(unsafe) private var host: UnsafePointer<vpcr_host_api_v1>?
-
-nonisolated(unsafe) private let identity = pinned(vpcr_magic(
-    magic: VPCR_MAGIC, struct_size: UInt32(MemoryLayout<vpcr_magic>.size),
-    abi_major: UInt32(VPCR_ABI_MAJOR), abi_minor: UInt32(VPCR_ABI_MINOR),
-    name: cString("fixedconf"), version: cString("1.0.0")))
-
-nonisolated(unsafe) private let options: UnsafeMutablePointer<vpcr_option_decl> = {
-    let table = UnsafeMutablePointer<vpcr_option_decl>.allocate(capacity: 2)
-    table[0] = vpcr_option_decl(
-        struct_size: UInt32(MemoryLayout<vpcr_option_decl>.size), flags: UInt32(VPCR_OPT_F_REQUIRED),
-        type: VPCR_OPT_CIDR, short_name: 0, long_name: cString("fixed_cidr"), value_name: cString("CIDR"),
-        default_value: nil, help: cString("the destination CIDR of the one route"), min: 1, max: 0)
-    table[1] = vpcr_option_decl(
-        struct_size: UInt32(MemoryLayout<vpcr_option_decl>.size), flags: UInt32(VPCR_OPT_F_REQUIRED),
-        type: VPCR_OPT_STRING, short_name: 0, long_name: cString("fixed_hosts"), value_name: cString("IP:IP:..."),
-        default_value: nil, help: cString("the router IPs eligible for the route, colon-separated"), min: 1, max: 0)
-    return table
-}()
+private let plugin = PluginExport(
+    kind: VPCR_KIND_MODE, name: "fixedconf", version: "1.0.0",
+    summary: "one fixed route from --fixed_cidr and --fixed_hosts",
+    options: [
+        OptionDeclaration("fixed_cidr", type: VPCR_OPT_CIDR, valueName: "CIDR",
+                          help: "the destination CIDR of the one route", required: true),
+        OptionDeclaration("fixed_hosts", type: VPCR_OPT_STRING, valueName: "IP:IP:...",
+                          help: "the router IPs eligible for the route, colon-separated", required: true),
+    ],
+    create: FixedConf.create)
 
 /// One instance: the spec to submit, kept as C strings for the call.
-private final class FixedConf {
+private final class FixedConf: PluginInstance {
     let context: OpaquePointer?
     let cidr: String
     let hosts: [String]
@@ -48,6 +29,44 @@ private final class FixedConf {
         self.context = context
         self.cidr = cidr
         self.hosts = hosts
+    }
+
+    static func create(context: OpaquePointer?, options: OptionValues) -> Result<FixedConf, PluginFailure> {
+        guard let cidr = options["fixed_cidr"], let hostList = options["fixed_hosts"] else {
+            return .failure(PluginFailure(config: "--fixed_cidr and --fixed_hosts are both required"))
+        }
+        let hosts = hostList.split(separator: ":", omittingEmptySubsequences: false)
+        if let bad = hosts.first(where: { !isIPv4($0) }) {
+            return .failure(PluginFailure(config: "--fixed_hosts: '\(bad)' is not a valid IPv4 address (expected a.b.c.d, colon-separated)"))
+        }
+        return .success(FixedConf(context: context, cidr: cidr, hosts: hosts.map(String.init)))
+    }
+
+    /// Submits the one spec through the structured call (the JSON call would do as well).
+    func start() throws(PluginFailure) {
+        guard let host = hostServices else { throw PluginFailure(code: vpcr_status(VPCR_E_STATE), message: "start before the entry point") }
+        let cidr = strdup(self.cidr)
+        let routers = hosts.map { UnsafePointer(strdup($0)) }
+        defer {
+            free(cidr)
+            routers.forEach { free(UnsafeMutablePointer(mutating: $0)) }
+        }
+        var error = vpcr_error()
+        let status = routers.withUnsafeBufferPointer { routerBuffer in
+            var route = vpcr_route(cidr: cidr, routers: routerBuffer.baseAddress, router_count: UInt32(routerBuffer.count), reserved: 0)
+            return withUnsafePointer(to: &route) { routePointer in
+                var spec = vpcr_route_spec(
+                    struct_size: UInt32(MemoryLayout<vpcr_route_spec>.size), route_stride: UInt32(MemoryLayout<vpcr_route>.stride),
+                    generation: 1, routes: routePointer, route_count: 1, reserved: 0)
+                return host.pointee.submit_route_spec(context, &spec, &error)
+            }
+        }
+        if status != VPCR_OK { throw PluginFailure(code: status, message: error.text) }
+    }
+
+    func reportInfo(to sink: OpaquePointer) {
+        hostInfoAdd(sink, "params", "fixed_cidr", cidr)
+        hostInfoAdd(sink, "params", "fixed_hosts", hosts.joined(separator: ":"))
     }
 }
 
@@ -61,74 +80,8 @@ private func isIPv4(_ text: Substring) -> Bool {
     }
 }
 
-nonisolated(unsafe) private let descriptor = pinned(vpcr_plugin_v1(
-    struct_size: UInt32(MemoryLayout<vpcr_plugin_v1>.size), min_host_abi_minor: 0, kind: VPCR_KIND_MODE, flags: 0,
-    name: cString("fixedconf"), version: cString("1.0.0"),
-    summary: cString("one fixed route from --fixed_cidr and --fixed_hosts"),
-    options: UnsafePointer(options), option_count: 2, option_stride: UInt32(MemoryLayout<vpcr_option_decl>.stride),
-    create: { context, values, count, out, error in
-        var cidr: String?
-        var hostList: String?
-        for index in 0..<Int(count) {
-            guard let name = values?[index].long_name, let value = values?[index].value else { continue }
-            switch String(cString: name) {
-            case "fixed_cidr": cidr = String(cString: value)
-            case "fixed_hosts": hostList = String(cString: value)
-            default: break
-            }
-        }
-        guard let cidr, let hostList else {
-            return vpcr_fail(error, vpcr_status(VPCR_E_CONFIG), "--fixed_cidr and --fixed_hosts are both required")
-        }
-        let hosts = hostList.split(separator: ":", omittingEmptySubsequences: false)
-        if let bad = hosts.first(where: { !isIPv4($0) }) {
-            return vpcr_fail(error, vpcr_status(VPCR_E_CONFIG), "--fixed_hosts: '\(bad)' is not a valid IPv4 address (expected a.b.c.d, colon-separated)")
-        }
-        let instance = FixedConf(context: context, cidr: cidr, hosts: hosts.map(String.init))
-        out?.pointee = Unmanaged.passRetained(instance).toOpaque()
-        return vpcr_status(VPCR_OK)
-    },
-    start: { instance, error in
-        guard let instance, let host else { return vpcr_status(VPCR_E_STATE) }
-        let config = Unmanaged<FixedConf>.fromOpaque(instance).takeUnretainedValue()
-        let cidr = strdup(config.cidr)
-        let routers = config.hosts.map { UnsafePointer(strdup($0)) }
-        defer {
-            free(cidr)
-            routers.forEach { free(UnsafeMutablePointer(mutating: $0)) }
-        }
-        return routers.withUnsafeBufferPointer { routerBuffer in
-            var route = vpcr_route(cidr: cidr, routers: routerBuffer.baseAddress, router_count: UInt32(routerBuffer.count), reserved: 0)
-            return withUnsafePointer(to: &route) { routePointer in
-                var spec = vpcr_route_spec(
-                    struct_size: UInt32(MemoryLayout<vpcr_route_spec>.size), route_stride: UInt32(MemoryLayout<vpcr_route>.stride),
-                    generation: 1, routes: routePointer, route_count: 1, reserved: 0)
-                return host.pointee.submit_route_spec(config.context, &spec, error)
-            }
-        }
-    },
-    stop: { _, _ in vpcr_status(VPCR_OK) },
-    destroy: { instance in
-        guard let instance else { return }
-        Unmanaged<FixedConf>.fromOpaque(instance).release()
-    },
-    probe: nil,
-    report_info: { instance, sink in
-        guard let instance, let host, let sink else { return vpcr_status(VPCR_E_INVALID) }
-        let config = Unmanaged<FixedConf>.fromOpaque(instance).takeUnretainedValue()
-        host.pointee.info_add(sink, "params", "fixed_cidr", config.cidr)
-        host.pointee.info_add(sink, "params", "fixed_hosts", config.hosts.joined(separator: ":"))
-        return vpcr_status(VPCR_OK)
-    },
-    reserved: (nil, nil, nil, nil)))
-
+// The two exported symbols must be in this library itself; PluginKit does the work.
 @_cdecl("vpcr_plugin_magic")
-public func vpcrPluginMagic() -> UnsafeRawPointer {
-    UnsafeRawPointer(identity)
-}
-
+public func vpcrPluginMagic() -> UnsafeRawPointer { plugin.magic }
 @_cdecl("vpcr_plugin_entry_v1")
-public func vpcrPluginEntryV1(_ hostAPI: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    host = hostAPI?.assumingMemoryBound(to: vpcr_host_api_v1.self)
-    return UnsafeRawPointer(descriptor)
-}
+public func vpcrPluginEntryV1(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? { plugin.entry(host) }

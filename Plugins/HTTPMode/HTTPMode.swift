@@ -1,35 +1,24 @@
 // http: a mode plugin that takes route specs POSTed to the host's HTTP server.
 //
 //   vpcrouter -m http
-//   curl -X POST -H 'Content-Type: application/json' --data @spec.json localhost:33289/route_spec
+//   curl --data @spec.json localhost:33289/route_spec
 //
 // POST /route_spec hands the body to the host's validator: 200 when accepted, 400 with the
-// validator's reason when not (the previous spec stays), 415 for a body that is not JSON.
+// validator's reason when not (the previous spec stays), 415 for a declared type that cannot be
+// JSON (XML, HTML, multipart, images...), 403 for a browser's cross-site form post.
 // GET /route_spec returns the spec in force (404 before the first). Body size limits and bearer
 // tokens for mutating requests are enforced by the host's server before a request gets here.
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
-private func cString(_ text: StaticString) -> UnsafePointer<CChar> {
-    UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
-}
-
-private func pinned<Value>(_ value: Value) -> UnsafeMutablePointer<Value> {
-    let pointer = UnsafeMutablePointer<Value>.allocate(capacity: 1)
-    pointer.initialize(to: value)
-    return pointer
-}
-
-nonisolated(unsafe) private var host: UnsafePointer<vpcr_host_api_v1>?
-
-nonisolated(unsafe) private let identity = pinned(vpcr_magic(
-    magic: VPCR_MAGIC, struct_size: UInt32(MemoryLayout<vpcr_magic>.size),
-    abi_major: UInt32(VPCR_ABI_MAJOR), abi_minor: UInt32(VPCR_ABI_MINOR),
-    name: cString("http"), version: cString("1.0.0")))
+private let plugin = PluginExport(
+    kind: VPCR_KIND_MODE, name: "http", version: "1.0.0", summary: "route specs POSTed to /route_spec",
+    create: HTTPMode.create)
 
 /// The one instance: its host context and its counters. Handlers may run concurrently.
-private final class HTTPMode: @unchecked Sendable {
+private final class HTTPMode: PluginInstance, @unchecked Sendable {
     let context: OpaquePointer?
     private let lock = NSLock()
     private var generation: UInt64 = 0
@@ -52,13 +41,35 @@ private final class HTTPMode: @unchecked Sendable {
     }
 
     var counts: (accepted: Int, refused: Int) { lock.withLock { (accepted, refused) } }
+
+    /// Registers the handlers. The host keeps them for the life of the process, so the instance
+    /// they point at is kept too (one reference is never released).
+    static func create(context: OpaquePointer?, options: OptionValues) -> Result<HTTPMode, PluginFailure> {
+        let mode = HTTPMode(context: context)
+        let pointer = Unmanaged.passRetained(mode).toOpaque()
+        for (method, handler) in [("POST", postRouteSpec), ("GET", getRouteSpec)] {
+            var error = vpcr_error()
+            let status = hostServices!.pointee.http_register(context, method, "/route_spec", handler, pointer, &error)
+            if status != VPCR_OK {
+                Unmanaged<HTTPMode>.fromOpaque(pointer).release()
+                return .failure(PluginFailure(code: status, message: error.text))
+            }
+        }
+        return .success(mode)
+    }
+
+    func reportInfo(to sink: OpaquePointer) {
+        let counts = self.counts
+        hostInfoAdd(sink, "stats", "specs_accepted", String(counts.accepted))
+        hostInfoAdd(sink, "stats", "specs_refused", String(counts.refused))
+    }
 }
 
 private func respond(_ response: OpaquePointer?, _ status: Int32, _ fields: [(String, JSONText)]) {
     let body = "{" + fields.map { "\"\($0.0)\": \($0.1.text)" }.joined(separator: ", ") + "}\n"
     let bytes = Array(body.utf8)
     _ = bytes.withUnsafeBufferPointer { buffer in
-        host!.pointee.http_respond(response, status, "application/json", buffer.baseAddress, UInt64(buffer.count))
+        hostServices!.pointee.http_respond(response, status, "application/json", buffer.baseAddress, UInt64(buffer.count))
     }
 }
 
@@ -91,24 +102,49 @@ private func header(_ request: UnsafePointer<vpcr_http_request>, _ name: String)
     return nil
 }
 
+/// Which declared body types POST /route_spec takes. The body is what counts: anything that may
+/// hold JSON goes to the validator (vpc-router was fed with `curl -d @spec.json`, which sends
+/// application/x-www-form-urlencoded; text/plain and octet-stream are common too), and only types
+/// that cannot be JSON are refused with 415. Form and plain-text posts are what a web page can
+/// send cross-site without asking, so such a post from a browser (it carries Origin) is refused.
+enum RouteSpecBodyType {
+    static func isDeclaredJSON(_ type: String?) -> Bool {
+        guard let type else { return false }
+        return type == "application/json" || type.hasSuffix("+json")
+    }
+
+    static func isClearlyNotJSON(_ type: String) -> Bool {
+        if isDeclaredJSON(type) { return false }
+        let family = type.split(separator: "/").first.map(String.init) ?? type
+        if ["multipart", "image", "audio", "video", "font", "model"].contains(family) { return true }
+        return ["text/html", "text/xml", "application/xml", "text/csv", "application/pdf", "application/zip"].contains(type)
+            || type.hasSuffix("+xml")
+    }
+}
+
 private let postRouteSpec: vpcr_http_handler_fn = { handlerContext, request, response in
     guard let handlerContext, let request else { return vpcr_status(VPCR_E_INVALID) }
     let mode = Unmanaged<HTTPMode>.fromOpaque(handlerContext).takeUnretainedValue()
-    if let type = header(request, "content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased(),
-       type != "application/json", !type.hasSuffix("+json") {
-        respond(response, 415, [("error", .string("the route spec must be sent as application/json, not \(type)"))])
+    let type = header(request, "content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    if let type, RouteSpecBodyType.isClearlyNotJSON(type) {
+        respond(response, 415, [("error", .string("the route spec must be JSON (application/json), not \(type)"))])
+        return vpcr_status(VPCR_OK)
+    }
+    if header(request, "origin") != nil, !RouteSpecBodyType.isDeclaredJSON(type) {
+        respond(response, 403, [("error", .string(
+            "a cross-site browser form may not change the route spec; send it as application/json"))])
         return vpcr_status(VPCR_OK)
     }
     let generation = mode.nextGeneration()
     var error = vpcr_error()
     let status = request.pointee.body.withMemoryRebound(to: CChar.self, capacity: Int(request.pointee.body_length)) { body in
-        host!.pointee.submit_route_spec_json(mode.context, body, request.pointee.body_length, generation, &error)
+        hostServices!.pointee.submit_route_spec_json(mode.context, body, request.pointee.body_length, generation, &error)
     }
     mode.count(accepted: status == VPCR_OK)
     if status == VPCR_OK {
         respond(response, 200, [("status", .string("accepted")), ("generation", .number(generation))])
     } else {
-        let message = withUnsafeBytes(of: &error.message) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        let message = error.text
         respond(response, 400, [("error", .string("route spec refused: \(message)")), ("status", .number(400))])
     }
     return vpcr_status(VPCR_OK)
@@ -120,15 +156,15 @@ private let getRouteSpec: vpcr_http_handler_fn = { handlerContext, _, response i
     var needed: UInt64 = 0
     var error = vpcr_error()
     var buffer = [CChar](repeating: 0, count: 64 * 1024)
-    var status = host!.pointee.route_spec_json(mode.context, &buffer, UInt64(buffer.count), &needed, &error)
+    var status = hostServices!.pointee.route_spec_json(mode.context, &buffer, UInt64(buffer.count), &needed, &error)
     if status == VPCR_E_INVALID && needed >= UInt64(buffer.count) {
         buffer = [CChar](repeating: 0, count: Int(needed) + 1)
-        status = host!.pointee.route_spec_json(mode.context, &buffer, UInt64(buffer.count), &needed, &error)
+        status = hostServices!.pointee.route_spec_json(mode.context, &buffer, UInt64(buffer.count), &needed, &error)
     }
     if status == VPCR_OK {
         let json = Array(buffer.prefix(Int(needed)).map { UInt8(bitPattern: $0) }) + [10]
         _ = json.withUnsafeBufferPointer { body in
-            host!.pointee.http_respond(response, 200, "application/json", body.baseAddress, UInt64(body.count))
+            hostServices!.pointee.http_respond(response, 200, "application/json", body.baseAddress, UInt64(body.count))
         }
     } else {
         respond(response, 404, [("error", .string("no route spec has been accepted yet")), ("status", .number(404))])
@@ -136,46 +172,8 @@ private let getRouteSpec: vpcr_http_handler_fn = { handlerContext, _, response i
     return vpcr_status(VPCR_OK)
 }
 
-
-nonisolated(unsafe) private let descriptor = pinned(vpcr_plugin_v1(
-    struct_size: UInt32(MemoryLayout<vpcr_plugin_v1>.size), min_host_abi_minor: 0, kind: VPCR_KIND_MODE, flags: 0,
-    name: cString("http"), version: cString("1.0.0"), summary: cString("route specs POSTed to /route_spec"),
-    options: nil, option_count: 0, option_stride: UInt32(MemoryLayout<vpcr_option_decl>.stride),
-    create: { context, _, _, out, error in
-        let mode = HTTPMode(context: context)
-        let pointer = Unmanaged.passRetained(mode).toOpaque()
-        for (method, handler) in [("POST", postRouteSpec), ("GET", getRouteSpec)] {
-            let status = host!.pointee.http_register(context, method, "/route_spec", handler, pointer, error)
-            if status != VPCR_OK {
-                Unmanaged<HTTPMode>.fromOpaque(pointer).release()
-                return status
-            }
-        }
-        out?.pointee = pointer
-        return vpcr_status(VPCR_OK)
-    },
-    start: { _, _ in vpcr_status(VPCR_OK) },
-    stop: { _, _ in vpcr_status(VPCR_OK) },
-    // The host keeps the handlers registered for the life of the process, so the instance they
-    // point at is kept too.
-    destroy: { _ in },
-    probe: nil,
-    report_info: { instance, sink in
-        guard let instance else { return vpcr_status(VPCR_E_INVALID) }
-        let counts = Unmanaged<HTTPMode>.fromOpaque(instance).takeUnretainedValue().counts
-        host?.pointee.info_add(sink, "stats", "specs_accepted", String(counts.accepted))
-        host?.pointee.info_add(sink, "stats", "specs_refused", String(counts.refused))
-        return vpcr_status(VPCR_OK)
-    },
-    reserved: (nil, nil, nil, nil)))
-
+// The two exported symbols must be in this library itself; PluginKit does the work.
 @_cdecl("vpcr_plugin_magic")
-public func vpcrPluginMagic() -> UnsafeRawPointer {
-    UnsafeRawPointer(identity)
-}
-
+public func vpcrPluginMagic() -> UnsafeRawPointer { plugin.magic }
 @_cdecl("vpcr_plugin_entry_v1")
-public func vpcrPluginEntryV1(_ hostAPI: UnsafeRawPointer?) -> UnsafeRawPointer? {
-    host = hostAPI?.assumingMemoryBound(to: vpcr_host_api_v1.self)
-    return UnsafeRawPointer(descriptor)
-}
+public func vpcrPluginEntryV1(_ host: UnsafeRawPointer?) -> UnsafeRawPointer? { plugin.entry(host) }

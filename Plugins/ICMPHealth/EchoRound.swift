@@ -1,4 +1,5 @@
 import Glibc
+import PluginKit
 
 /// One round of echo requests to every target through one socket, and the wait for replies.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
 /// One icmpecho instance: its settings, its socket and its statistics.
 final class ICMPEchoMonitor {
@@ -45,8 +46,7 @@ final class ICMPEchoMonitor {
             var error = vpcr_error()
             let status = setSchedule(context, UInt64(interval * 1e9), UInt64(timeout * 1e9), &error)
             if status != VPCR_OK {
-                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(reason)"))
+                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(error.text)"))
             }
         }
         hostLog(context, VPCR_LOG_INFO, "icmpecho: \(socket.kind.rawValue) ICMP socket, interval \(interval) s, timeout \(timeout) s")
@@ -56,12 +56,8 @@ final class ICMPEchoMonitor {
     // MARK: - Probing
 
     func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
-        let targetCount = Int(request.pointee.target_count)
-        let stride = Int(request.pointee.target_stride)
-        guard targetCount == 0 || (request.pointee.targets != nil && stride >= MemoryLayout<vpcr_target>.size) else {
-            PluginFailure(code: vpcr_status(VPCR_E_INVALID), message: "probe request has no targets array or a short target stride").write(to: error)
-            return vpcr_status(VPCR_E_INVALID)
-        }
+        guard let targets = ProbeTargets(request, error: error) else { return vpcr_status(VPCR_E_INVALID) }
+        let targetCount = targets.count
         // Our own clock for RTTs; the host's deadline converted once into it.
         let hostRemaining = Int64(bitPattern: request.pointee.deadline_mono_ns &- hostNow(context))
         let budget = min(max(hostRemaining, 0), Int64(timeout * 1e9))
@@ -70,11 +66,9 @@ final class ICMPEchoMonitor {
 
         var addresses = [in_addr_t](repeating: 0, count: targetCount)
         var outcome = [Outcome](repeating: .pending, count: targetCount)
-        let rawTargets = UnsafeRawPointer(request.pointee.targets)
         for index in 0..<targetCount {
-            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
             var parsed = in_addr()
-            if let ip = target.ip, inet_pton(AF_INET, ip, &parsed) == 1 {
+            if let ip = targets.ip(at: index), inet_pton(AF_INET, ip, &parsed) == 1 {
                 addresses[index] = parsed.s_addr
             } else {
                 outcome[index] = .unparsable
@@ -102,10 +96,7 @@ final class ICMPEchoMonitor {
                 verdicts[index] = VPCR_VERDICT_FAILED
             }
         }
-        let ips = answers.map { index, _ -> String in
-            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
-            return String(cString: target.ip!)
-        }
+        let ips = answers.map { index, _ in String(cString: targets.ip(at: index)!) }
         let measurement = EchoStatistics.Round(
             probes: round.sentCount,
             rtts: zip(ips, answers).map { ($0, $1.1) },
@@ -120,16 +111,12 @@ final class ICMPEchoMonitor {
     // MARK: - Status
 
     func reportInfo(to sink: OpaquePointer) {
-        guard let add = hostServices?.pointee.info_add else { return }
         let snapshot = statisticsLock.withLock { statistics }
-        func put(_ section: String, _ key: String, _ value: String) {
-            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
-        }
-        put("params", "icmp_check_interval", "\(interval)")
-        put("params", "icmp_check_timeout", "\(timeout)")
-        put("params", "socket", socket.kind.rawValue)
+        hostInfoAdd(sink, "params", "icmp_check_interval", "\(interval)")
+        hostInfoAdd(sink, "params", "icmp_check_timeout", "\(timeout)")
+        hostInfoAdd(sink, "params", "socket", socket.kind.rawValue)
         for (key, value) in snapshot.fields() {
-            put("stats", key, value)
+            hostInfoAdd(sink, "stats", key, value)
         }
     }
 }

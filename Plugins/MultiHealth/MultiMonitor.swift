@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
 /// One multi instance: the child health plugins it combines.
 ///
@@ -50,7 +51,7 @@ final class MultiMonitor {
             let status = name.withCString { open(context, $0, &child, &error) }
             guard status == VPCR_OK, let child else {
                 for openedChild in opened { hostServices?.pointee.child_health_close?(openedChild) }
-                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                let reason = error.text
                 return .failure(PluginFailure(code: status == VPCR_OK ? vpcr_status(VPCR_E_INTERNAL) : status,
                                               message: "multi cannot open health plugin '\(name)': \(reason)"))
             }
@@ -96,22 +97,22 @@ final class MultiMonitor {
         group.wait()
 
         var failedChildren: [String] = []
-        for slot in children.indices where results.status[slot] != VPCR_OK {
-            failedChildren.append("\(childNames[slot]): \(results.messages[slot])")
+        for slot in children.indices where results.status(of: slot) != VPCR_OK {
+            failedChildren.append("\(childNames[slot]): \(results.message(of: slot))")
         }
         if !failedChildren.isEmpty {
             hostLog(context, VPCR_LOG_WARNING, "multi: no verdicts this round from \(failedChildren.joined(separator: "; "))")
         }
         for index in 0..<targetCount {
             var opinions: [vpcr_verdict] = []
-            for slot in children.indices where results.status[slot] == VPCR_OK {
-                opinions.append(results.verdicts[slot][index])
+            for slot in children.indices where results.status(of: slot) == VPCR_OK {
+                opinions.append(results.verdict(of: slot, target: index))
             }
             verdicts[index] = Self.combine(opinions, expected: children.count)
         }
         statisticsLock.withLock {
             rounds += 1
-            for slot in children.indices where results.status[slot] != VPCR_OK {
+            for slot in children.indices where results.status(of: slot) != VPCR_OK {
                 childErrors[slot] += 1
             }
         }
@@ -127,39 +128,58 @@ final class MultiMonitor {
     }
 
     func reportInfo(to sink: OpaquePointer) {
-        guard let add = hostServices?.pointee.info_add else { return }
-        func put(_ section: String, _ key: String, _ value: String) {
-            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
-        }
-        put("params", "multi_plugins", childNames.joined(separator: ":"))
+        hostInfoAdd(sink, "params", "multi_plugins", childNames.joined(separator: ":"))
         let (roundCount, errors) = statisticsLock.withLock { (self.rounds, self.childErrors) }
-        put("stats", "rounds", "\(roundCount)")
+        hostInfoAdd(sink, "stats", "rounds", "\(roundCount)")
         for (name, count) in zip(childNames, errors) {
-            put("stats", "\(name)_failed_rounds", "\(count)")
+            hostInfoAdd(sink, "stats", "\(name)_failed_rounds", "\(count)")
         }
     }
 }
 
-/// Per-child verdict arrays, each written by one thread only; read after all have finished.
+/// What each child said in one round. The child threads run at the same time, so nothing they
+/// write may share storage that Swift mutates as a whole (an array of arrays, an array written
+/// element by element from several threads): each child gets its own verdict buffer, allocated
+/// before the threads start, and its status and message are stored under a lock. The caller
+/// reads everything after all threads have finished (DispatchGroup.wait orders the writes).
 private final class ChildResults: @unchecked Sendable {
-    var verdicts: [[vpcr_verdict]]
-    var status: [vpcr_status]
-    var messages: [String]
+    private let targetCount: Int
+    private let verdictBuffers: [UnsafeMutableBufferPointer<vpcr_verdict>]
+    private let lock = NSLock()
+    private var statuses: [vpcr_status]
+    private var texts: [String]
 
     init(childCount: Int, targetCount: Int) {
-        verdicts = Array(repeating: Array(repeating: VPCR_VERDICT_UNKNOWN, count: targetCount), count: childCount)
-        status = Array(repeating: vpcr_status(VPCR_E_INTERNAL), count: childCount)
-        messages = Array(repeating: "", count: childCount)
+        self.targetCount = targetCount
+        verdictBuffers = (0..<childCount).map { _ in
+            let buffer = UnsafeMutableBufferPointer<vpcr_verdict>.allocate(capacity: max(targetCount, 1))
+            buffer.initialize(repeating: VPCR_VERDICT_UNKNOWN)
+            return buffer
+        }
+        statuses = Array(repeating: vpcr_status(VPCR_E_INTERNAL), count: childCount)
+        texts = Array(repeating: "", count: childCount)
     }
 
+    deinit {
+        verdictBuffers.forEach { $0.deallocate() }
+    }
+
+    /// Called by child `slot`'s thread only.
     func withVerdicts(of slot: Int, _ body: (UnsafeMutablePointer<vpcr_verdict>) -> vpcr_status) -> vpcr_status {
-        verdicts[slot].withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        body(verdictBuffers[slot].baseAddress!)
     }
 
+    /// Called by child `slot`'s thread only, once.
     func finish(_ slot: Int, status code: vpcr_status, message: String) {
-        status[slot] = code
-        messages[slot] = message
+        lock.withLock {
+            statuses[slot] = code
+            texts[slot] = message
+        }
     }
+
+    func status(of slot: Int) -> vpcr_status { lock.withLock { statuses[slot] } }
+    func message(of slot: Int) -> String { lock.withLock { texts[slot] } }
+    func verdict(of slot: Int, target index: Int) -> vpcr_verdict { verdictBuffers[slot][index] }
 }
 
 extension vpcr_error {

@@ -1,4 +1,5 @@
 import Glibc
+import PluginKit
 
 /// One round of non-blocking connects to every target, driven by a single poll() loop.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PluginABI
+import PluginKit
 
 /// One tcp instance: settings and statistics. Each probe is a `ConnectRound`.
 final class TCPConnectMonitor {
@@ -55,8 +56,7 @@ final class TCPConnectMonitor {
             var error = vpcr_error()
             let status = setSchedule(context, UInt64(interval * 1e9), UInt64(roundTimeout * 1e9), &error)
             if status != VPCR_OK {
-                let reason = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(reason)"))
+                return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(error.text)"))
             }
         }
         let monitor = TCPConnectMonitor(context: context, port: UInt16(port), interval: interval, connectTimeout: timeout)
@@ -65,22 +65,16 @@ final class TCPConnectMonitor {
     }
 
     func probe(_ request: UnsafePointer<vpcr_probe_request>, verdicts: UnsafeMutablePointer<vpcr_verdict>, error: UnsafeMutablePointer<vpcr_error>?) -> vpcr_status {
-        let targetCount = Int(request.pointee.target_count)
-        let stride = Int(request.pointee.target_stride)
-        guard targetCount == 0 || (request.pointee.targets != nil && stride >= MemoryLayout<vpcr_target>.size) else {
-            PluginFailure(code: vpcr_status(VPCR_E_INVALID), message: "probe request has no targets array or a short target stride").write(to: error)
-            return vpcr_status(VPCR_E_INVALID)
-        }
+        guard let targets = ProbeTargets(request, error: error) else { return vpcr_status(VPCR_E_INVALID) }
+        let targetCount = targets.count
         let hostRemaining = Int64(bitPattern: request.pointee.deadline_mono_ns &- hostNow(context))
         let deadline = monotonicNanoseconds() + UInt64(max(hostRemaining, 0))
 
         var addresses: [in_addr_t?] = []
         addresses.reserveCapacity(targetCount)
-        let rawTargets = UnsafeRawPointer(request.pointee.targets)
         for index in 0..<targetCount {
-            let target = rawTargets!.load(fromByteOffset: index * stride, as: vpcr_target.self)
             var parsed = in_addr()
-            if let ip = target.ip, inet_pton(AF_INET, ip, &parsed) == 1 {
+            if let ip = targets.ip(at: index), inet_pton(AF_INET, ip, &parsed) == 1 {
                 addresses.append(parsed.s_addr)
             } else {
                 addresses.append(nil)
@@ -124,18 +118,14 @@ final class TCPConnectMonitor {
     }
 
     func reportInfo(to sink: OpaquePointer) {
-        guard let add = hostServices?.pointee.info_add else { return }
-        func put(_ section: String, _ key: String, _ value: String) {
-            section.withCString { s in key.withCString { k in value.withCString { v in add(sink, s, k, v) } } }
-        }
-        put("params", "tcp_check_port", "\(port)")
-        put("params", "tcp_check_interval", "\(interval)")
-        put("params", "tcp_check_timeout", "\(connectTimeout)")
-        put("params", "max_open_sockets", "\(maximumOpenSockets)")
+        hostInfoAdd(sink, "params", "tcp_check_port", "\(port)")
+        hostInfoAdd(sink, "params", "tcp_check_interval", "\(interval)")
+        hostInfoAdd(sink, "params", "tcp_check_timeout", "\(connectTimeout)")
+        hostInfoAdd(sink, "params", "max_open_sockets", "\(maximumOpenSockets)")
         let counters = statisticsLock.withLock { (rounds, connectsTried, connected, lastRoundUnstarted) }
-        put("stats", "rounds", "\(counters.0)")
-        put("stats", "connects_tried", "\(counters.1)")
-        put("stats", "connected", "\(counters.2)")
-        put("stats", "last_round_not_probed", "\(counters.3)")
+        hostInfoAdd(sink, "stats", "rounds", "\(counters.0)")
+        hostInfoAdd(sink, "stats", "connects_tried", "\(counters.1)")
+        hostInfoAdd(sink, "stats", "connected", "\(counters.2)")
+        hostInfoAdd(sink, "stats", "last_round_not_probed", "\(counters.3)")
     }
 }

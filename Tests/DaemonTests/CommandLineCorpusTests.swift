@@ -3,9 +3,10 @@ import Testing
 import TestSupport
 
 /// One command line from `corpus/cli/cases.json`: the arguments after `-r`/`-v`, and a substring
-/// of the one line the binary must print before exiting with status 2. `afterStartUpLog` marks a
-/// refusal that can only be decided once the plugins exist (they register the HTTP handlers), so
-/// the start-up log lines come first and the refusal is the last line.
+/// of the one line the binary must print before exiting with status 2, whether the parser, the
+/// option checks or a plugin found the problem. `afterStartUpLog` marks a refusal that can only be
+/// decided once the plugins exist (they register the HTTP handlers), so the plugins' own log lines
+/// may come first and the refusal is the last line.
 struct CommandLineCase: Decodable, Sendable, CustomStringConvertible {
     let name: String
     let args: [String]
@@ -16,7 +17,7 @@ struct CommandLineCase: Decodable, Sendable, CustomStringConvertible {
 
 /// The real binary refuses every bad command line in the corpus with exit status 2 and one line
 /// on stderr naming the problem, and starts nothing.
-@Suite(.serialized) struct CommandLineCorpusTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct CommandLineCorpusTests {
     static let cases = Corpus.json([CommandLineCase].self, target: "DaemonTests", set: "cli")
 
     @Test func theCorpusIsComplete() {

@@ -4,7 +4,7 @@ import TestSupport
 
 /// A configfile-mode daemon given garbage in its file: every case logs one line that names the
 /// file and the reason, and the last good spec stays in force (read back from /route_info).
-@Suite(.serialized) struct ConfigFileCorpusTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ConfigFileCorpusTests {
     static let cases = Corpus.cases(target: "DaemonTests", set: "configfile")
     static let specFiles = Corpus.directory(target: "RouteModelTests", set: "routespec")
     static let goodSpec = #"{"10.42.0.0/16": ["10.0.0.5"]}"#

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The configfile mode in a live daemon, through every way a file can change. The spec in force
 /// is read back from `/route_info`.
-@Suite(.serialized) struct ConfigFileModeTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ConfigFileModeTests {
     let port = freeLoopbackPort()
     let directory: URL
     let file: URL

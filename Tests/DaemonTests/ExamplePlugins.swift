@@ -17,6 +17,16 @@ enum ExamplePlugins {
         return output
     }
 
+    /// The test-only `stuck` health plugin (Tests/Tools/stuck_health.c), whose probe hangs.
+    static func buildStuckHealth(into directory: URL) throws -> String {
+        let source = PackagePaths.root.appendingPathComponent("Tests/Tools/stuck_health.c").path
+        let output = directory.appendingPathComponent("libstuck.so").path
+        let result = try ProcessRunner.shell(
+            "cc -shared -fPIC -O1 -Wall -Wextra -Werror -fvisibility=hidden -I '\(PackagePaths.abiHeaderDirectory)' -o '\(output)' '\(source)'")
+        guard result.status == 0 else { throw ExampleBuildError(message: result.stderr) }
+        return output
+    }
+
     /// The separate Swift package under Examples/SwiftModePlugin, built with its own scratch path.
     static func buildSwiftModePlugin(scratch: URL) async throws -> String {
         let package = PackagePaths.root.appendingPathComponent("Examples/SwiftModePlugin").path

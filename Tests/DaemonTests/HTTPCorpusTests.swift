@@ -36,7 +36,7 @@ struct HTTPCase: Decodable, Sendable, CustomStringConvertible {
 
 /// Bad requests against a live daemon in http mode: each gets its status and, where the server
 /// answers in JSON, an error naming the problem; the spec in force never changes.
-@Suite(.liveHTTPDaemon, .serialized) struct HTTPCorpusTests {
+@Suite(.liveHTTPDaemon, .serialized, .timeLimit(.minutes(5))) struct HTTPCorpusTests {
     static let cases = Corpus.json([HTTPCase].self, target: "DaemonTests", set: "http")
     static let specCases = Corpus.cases(target: "RouteModelTests", set: "routespec").filter { $0.input != nil }
 

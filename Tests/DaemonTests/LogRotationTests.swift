@@ -4,7 +4,7 @@ import TestSupport
 
 /// `-l FILE` and logrotate: after the file is renamed and SIGHUP sent, new lines go to a new file
 /// at the original path and none to the renamed one; SIGHUP never ends the daemon.
-@Suite struct LogRotationTests {
+@Suite(.timeLimit(.minutes(3))) struct LogRotationTests {
     @Test func sighupReopensTheLogFileAtItsPath() async throws {
         let directory = try PackagePaths.temporaryDirectory("vpcr-logrotate")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Examples/RomanaMode built as a third party would, loaded with --plugin-dir, fed a Romana IPAM
 /// topology through a real etcd.
-@Suite(.serialized) struct RomanaExampleTests {
+@Suite(.serialized, .timeLimit(.minutes(15))) struct RomanaExampleTests {
     let port = freeLoopbackPort()
     let topologyKey = "/romana/ipam/data"
 

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The built-in HTTP server of a live daemon on loopback: every endpoint's shape, content
 /// negotiation, the http mode's POST and GET, limits and tokens.
-@Suite(.serialized) struct StatusServerTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct StatusServerTests {
     let port = freeLoopbackPort()
     let tokenFile: URL
     let daemon: DaemonProcess
@@ -109,8 +109,14 @@ import TestSupport
             #expect(answer.status == 400, "\(body)")
             #expect(((answer.json as? [String: Any])?["error"] as? String)?.contains(reason) == true, "\(answer.text)")
         }
-        let wrongType = try await post(#"{"10.1.0.0/16": []}"#, contentType: "text/plain")
+        let wrongType = try await post(#"{"10.1.0.0/16": []}"#, contentType: "application/xml")
         #expect(wrongType.status == 415)
+        // What parses as a spec is taken whatever type it is declared as (curl -d sends a form type).
+        let goodSpec = #"{"10.55.16.0/24": ["10.33.20.142"], "10.66.0.0/16": []}"#
+        for type in ["application/x-www-form-urlencoded", "text/plain", "application/octet-stream"] {
+            let answer = try await post(goodSpec, contentType: type)
+            #expect(answer.status == 200, "\(type): \(answer.text)")
+        }
         let noToken = try await post(#"{"10.1.0.0/16": []}"#, token: nil)
         #expect(noToken.status == 401)
         #expect(noToken.header("www-authenticate") == "Bearer")
@@ -142,7 +148,7 @@ import TestSupport
 
 /// Binding rules: a taken port fails at once with exit 1; a non-loopback address with a mutating
 /// handler and no token is refused.
-@Suite struct StatusServerStartupTests {
+@Suite(.timeLimit(.minutes(3))) struct StatusServerStartupTests {
     @Test func aTakenPortFailsStartUpWithTheReason() throws {
         let port = freeLoopbackPort()
         let first = try VPCRouterUnderTest.launch(["-m", "http", "-H", "tcp", "-p", "\(port)", "--state-dir", "/tmp/vpcr-state-\(port)"])

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RouteModel
 import Testing
 import TestSupport
@@ -188,5 +189,40 @@ struct ResponseDecodingTests {
         #expect(outcome == (believedPresent ? .created : .replaced))
         #expect(transport.requestBodies.count == 2)
         #expect(transport.requestBodies.allSatisfy { $0.contains("NetworkInterfaceId=eni-1") && $0.contains("DestinationCidrBlock=10.9.0.0%2F16") })
+    }
+}
+
+/// A write's authority (leadership) passed down: no attempt leaves once it ends.
+@Suite struct SendAuthorityTests {
+    @Test func noRetryLeavesAfterTheAuthorityEnds() async throws {
+        let authority = Mutex(true)
+        let transport = ScriptedTransport { _, _ in
+            // The first attempt fails; while it was out, leadership ended.
+            authority.withLock { $0 = false }
+            return ScriptedTransport.ec2Error(503, code: "RequestLimitExceeded")
+        }
+        let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 5))
+        await #expect {
+            try await SendAuthority.withAuthority({ authority.withLock { $0 } }) {
+                try await client.replaceRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!, networkInterfaceId: "eni-1")
+            }
+        } throws: { error in
+            (error as? EC2Error)?.code == .authorityExpired
+        }
+        #expect(transport.requestBodies.count == 1, "one attempt was sent, none after the authority ended")
+    }
+
+    @Test func aWriteWithoutAuthorityNeverLeaves() async throws {
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.xml(200, "<DeleteRouteResponse><return>true</return></DeleteRouteResponse>") }
+        let client = scriptedClient(transport)
+        await #expect(throws: EC2Error.self) {
+            try await SendAuthority.withAuthority({ false }) {
+                try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!)
+            }
+        }
+        #expect(transport.requestBodies.isEmpty)
+        // Without an authority bound, the same call goes out.
+        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!))
+        #expect(transport.requestBodies.count == 1)
     }
 }

@@ -8,7 +8,7 @@ extension EndToEnd {
     /// Faults from EC2 (through the fault proxy) and from the routers (network namespaces): the
     /// daemon keeps running, changes no route on a failed or partial read, and converges once the
     /// fault ends.
-    @Suite(.serialized) struct FaultTests {
+    @Suite(.serialized, .timeLimit(.minutes(10))) struct FaultTests {
         let cidr = IPv4CIDR("10.58.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
@@ -150,6 +150,34 @@ extension EndToEnd {
             }
             #expect(movesIntoSubnetA.isEmpty, "\(movesIntoSubnetA)")
             #expect(daemon.stop() == 0)
+        }
+
+        /// A host clock 15 minutes behind EC2's: EC2 refuses every request as expired until the
+        /// daemon signs with EC2's time (learnt from the refusal's Date header) and says why.
+        @Test func aHostClockOffFromEC2sIsCorrectedAndExplained() async throws {
+            let moto = try await MotoServer.start()
+            defer { moto.stop() }
+            let fixture = try moto.makeFixture()
+            let proxy = try await FaultProxy.start(upstream: moto.endpoint)
+            defer { proxy.stop() }
+            try await proxy.configure(["clock_offset": 900])
+            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
+            try routers.add(routerA)
+            try routers.add(routerB)
+            let daemon = try startDaemon(fixture, ec2Endpoint: proxy.endpoint, hosts: [routerA, routerB])
+            let targets = try await routes.waitForTargets(in: [fixture.eniA, fixture.eniB], timeout: .seconds(60))
+            #expect(targets.allSatisfy { $0 != nil }, "\(daemon.output)")
+            #expect(daemon.output.contains("this host's clock is off from EC2's"), "\(daemon.output)")
+            // Learnt, not worked around call by call: after the first refusals, a recheck's reads
+            // all pass.
+            let before = try await proxy.stats()
+            #expect((before.categories["describe"]?.faulted ?? 0) >= 1, "EC2 refused the first requests")
+            try await Task.sleep(for: .seconds(6))
+            let after = try await proxy.stats()
+            #expect((after.categories["describe"]?.forwarded ?? 0) > (before.categories["describe"]?.forwarded ?? 0), "the daemon kept reading")
+            #expect(after.categories["describe"]?.faulted == before.categories["describe"]?.faulted, "\(after.actions.mapValues(\.faulted))")
         }
     }
 }

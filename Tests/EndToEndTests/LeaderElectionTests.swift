@@ -8,7 +8,7 @@ extension EndToEnd {
     /// Replicas of vpcrouter against one moto VPC, each behind its own fault proxy (which counts its
     /// route writes), electing a leader through a real etcd. Routers are namespaces with a TCP
     /// listener, so the tcp health plugin finds them healthy.
-    @Suite(.serialized) struct LeaderElectionTests {
+    @Suite(.serialized, .timeLimit(.minutes(8))) struct LeaderElectionTests {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
         let key = "/vpcrouter/e2e/leader"
@@ -41,25 +41,24 @@ extension EndToEnd {
             let second = try await start("replica-2", secondFile)
             defer { first.stop(); second.stop() }
 
-            // One leader writes the route; the follower plans the same and writes nothing.
+            // Some leader writes the route. Which replica leads, and for how long, is up to the
+            // machine: on a busy one a 2 s lease can move at any renewal, so the test checks the
+            // election's promise rather than who wins.
             let created = try await eventually(.seconds(60)) {
                 try await FixtureRoutes(client: ec2, fixture: fixture, cidr: IPv4CIDR("10.80.0.0/16")!).targets().allSatisfy { $0 != nil }
             }
             #expect(created, "\(first.daemon.output)\n\(second.daemon.output)")
-            var roles: [String?] = []
-            _ = try await eventually(.seconds(60)) {
-                roles = [await first.role(), await second.role()]
-                return Set(roles) == ["follower", "leader"]
-            }
-            #expect(Set(roles) == ["follower", "leader"], "exactly one leader: \(roles)")
-            let leader = roles[0] == "leader" ? first : second
-            let survivor = leader === first ? second : first
-            let survivorFile = leader === first ? secondFile : firstFile
-            #expect(try await leader.routeWrites() > 0)
-            #expect(try await survivor.routeWrites() == 0, "the follower wrote a route\n\(survivor.daemon.output)")
 
-            // SIGKILL the leader, then break the route: the other replica takes over and repairs it.
-            leader.kill()
+            // SIGKILL whichever replica leads, then break the route: a leader repairs it.
+            var leader: LeaderReplica?
+            _ = try await eventually(.seconds(60)) {
+                for replica in [first, second] where await replica.role() == "leader" { leader = replica }
+                return leader != nil
+            }
+            let killed = try #require(leader, "a leader is elected")
+            let survivor = killed === first ? second : first
+            let survivorFile = killed === first ? secondFile : firstFile
+            killed.kill()
             let cidr = try IPv4CIDR.parseAddressOrCIDR("10.80.0.0/16").get()
             for table in [fixture.routeTableA, fixture.routeTableB] {
                 _ = try await ec2.deleteRoute(routeTableId: table, destination: cidr)
@@ -67,34 +66,41 @@ extension EndToEnd {
             let repaired = try await eventually(.seconds(60)) {
                 try await FixtureRoutes(client: ec2, fixture: fixture, cidr: IPv4CIDR("10.80.0.0/16")!).targets().allSatisfy { $0 != nil }
             }
-            #expect(repaired, "the new leader repairs the route\n\(survivor.daemon.output)")
-            #expect(await survivor.role() == "leader")
-            #expect(try await survivor.routeWrites() > 0)
+            #expect(repaired, "the other replica takes over and repairs the route\n\(survivor.daemon.output)")
             #expect(survivor.daemon.output.contains("leadership acquired"))
 
-            // SIGSTOP the new leader; a fresh replica takes over. While the stopped one is frozen its
-            // spec gains a CIDR, so when it resumes it plans a write: it must not make it.
+            // A fresh replica joins, then the survivor is frozen with SIGSTOP once it leads: the
+            // fresh one takes over. While frozen, the survivor's spec gains a CIDR, so when it
+            // resumes it plans a write; it must first see that its lease has lapsed.
             let third = try await start("replica-3", try specFile(spec))
             defer { third.stop() }
-            #expect(try await eventually(.seconds(60)) { await third.role() == "follower" }, "\(third.daemon.output)")
+            #expect(try await eventually(.seconds(60)) { await third.role() != nil }, "\(third.daemon.output)")
+            #expect(try await eventually(.seconds(60)) { await survivor.role() == "leader" }, "\(survivor.daemon.output)")
             survivor.pause()
             let tookOver = try await eventually(.seconds(60)) { await third.role() == "leader" }
             #expect(tookOver, "a paused leader is replaced\n\(third.daemon.output)")
             try Data(#"{"10.80.0.0/16": ["\#(routerA)", "\#(routerB)"], "10.81.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#.utf8)
                 .write(to: survivorFile)
-            try await survivor.proxy.resetStats()
-            let skippedBefore = survivor.daemon.output.components(separatedBy: "not the leader: planned route writes not made").count
+            let lostBefore = survivor.daemon.output.components(separatedBy: "leadership lost").count
             survivor.resume()
-            #expect(await survivor.daemon.outputAppears("leadership lost"), "\(survivor.daemon.output)")
-            #expect(await survivor.daemon.outputAppears("spec.generation=2"), "the resumed replica reads its new spec")
-            let planned = try await eventually(.seconds(60)) {
-                survivor.daemon.output.components(separatedBy: "not the leader: planned route writes not made").count > skippedBefore
+            let noticed = try await eventually(.seconds(60)) {
+                survivor.daemon.output.components(separatedBy: "leadership lost").count > lostBefore
             }
-            #expect(planned, "the resumed replica planned the new route and did not write it\n\(survivor.daemon.output)")
-            #expect(try await survivor.routeWrites() == 0, "a resumed former leader wrote a route\n\(survivor.daemon.output)")
-            #expect(try await FixtureRoutes(client: ec2, fixture: fixture, cidr: IPv4CIDR("10.81.0.0/16")!).targets() == [nil, nil])
-            #expect(await survivor.role() == "follower")
-            #expect(await third.role() == "leader")
+            #expect(noticed, "the resumed replica sees its lease lapsed\n\(survivor.daemon.output)")
+            #expect(await survivor.daemon.outputAppears("spec.generation=2"), "the resumed replica reads its new spec")
+            // Give a resumed replica that would write on a stale lease the time to do it.
+            try await Task.sleep(for: .seconds(3))
+
+            let history = LeadershipHistory(replicas: [
+                try await killed.history(), try await survivor.history(), try await third.history(),
+            ])
+            #expect(history.replicas.contains { !$0.writes.isEmpty }, "some leader wrote")
+            let violations = history.violations()
+            #expect(violations.isEmpty, """
+                \(violations.joined(separator: "\n"))
+                \(history.replicas.map { "\($0.name): windows \($0.windows) writes \($0.writes)" }.joined(separator: "\n"))
+                \(survivor.daemon.output)
+                """)
         }
     }
 }

@@ -61,19 +61,44 @@ final class RouterNamespaces: @unchecked Sendable {
     }
 
     /// Starts a TCP listener on the router's address (it lives as long as the namespace) and waits
-    /// until it accepts connections.
+    /// until it accepts connections. It accepts and closes every connection, so a long test's
+    /// probes never fill its backlog.
     func listen(_ address: String, port: Int) throws {
         let namespace = "\(prefix)-\(routers[address]!)"
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         listener.arguments = ["ip", "netns", "exec", namespace, "python3", "-c",
-                              "import socket,time; s=socket.socket(); s.bind(('\(address)', \(port))); s.listen(64); time.sleep(600)"]
+                              "import socket\ns=socket.socket(); s.bind(('\(address)', \(port))); s.listen(64)\nwhile True: s.accept()[0].close()"]
         listener.standardOutput = FileHandle.nullDevice
         listener.standardError = FileHandle.nullDevice
         try listener.run()
         listeners.append(namespace)
         // Ready once a connection from the test's namespace succeeds (bounded).
         try sh("python3 -c \"import socket,time\nfor _ in range(100):\n  try: socket.create_connection(('\(address)', \(port)), 0.2).close(); break\n  except OSError: time.sleep(0.1)\nelse: raise SystemExit('no listener on \(address):\(port)')\"")
+    }
+
+    /// Drops `percent` % of the echo requests reaching the router, at random (nft's `numgen`;
+    /// this kernel has no netem). The rules live in the router's namespace and go with it.
+    func loseProbes(_ address: String, percent: Int) throws {
+        let ruleset = """
+            table inet vpcrouter_loss {
+                chain input {
+                    type filter hook input priority 0; policy accept;
+                    icmp type echo-request numgen random mod 100 < \(percent) drop
+                }
+            }
+            """
+        try sh("ip netns exec \(prefix)-\(routers[address]!) nft -f - <<'EOF'\n\(ruleset)\nEOF")
+    }
+
+    /// The router stops answering pings but stays up (its TCP listener still accepts).
+    func ignorePings(_ address: String) throws {
+        try sh("ip netns exec \(prefix)-\(routers[address]!) sysctl -q -w net.ipv4.icmp_echo_ignore_all=1")
+    }
+
+    /// The router's TCP listener ends (connections are refused) while it still answers pings.
+    func stopListening(_ address: String) throws {
+        try sh("ip netns pids \(prefix)-\(routers[address]!) | xargs -r kill -KILL")
     }
 
     func kill(_ address: String) throws {
@@ -90,7 +115,8 @@ final class RouterNamespaces: @unchecked Sendable {
     func remove() {
         guard lock >= 0 else { return }
         for namespace in listeners {
-            _ = try? ProcessRunner.shell("ip netns pids \(namespace) | xargs -r kill")
+            // SIGKILL: the listeners inherit an ignored SIGTERM from the test process and outlived it.
+            _ = try? ProcessRunner.shell("ip netns pids \(namespace) | xargs -r kill -KILL")
         }
         for (address, index) in routers {
             _ = try? ProcessRunner.shell("ip route del \(address)/32; ip link del \(prefix)h\(index); ip netns del \(prefix)-\(index)")

@@ -10,7 +10,7 @@ extension EndToEnd {
     /// proxy recording every signature it forwards, the http mode with a bearer token, routes
     /// written, bad requests refused, every status page fetched. None of the secrets may appear in
     /// anything the daemon wrote or served.
-    @Suite(.serialized) struct SecurityTests {
+    @Suite(.serialized, .timeLimit(.minutes(5))) struct SecurityTests {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
         static let bearerToken = "security-test-bearer-token-7f3a9c1e5b"

@@ -7,7 +7,7 @@ import TestSupport
 extension EndToEnd {
     /// Specs from the http, configfile and etcd modes reach the reconciler: routes appear in moto, and a CIDR given an empty
     /// router list is deleted again. A refused spec leaves the routes alone.
-    @Suite(.serialized) struct SpecSourcesTests {
+    @Suite(.serialized, .timeLimit(.minutes(5))) struct SpecSourcesTests {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 
@@ -41,7 +41,13 @@ extension EndToEnd {
                 try await HTTPProbe.request("http://127.0.0.1:\(port)/route_spec", method: "POST",
                                             headers: ["Content-Type": "application/json"], body: Data(body.utf8))
             }
-            #expect(try await post(#"{"10.66.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#).status == 200)
+            // The first spec is sent the way vpc-router's users send it: curl -d @spec.json (a form
+            // content type).
+            let specFile = try PackagePaths.temporaryDirectory("vpcr-e2e-http").appendingPathComponent("spec.json")
+            try Data(#"{"10.66.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#.utf8).write(to: specFile)
+            let curl = try ProcessRunner.run("/usr/bin/env", ["curl", "-sS", "-w", "\n%{http_code}", "-d", "@\(specFile.path)",
+                                                              "http://127.0.0.1:\(port)/route_spec"])
+            #expect(curl.stdout.hasSuffix("\n200"), "curl -d @spec.json: \(curl.stdout)\(curl.stderr)")
             let created = try await eventually {
                 let targets = try await routes(ec2, fixture, "10.66.0.0/16")
                 return targets.allSatisfy { $0 != nil } && Set(targets).count == 1

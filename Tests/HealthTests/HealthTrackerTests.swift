@@ -45,15 +45,17 @@ struct HealthTrackerTests {
         #expect(driver.tracker.failed.isEmpty)
     }
 
-    @Test("fall: failed after exactly `fall` consecutive failed rounds, questionable before", arguments: [1, 2, 3, 5])
+    @Test("fall: failed after exactly `fall` consecutive failed rounds, suspect before", arguments: [1, 2, 3, 5])
     func fallHoldsExactly(fall: Int) throws {
         var driver = RoundDriver(policy: try HealthPolicy(interval: .seconds(1), fall: fall), routers: [a])
         driver.round([a: .healthy])
         for failedRounds in 1...fall {
             let outcome = driver.round([a: .failed])
             if failedRounds < fall {
-                #expect(driver.condition(a) == .questionable, "after \(failedRounds) of \(fall)")
+                #expect(driver.condition(a) == .suspect, "after \(failedRounds) of \(fall)")
                 #expect(!outcome.snapshot.failed.contains(ip(a)))
+                #expect(!outcome.snapshot.questionable.contains(ip(a)))
+                #expect(!outcome.changed, "a suspect router keeps its routes: nothing to reconcile")
             } else {
                 #expect(driver.condition(a) == .failed)
                 #expect(outcome.changed)
@@ -72,9 +74,46 @@ struct HealthTrackerTests {
         #expect(driver.condition(a) == .healthy)
         driver.round([a: .failed])
         driver.round([a: .failed])
-        #expect(driver.condition(a) == .questionable)
+        #expect(driver.condition(a) == .suspect)
         driver.round([a: .failed])
         #expect(driver.condition(a) == .failed)
+    }
+
+    @Test("fall: random single losses never make a router failed or questionable, and need no reconcile")
+    func lossyLinkStaysSuspectAtMost() throws {
+        var driver = RoundDriver(policy: try HealthPolicy(interval: .milliseconds(200), fall: 3), routers: [a, b])
+        driver.round([a: .healthy, b: .healthy])
+        // One lost probe in every other round on a, one in three on b: never three in a row.
+        for round in 0..<300 {
+            let outcome = driver.round([a: round.isMultiple(of: 2) ? .failed : .healthy,
+                                        b: round.isMultiple(of: 3) ? .failed : .healthy])
+            #expect(!outcome.changed, "round \(round): \(outcome.transitions)")
+            #expect(outcome.snapshot.failed.isEmpty && outcome.snapshot.questionable.isEmpty)
+        }
+        driver.round([a: .failed, b: .healthy])
+        #expect(driver.tracker.snapshot.suspect == [ip(a)])
+    }
+
+    @Test("a failed round does not turn a plugin's questionable router into a merely suspect one")
+    func questionableStaysQuestionableWhileFailing() throws {
+        var driver = RoundDriver(policy: try HealthPolicy(interval: .seconds(1), fall: 3), routers: [a])
+        driver.round([a: .healthy])
+        driver.round([a: .questionable])
+        driver.round([a: .failed])
+        #expect(driver.condition(a) == .questionable)
+        driver.round([a: .failed])
+        driver.round([a: .failed])
+        #expect(driver.condition(a) == .failed)
+    }
+
+    @Test("a router remembers whether it was ever judged healthy")
+    func wasHealthyIsRemembered() throws {
+        var driver = RoundDriver(policy: try HealthPolicy(interval: .seconds(1), fall: 3), routers: [a, b])
+        driver.round([a: .healthy, b: .failed])
+        driver.round([a: .failed, b: .questionable])
+        #expect(driver.tracker.status(of: ip(a))?.wasHealthy == true)
+        #expect(driver.tracker.status(of: ip(b))?.wasHealthy == false)
+        #expect(driver.condition(a) == .suspect)
     }
 
     @Test("rise and hold-down: eligible again only when both hold, exactly then")
@@ -164,7 +203,7 @@ struct HealthTrackerTests {
             flipsToHealthy += outcome.transitions.filter { $0.to == .healthy && $0.from == .failed }.count
         }
         // fall 1: failed once and never eligible again (rise 2 never happens).
-        // fall 2: never two failures in a row, so never failed; it only wavers to questionable.
+        // fall 2: never two failures in a row, so never failed; it only wavers to suspect.
         #expect(flipsToFailed == (fall == 1 ? 1 : 0))
         #expect(flipsToHealthy == 0)
         #expect(driver.condition(a) == (fall == 1 ? .failed : .healthy))

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Health
+import HealthPluginHarness
 import PluginABI
 import RouteModel
 import Testing
@@ -10,7 +11,7 @@ private let isRoot = geteuid() == 0
 /// Probes until the verdicts are `expected` or `rounds` rounds have run; returns the last ones.
 /// A few rounds absorb neighbour (ARP) resolution after a link comes back.
 private func probe(
-    _ instance: PluginDriver.Instance, _ ips: [String], until expected: [vpcr_verdict],
+    _ instance: HealthPluginRun, _ ips: [String], until expected: [vpcr_verdict],
     rounds: Int = 4, timeout: Double = 0.5
 ) throws -> [vpcr_verdict] {
     var verdicts: [vpcr_verdict] = []
@@ -33,7 +34,7 @@ struct PluginNetworkTests {
             let filteredRouter = try lab.addRouter()
             let deletedRouter = try lab.addRouter()
             let ips = [linkRouter.ip, filteredRouter.ip, deletedRouter.ip]
-            let driver = try PluginDriver(options: ["icmp_check_interval": "1"])
+            let driver = try HealthPlugins(options: ["icmp_check_interval": "1"])
             let icmp = try driver.start("icmpecho")
             defer { icmp.stop() }
             #expect(icmp.schedule.interval == 1)
@@ -64,15 +65,15 @@ struct PluginNetworkTests {
         try RouterLab.with { lab in
             let router = try lab.addRouter()
             let address = try #require(IPv4Address(router.ip))
-            let driver = try PluginDriver(options: ["icmp_check_interval": "0.2"])
+            let driver = try HealthPlugins(options: ["icmp_check_interval": "0.2"])
             let icmp = try driver.start("icmpecho")
             defer { icmp.stop() }
             var tracker = HealthTracker(policy: try HealthPolicy(interval: .milliseconds(200), fall: 1, rise: 2, holdDown: .zero))
-            tracker.updateTargets([address], at: MonotonicTime(nanoseconds: PluginDriver.now()))
+            tracker.updateTargets([address], at: MonotonicTime(nanoseconds: HealthPlugins.now()))
             func round() throws -> HealthRoundOutcome {
                 let verdict = try icmp.probe([router.ip])[0]
                 let result = ProbeResult(verdict == healthy ? .healthy : verdict == failed ? .failed : .unknown)
-                return tracker.recordRound([address: result], at: MonotonicTime(nanoseconds: PluginDriver.now()))
+                return tracker.recordRound([address: result], at: MonotonicTime(nanoseconds: HealthPlugins.now()))
             }
             _ = try round()
             #expect(tracker.healthy == [address])
@@ -96,7 +97,7 @@ struct PluginNetworkTests {
             let answering = try lab.addRouter()
             let silent = try lab.addRouter()
             try lab.dropICMPEcho(silent)
-            let driver = try PluginDriver(options: ["icmp_check_interval": "1"])
+            let driver = try HealthPlugins(options: ["icmp_check_interval": "1"])
             let first = try driver.start("icmpecho")
             let second = try driver.start("icmpecho")
             defer {
@@ -124,7 +125,7 @@ struct PluginNetworkTests {
             let routers = try (0..<4).map { _ in try lab.addRouter() }
             for router in routers { try lab.startListener(router, port: port) }
             let ips = routers.map(\.ip)
-            let driver = try PluginDriver(options: ["tcp_check_port": "65535", "tcp_check_interval": "1", "tcp_check_timeout": "0.4"])
+            let driver = try HealthPlugins(options: ["tcp_check_port": "65535", "tcp_check_interval": "1", "tcp_check_timeout": "0.4"])
             let tcp = try driver.start("tcp")
             defer { tcp.stop() }
             #expect(try probe(tcp, ips, until: [healthy, healthy, healthy, healthy]) == [healthy, healthy, healthy, healthy])
@@ -133,10 +134,10 @@ struct PluginNetworkTests {
             try lab.dropTCP(routers[1], port: port)
             try lab.setLink(routers[2], up: false)
             try lab.deleteNamespace(routers[3])
-            let started = PluginDriver.now()
+            let started = HealthPlugins.now()
             #expect(try tcp.probe(ips, timeout: 0.8) == [failed, failed, failed, failed])
             // One poll loop: the timeouts overlap instead of adding up.
-            #expect(Double(PluginDriver.now() - started) / 1e9 < 0.75)
+            #expect(Double(HealthPlugins.now() - started) / 1e9 < 0.75)
 
             try lab.startListener(routers[0], port: port)
             try lab.clearRules(routers[1])
@@ -177,7 +178,7 @@ struct PluginNetworkTests {
             let portClosed = try lab.addRouter()
             for router in [bothFine, icmpBlocked, portClosed] { try lab.startListener(router, port: port) }
             let ips = [bothFine.ip, icmpBlocked.ip, portClosed.ip]
-            let driver = try PluginDriver(options: [
+            let driver = try HealthPlugins(options: [
                 "multi_plugins": "icmpecho:tcp", "tcp_check_port": "\(port)",
                 "icmp_check_interval": "3", "tcp_check_interval": "1.5", "tcp_check_timeout": "0.4",
             ])
@@ -241,7 +242,7 @@ struct PluginNetworkTests {
 /// The HealthBench tool built next to the test runner; the tests run it as another user or in
 /// another namespace.
 private func healthBenchPath() throws -> String {
-    let path = PluginDriver.executableDirectory() + "/HealthBench"
+    let path = HealthPlugins.executableDirectory() + "/HealthBench"
     guard FileManager.default.isExecutableFile(atPath: path) else {
         throw CommandFailure(arguments: [path], status: 127, output: "HealthBench is not built; run `swift build` first")
     }

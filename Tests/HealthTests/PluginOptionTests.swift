@@ -1,18 +1,20 @@
 import Foundation
 import Glibc
+import HealthPluginHarness
 import PluginABI
+@testable import PluginHost
 import Testing
 
-private func createFailure(_ plugin: String, _ options: [String: String]) -> PluginDriverError? {
+private func createFailure(_ plugin: String, _ options: [String: String]) -> PluginError? {
     do {
-        let driver = try PluginDriver(options: options)
+        let driver = try HealthPlugins(options: options)
         let instance = try driver.start(plugin)
         instance.stop()
         return nil
-    } catch let failure as PluginDriverError {
+    } catch let failure as PluginError {
         return failure
     } catch {
-        return PluginDriverError(code: 0, message: "\(error)")
+        return PluginError(plugin: plugin, operation: "create", code: 0, message: "\(error)")
     }
 }
 
@@ -20,10 +22,10 @@ private func createFailure(_ plugin: String, _ options: [String: String]) -> Plu
 struct PluginOptionTests {
     @Test("each plugin declares its name, kind and options as data")
     func descriptors() throws {
-        let driver = try PluginDriver()
+        let driver = try HealthPlugins()
         #expect(Set(driver.plugins.keys) == ["icmpecho", "tcp", "multi"])
         func optionNames(_ plugin: String) -> [String: String?] {
-            let descriptor = driver.plugins[plugin]!.descriptor.pointee
+            let descriptor = driver.plugins[plugin]!.descriptor
             #expect(descriptor.kind == VPCR_KIND_HEALTH)
             #expect(descriptor.probe != nil)
             var names: [String: String?] = [:]
@@ -51,7 +53,7 @@ struct PluginOptionTests {
 
     @Test("tcp's default timeout is 1 s, shortened for short intervals; schedule follows the interval")
     func tcpSchedule() throws {
-        let driver = try PluginDriver(options: ["tcp_check_interval": "0.4"])
+        let driver = try HealthPlugins(options: ["tcp_check_interval": "0.4"])
         let tcp = try driver.start("tcp")
         defer { tcp.stop() }
         let timeout = try #require(Double(tcp.info()["params"]?["tcp_check_timeout"] ?? ""))
@@ -87,18 +89,53 @@ struct PluginOptionTests {
 
     @Test("a target that is not an IPv4 address gets no opinion")
     func unparsableTarget() throws {
-        let driver = try PluginDriver(options: ["tcp_check_port": "9"])
+        let driver = try HealthPlugins(options: ["tcp_check_port": "9"])
         let tcp = try driver.start("tcp")
         defer { tcp.stop() }
-        #expect(try tcp.probe(["not-an-ip", "300.1.1.1"], timeout: 0.2) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
+        // The host only ever sends canonical IPv4 text; the raw call shows the plugin copes anyway.
+        #expect(try rawProbe(tcp.instance, ["not-an-ip", "300.1.1.1"], timeout: 0.2) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
+    }
+
+    @Test("a target stride shorter than ABI 1.0's target is refused, not read past", arguments: ["tcp", "icmpecho"])
+    func shortTargetStride(plugin: String) throws {
+        let driver = try HealthPlugins(options: ["tcp_check_port": "9"])
+        let instance = try driver.start(plugin)
+        defer { instance.stop() }
+        let refusal = #expect(throws: PluginError.self) {
+            try rawProbe(instance.instance, ["127.0.0.1", "127.0.0.2"], timeout: 0.2, stride: 8)
+        }
+        #expect(refusal?.code == vpcr_status(VPCR_E_INVALID))
+        #expect(refusal?.message.contains("short target stride") == true, "\(String(describing: refusal))")
     }
 
     @Test("icmpecho has no opinion on targets it had no time to ask", .enabled(if: geteuid() == 0, "needs CAP_NET_RAW"))
     func icmpechoWithoutTime() throws {
-        let driver = try PluginDriver()
+        let driver = try HealthPlugins()
         let icmp = try driver.start("icmpecho")
         defer { icmp.stop() }
         #expect(try icmp.probe(["127.0.0.1", "127.0.0.2"], timeout: 0) == [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_UNKNOWN])
         #expect(try icmp.probe(["127.0.0.1"], timeout: 0.5) == [VPCR_VERDICT_HEALTHY])
     }
+}
+
+/// A probe round with targets the host would never send, through the instance's raw probe call.
+private func rawProbe(
+    _ instance: PluginInstance, _ ips: [String], timeout: Double, stride: Int = MemoryLayout<vpcr_target>.stride
+) throws -> [vpcr_verdict] {
+    let cStrings = ips.map { strdup($0)! }
+    defer { cStrings.forEach { free($0) } }
+    let targets = cStrings.map { vpcr_target(ip: UnsafePointer($0), instance_id: nil) }
+    var verdicts = [vpcr_verdict](repeating: VPCR_VERDICT_FORCE32, count: ips.count)
+    var error = vpcr_error()
+    let status = targets.withUnsafeBufferPointer { buffer in
+        var request = vpcr_probe_request(
+            struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size), target_stride: UInt32(stride),
+            generation: 1, deadline_mono_ns: HealthPlugins.now() + UInt64(timeout * 1e9),
+            targets: buffer.baseAddress, target_count: UInt32(buffer.count), reserved: 0)
+        return instance.probeRaw(&request, &verdicts, &error)
+    }
+    guard status == VPCR_OK else {
+        throw PluginError(plugin: instance.plugin.name, operation: "probe", code: status, message: withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) })
+    }
+    return verdicts
 }

@@ -73,6 +73,9 @@ import TestSupport
         ("fx-coreopt", ["FIXTURE_OPTION_NAME=\\\"port\\\""],
          "libfx-coreopt.so: plugin 'fx-coreopt': option --port collides with a core vpcrouter option"),
         ("Fx-Upper", [], "libFx-Upper.so: plugin name 'Fx-Upper' is not valid (1-32 of a-z, 0-9, '_' and '-')"),
+        ("fx-names", ["FIXTURE_DESCRIPTOR_NAME=\\\"fx-other\\\""],
+         "libfx-names.so: plugin 'fx-names': its descriptor names it 'fx-other' but its identification block "
+            + "(vpcr_plugin_magic) names it 'fx-names'; the two names must be the same"),
     ])
     func refusesWithOnePreciseLine(name: String, defines: [String], expected: String) throws {
         #expect(try refusal(name, defines) == expected)
@@ -85,8 +88,45 @@ import TestSupport
         let second = try FixtureBuilder.build(name: "fx-dup", defines: ["FIXTURE_OPTION_NAME=\\\"dup_b\\\""], in: other)
         let catalog = loader.scan(PluginSearchPath(directories: [directory.path, other.path]))
         #expect(catalog.plugins.map(\.file) == [first])
-        #expect(catalog.refusals.map(\.description) == ["libfx-dup.so: plugin name 'fx-dup' is already provided by \(first)"])
+        #expect(catalog.refusals.map(\.description) == [
+            "libfx-dup.so: plugin name 'fx-dup' is already provided by \(first), which was found first: "
+                + "\(directory.path) is searched before \(other.path)",
+        ])
         #expect(catalog.refusals.first?.file == second)
+        #expect(catalog.collisions.map { "\($0.name) \($0.winner.file) \($0.loser.file)" } == ["fx-dup \(first) \(second)"])
+    }
+
+    @Test func aCollisionSaysWhereEachDirectoryCameFrom() throws {
+        let first = try PackagePaths.temporaryDirectory("vpcr-dup-cli")
+        let second = try PackagePaths.temporaryDirectory("vpcr-dup-env")
+        defer {
+            try? FileManager.default.removeItem(at: first)
+            try? FileManager.default.removeItem(at: second)
+        }
+        let winner = try FixtureBuilder.build(name: "fx-dup2", defines: ["FIXTURE_OPTION_NAME=\\\"dup2_a\\\""], in: first)
+        _ = try FixtureBuilder.build(name: "fx-dup2", defines: ["FIXTURE_OPTION_NAME=\\\"dup2_b\\\""], in: second)
+        let searchPath = PluginSearchPath.standard(
+            pluginDirectories: [first.path], environment: ["VPCROUTER_PLUGIN_PATH": second.path], executableDirectory: nil)
+        let catalog = loader.scan(searchPath)
+        #expect(catalog.plugin(named: "fx-dup2")?.file == winner)
+        #expect(catalog.refusals.map(\.reason) == [
+            "plugin name 'fx-dup2' is already provided by \(winner), which was found first: \(first.path) (--plugin-dir) "
+                + "is searched before \(second.path) (VPCROUTER_PLUGIN_PATH)",
+        ])
+    }
+
+    @Test func twoFilesOfOneDirectoryAreLoadedInNameOrder() throws {
+        let scanDirectory = try PackagePaths.temporaryDirectory("vpcr-dup-same")
+        defer { try? FileManager.default.removeItem(at: scanDirectory) }
+        let a = try FixtureBuilder.build(name: "fx-dup3", defines: ["FIXTURE_OPTION_NAME=\\\"dup3_a\\\""], in: scanDirectory)
+        let renamed = scanDirectory.appendingPathComponent("liba-first.so").path
+        try FileManager.default.moveItem(atPath: a, toPath: renamed)
+        _ = try FixtureBuilder.build(name: "fx-dup3", defines: ["FIXTURE_OPTION_NAME=\\\"dup3_b\\\""], in: scanDirectory)
+        let catalog = loader.scan(PluginSearchPath(directories: [scanDirectory.path]))
+        #expect(catalog.plugin(named: "fx-dup3")?.file == renamed)
+        #expect(catalog.refusals.map(\.reason) == [
+            "plugin name 'fx-dup3' is already provided by \(renamed), which was found first: files of one directory are loaded in name order",
+        ])
     }
 
     @Test func anOptionTakenByAnotherPluginIsRefused() throws {

@@ -106,12 +106,23 @@ import Testing
         #expect(status.isHeld && status.cidrs.map(\.lastAction) == [.hold])
     }
 
-    @Test func warnsThatAnIgnoredDefaultRouteCoversEverything() {
+    @Test func anIgnoredDefaultRouteProtectsOnlyTheDefaultRoute() {
+        // The Romana container's `--ignore_routes 0.0.0.0/0`: the spec's routes are still written.
         let result = plan(spec: spec, health: Fixture.health(), observed: Fixture.vpc(), ledger: OwnershipLedger(),
                           policy: ReconcilePolicy(ignoredCIDRs: [cidr("0.0.0.0/0")]))
-        #expect(result.notes.map(\.kind) == [.ignoreCoversEverything])
-        #expect(result.writes.isEmpty)
-        #expect(lines(result) == ["ignore * 10.55.0.0/16"])
+        #expect(result.notes.isEmpty)
+        #expect(!result.writes.isEmpty)
+        #expect(!lines(result).contains { $0.hasPrefix("ignore") })
+    }
+
+    @Test(arguments: [
+        ("0.0.0.0/0", "0.0.0.0/0", true), ("0.0.0.0/0", "10.55.0.0/16", false), ("0.0.0.0/0", "0.0.0.0/1", false),
+        ("0.0.0.0/1", "0.0.0.0/0", false), ("0.0.0.0/1", "10.55.0.0/16", true), ("10.0.0.0/8", "10.55.0.0/16", true),
+        ("10.55.0.0/16", "10.55.0.0/16", true), ("10.55.0.0/16", "10.0.0.0/8", false), ("10.55.0.0/16", "10.56.0.0/16", false),
+    ])
+    func ignoreRuleOfTheOriginal(entry: String, destination: String, protected: Bool) {
+        let policy = ReconcilePolicy(ignoredCIDRs: [cidr(entry)])
+        #expect((policy.ignoreEntry(covering: cidr(destination)) != nil) == protected)
     }
 
     @Test func givesTheSamePlanForTheSameInputsInAnyOrder() {

@@ -49,6 +49,35 @@ let planScenarios: [PlanScenario] = [
         routes: Fixture.everywhere(Fixture.toENI(c, "eni-1"), tables: ["rtb-a", "rtb-b"]),
         expected: ["keep rtb-a \(c) eni-1", "keep rtb-b \(c) eni-1"]),
     PlanScenario(
+        name: "a suspect router (part way to fall) keeps its route even while a healthy one exists",
+        spec: [c: [r1, r2]], health: Fixture.health([r1: .suspect]),
+        routes: Fixture.everywhere(Fixture.toENI(c, "eni-1"), tables: ["rtb-a", "rtb-b"]),
+        expected: ["keep rtb-a \(c) eni-1", "keep rtb-b \(c) eni-1"]),
+    PlanScenario(
+        name: "a new route avoids a suspect router while a healthy one exists",
+        spec: [c: [r1, r2]], health: Fixture.health([r1: .suspect]),
+        expected: ["create rtb-a \(c) >eni-2", "create rtb-b \(c) >eni-2"]),
+    PlanScenario(
+        name: "a failed router fails over to a suspect one when no healthy one is left",
+        spec: [c: [r1, r2]], health: Fixture.health([r1: .failed, r2: .suspect]),
+        routes: Fixture.everywhere(Fixture.toENI(c, "eni-1"), tables: ["rtb-a", "rtb-b"]),
+        expected: ["replace rtb-a \(c) eni-1>eni-2 !", "replace rtb-b \(c) eni-1>eni-2 !"]),
+    PlanScenario(
+        name: "a new route goes to a router once judged healthy, even questionable, before one never judged",
+        spec: [c: [r1, r2]], health: Fixture.health([r1: .questionable], healthy: []),
+        expected: ["create rtb-a \(c) >eni-1", "create rtb-b \(c) >eni-1"]),
+    PlanScenario(
+        name: "a route on a questionable router does not move to a router never judged healthy",
+        spec: [c: [r1, r2]], health: Fixture.health([r1: .questionable], healthy: []),
+        routes: Fixture.everywhere(Fixture.toENI(c, "eni-1"), tables: ["rtb-a", "rtb-b"]),
+        expected: ["keep rtb-a \(c) eni-1", "keep rtb-b \(c) eni-1"]),
+    PlanScenario(
+        name: "a failed router fails over to a suspect router once healthy before a questionable one never healthy",
+        spec: [c: [r1, r2, r3]],
+        health: HealthSnapshot([r1: .failed, r2: .questionable, r3: .suspect], neverHealthy: [r2]),
+        routes: Fixture.everywhere(Fixture.toENI(c, "eni-1"), tables: ["rtb-a", "rtb-b"]),
+        expected: ["replace rtb-a \(c) eni-1>eni-3 !", "replace rtb-b \(c) eni-1>eni-3 !", "create rtb-main \(c) >eni-3"]),
+    PlanScenario(
         name: "a failed router fails over to a healthy one",
         spec: [c: [r1, r2]], health: Fixture.health([r1: .failed]),
         routes: Fixture.everywhere(Fixture.toENI(c, "eni-1"), tables: ["rtb-a", "rtb-b"]),
@@ -130,6 +159,11 @@ let planScenarios: [PlanScenario] = [
         spec: [c: [r1]], health: Fixture.health([r1: .failed]),
         routes: ["rtb-a": [Fixture.toENI(c, "eni-1")]], policy: ReconcilePolicy(ignoredCIDRs: [cidr("10.0.0.0/8")]),
         expected: ["ignore * \(c)"]),
+    PlanScenario(
+        name: "the default-route entry protects the default route (a NAT instance's) and nothing else",
+        spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI("0.0.0.0/0", "eni-9")]],
+        policy: ReconcilePolicy(ignoredCIDRs: [cidr("0.0.0.0/0")], deleteUnownedRoutes: true),
+        expected: ["create rtb-a \(c) >eni-1", "ignore * 0.0.0.0/0"]),
     PlanScenario(
         name: "an instance route vpcrouter does not own is left alone",
         spec: [c: [r1]], routes: ["rtb-a": [Fixture.toENI(c, "eni-1"), Fixture.toENI("10.99.0.0/16", "eni-9")]],

@@ -58,6 +58,8 @@ public struct FaultProxyStats: Decodable, Sendable {
         public let forwarded: Int
         /// Arrival times (seconds, monotonic) of requests forwarded upstream.
         public let times: [Double]
+        /// The same arrivals as Unix time, to compare with the daemon's log timestamps.
+        public let wall: [Double]
     }
 
     public let total: Int

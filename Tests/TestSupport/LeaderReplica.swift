@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One vpcrouter replica under leader election, talking to moto through its own fault proxy so
 /// its EC2 requests (and route writes) can be counted apart from every other replica's.
@@ -45,8 +46,20 @@ public final class LeaderReplica: @unchecked Sendable {
         try await proxy.stats().categories["mutating"]?.forwarded ?? 0
     }
 
+    /// Unix time of `kill()`, which ends a leadership the log cannot close.
+    private let killedAt = Mutex<Double?>(nil)
+
     public func kill() {
+        killedAt.withLock { $0 = Date().timeIntervalSince1970 }
         _ = daemon.stop(signal: SIGKILL)
+    }
+
+    /// Its leadership windows (from its log) and write times (from its proxy), for `LeadershipHistory`.
+    public func history() async throws -> LeadershipHistory.Replica {
+        let writes = try await proxy.stats().categories["mutating"]?.wall ?? []
+        let openEnd = killedAt.withLock { $0 } ?? Date().timeIntervalSince1970
+        return LeadershipHistory.Replica(name: name, windows: LeadershipHistory.windows(inLog: daemon.output, openEnd: openEnd),
+                                         writes: writes)
     }
 
     /// SIGSTOP: the process freezes with its lease, its timers and any request it was about to send.

@@ -21,15 +21,20 @@ current fault configuration decides otherwise. Configure at runtime:
           "empty": 0.1,        # fraction answered 200 with an empty body
           "actions": ["CreateRoute"],  # optional: random faults only for these actions
           "seed": 7,           # optional: make the random faults repeatable
-          "route_exists": true # answer CreateRoute for a destination the table already has with
-                               # EC2's RouteAlreadyExists (moto silently overwrites the route)
+          "route_exists": true, # answer CreateRoute for a destination the table already has with
+                                # EC2's RouteAlreadyExists (moto silently overwrites the route)
+          "clock_offset": 900  # optional: play an EC2 whose clock is this many seconds ahead of
+                               # the host's: its Date headers say so, and a request whose
+                               # X-Amz-Date is more than 5 minutes from that time gets EC2's
+                               # 400 RequestExpired
         }
       A request found throttled gets HTTP 503 with EC2's RequestLimitExceeded error XML.
       Throttling is decided first, then reset, html, error503, malformed, empty, truncated.
     GET  /__fault        the current configuration
     GET  /__stats        {"total": N, "actions": {...}, "categories": {...}}; each entry has
                          count, throttled, faulted, forwarded and "times": arrival times in
-                         seconds (time.monotonic) of requests that were forwarded upstream
+                         seconds (time.monotonic) of requests that were forwarded upstream, and
+                         "wall": the same arrivals as Unix time (to compare with log timestamps)
     POST /__stats/reset  zero the counters
     GET  /__signatures   {"signatures": [...]}: the SigV4 signature of every request proxied (the
                          last 1000), so a test can look for them where they must not appear
@@ -38,6 +43,7 @@ current fault configuration decides otherwise. Configure at runtime:
 Categories follow EC2: Describe*/Get*/List* are "describe", everything else "mutating".
 """
 import argparse
+import calendar
 import http.client
 import json
 import os
@@ -99,11 +105,12 @@ class State:
         self.categories = {}
 
     def entry(self, table, key):
-        return table.setdefault(key, {"count": 0, "throttled": 0, "faulted": 0, "forwarded": 0, "times": []})
+        return table.setdefault(key, {"count": 0, "throttled": 0, "faulted": 0, "forwarded": 0, "times": [], "wall": []})
 
-    def decide(self, action):
-        """Returns (fault or None) and records the request."""
+    def decide(self, action, expired=False):
+        """Returns (fault or None) and records the request; an expired one is refused, not faulted at random."""
         now = time.monotonic()
+        wall = time.time()
         category = category_of(action)
         with self.lock:
             self.total += 1
@@ -119,6 +126,8 @@ class State:
                     bucket = self.buckets[key] = Bucket(limits["burst"], limits["rate"])
                 if not bucket.take(now):
                     fault = "throttle"
+            if fault is None and expired:
+                fault = "expired"
             only = self.config.get("actions")
             if fault is None and (not only or action in only):
                 for name in ("reset", "html", "error503", "malformed", "empty", "truncated"):
@@ -129,12 +138,13 @@ class State:
             for entry in entries:
                 if fault == "throttle":
                     entry["throttled"] += 1
-                elif fault in ("reset", "html", "error503", "malformed", "empty"):
+                elif fault in ("reset", "html", "error503", "malformed", "empty", "expired"):
                     entry["faulted"] += 1
                 else:
                     # Truncated answers still reached the upstream.
                     entry["forwarded"] += 1
                     entry["times"].append(now)
+                    entry["wall"].append(wall)
                     if fault == "truncated":
                         entry["faulted"] += 1
             return fault, float(self.config.get("delay", 0) or 0)
@@ -192,7 +202,11 @@ class Handler(BaseHTTPRequestHandler):
     def proxy(self, body):
         action = self.action_of(body)
         self.record_signature()
-        fault, delay = self.server.state.decide(action)
+        fault, delay = self.server.state.decide(action, expired=self.expired())
+        if fault == "expired":
+            return self.answer(400, ERROR_XML.format(
+                code="RequestExpired", message="Request has expired.",
+                request_id="faultproxy-expired").encode(), "text/xml")
         if delay > 0:
             time.sleep(delay)
         request_id = "faultproxy-%d" % random.randrange(1 << 30)
@@ -226,6 +240,25 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "truncated":
             answer = answer[: len(answer) // 2]
         self.answer(status, answer, headers.get("content-type", "text/xml"), headers)
+
+    def clock_offset(self):
+        return float(self.server.state.config.get("clock_offset", 0) or 0)
+
+    def date_time_string(self, timestamp=None):
+        # The Date header of every answer, on the clock of the EC2 this proxy plays.
+        return super().date_time_string(time.time() + self.clock_offset() if timestamp is None else timestamp)
+
+    def expired(self):
+        """True when clock_offset is set and the request was signed over 5 minutes from that clock."""
+        offset = self.clock_offset()
+        stamp = self.headers.get("X-Amz-Date")
+        if not offset or not stamp:
+            return False
+        try:
+            signed = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+        except ValueError:
+            return True
+        return abs(signed - (time.time() + offset)) > 300
 
     def record_signature(self):
         authorization = self.headers.get("Authorization") or ""

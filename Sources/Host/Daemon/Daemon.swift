@@ -50,6 +50,35 @@ struct Daemon {
                                   specStore: specStore, metrics: metrics)
         let http = PluginHTTPRegistry(reservedPaths: StatusServer.reservedPaths)
         let services = pluginServices(specStore: specStore, http: http)
+        // Create every plugin first: creation checks the plugins' option values (a value a plugin
+        // refuses is a command-line problem, reported before anything else happens), and registers
+        // HTTP handlers, which decide whether the server may listen where it was asked to.
+        var created: [PluginInstance] = []
+        for plugin in [selection.mode, selection.health] {
+            do {
+                created.append(try PluginInstance.create(plugin, options: selection.optionValues[plugin.name] ?? [], services: services))
+                metrics.recordPlugin(name: plugin.name, kind: plugin.kind.rawValue, version: plugin.version, abi: plugin.abiText)
+            } catch {
+                created.reversed().forEach { $0.shutdown() }
+                if error.refusedAnOption { throw UsageError("\(plugin.name): \(error.message)") }
+                throw FatalError(error.description)
+            }
+        }
+        let configuration = HTTPServerConfiguration(address: options.address, port: options.port, bearerToken: options.httpToken)
+        let mutating = http.registeredPaths.filter { !$0.hasPrefix("GET ") }
+        if !configuration.isLoopback, options.httpToken == nil, !options.httpInsecure, !mutating.isEmpty {
+            created.reversed().forEach { $0.shutdown() }
+            throw UsageError("refusing to serve \(mutating.joined(separator: ", ")) on \(options.address) without --http-token-file; "
+                + "either give a token (--http-token-file FILE, at least 16 characters) or listen on loopback (-a localhost); "
+                + "--http-insecure serves it to anyone")
+        }
+        // Logged once the plugins accepted their options, so a command-line mistake stays one line.
+        for plugin in selection.all {
+            logger.info("plugin selected", metadata: [
+                "plugin.name": "\(plugin.name)", "plugin.kind": "\(plugin.kind)", "plugin.version": "\(plugin.version)",
+                "plugin.file": "\(plugin.resolvedFile)",
+            ])
+        }
         logger.info("starting vpcrouter", metadata: [
             "version": "\(PluginABIVersion.hostVersion)", "mode": "\(selection.mode.name) \(selection.mode.version)",
             "health": "\(selection.health.name) \(selection.health.version)",
@@ -58,21 +87,28 @@ struct Daemon {
         // Where routes live and where the ownership ledger is kept: both must work before anything
         // starts, and each failure is one clear line.
         let stateStore = StateStore(directory: options.stateDirectory)
-        do {
-            // A plan or a dry run leaves the state directory as it is, not even creating it.
-            if case .serve = purpose, !options.dryRun { try stateStore.prepare() }
-            // A ledger that cannot be read stops start-up: going on with an empty one would forget
-            // which routes are vpcrouter's and overwrite the evidence at the next save.
-            _ = try stateStore.loadLedger()
-        } catch {
-            throw FatalError("state directory: \(error)")
-        }
-        let location = try await resolveLocation()
+        let location: EC2Location
         let client: EC2Client
         do {
-            client = try EC2Client.fromEnvironment(region: location.region, logger: logger)
+            do {
+                // A plan or a dry run leaves the state directory as it is, not even creating it.
+                if case .serve = purpose, !options.dryRun { try stateStore.prepare() }
+                // A ledger that cannot be read stops start-up: going on with an empty one would forget
+                // which routes are vpcrouter's and overwrite the evidence at the next save.
+                _ = try stateStore.loadLedger()
+            } catch {
+                let remedy = options.stateDirectoryGiven ? "" : " (the default); choose another with --state-dir DIR"
+                throw FatalError("state directory: \(error)\(remedy)")
+            }
+            location = try await resolveLocation()
+            do {
+                client = try EC2Client.fromEnvironment(region: location.region, logger: logger)
+            } catch {
+                throw FatalError("EC2 client: \(error)")
+            }
         } catch {
-            throw FatalError("EC2 client: \(error)")
+            created.reversed().forEach { $0.shutdown() }
+            throw error
         }
         logger.info("managing routes", metadata: [
             "aws.region": "\(location.region)", "aws.vpc": "\(location.vpcId)", "aws.endpoint": "\(client.configuration.endpoint)",
@@ -80,26 +116,7 @@ struct Daemon {
         metrics.addExpositionSource { EC2MetricsText.render(client.metrics.snapshot()) }
         status.setLocation(region: location.region, vpc: location.vpcId)
 
-        // Create every plugin first: creation registers HTTP handlers, which decide whether the
-        // server may listen where it was asked to.
-        var created: [PluginInstance] = []
-        for plugin in [selection.mode, selection.health] {
-            do {
-                created.append(try PluginInstance.create(plugin, options: selection.optionValues[plugin.name] ?? [], services: services))
-                metrics.recordPlugin(name: plugin.name, kind: plugin.kind.rawValue, version: plugin.version, abi: plugin.abiText)
-            } catch {
-                created.reversed().forEach { $0.shutdown() }
-                throw FatalError(error.description)
-            }
-        }
         status.setInstances(created)
-        let configuration = HTTPServerConfiguration(address: options.address, port: options.port, bearerToken: options.httpToken)
-        let mutating = http.registeredPaths.filter { !$0.hasPrefix("GET ") }
-        if !configuration.isLoopback, options.httpToken == nil, !options.httpInsecure, !mutating.isEmpty {
-            created.reversed().forEach { $0.shutdown() }
-            throw UsageError("refusing to serve \(mutating.joined(separator: ", ")) on \(options.address) without --http-token-file; "
-                + "use a loopback address, give a token, or pass --http-insecure")
-        }
 
         let server = StatusServer(configuration: configuration, source: status, plugins: http, logger: logger)
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -134,11 +151,11 @@ struct Daemon {
                     + "# TYPE vpcrouter_leader gauge\nvpcrouter_leader \(election.role == .leader ? 1 : 0)\n"
             }
         }
+        let writeAuthority = election.map { election in { @Sendable in election.mayWrite() } }
         let reconcileService = ReconcileService(
-            access: EC2RouteAccess(client: client, vpcId: location.vpcId, logger: logger), settings: settings,
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority, logger: logger), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
-            metrics: metrics, gate: gate, writeAuthority: election.map { election in { @Sendable in election.mayWrite() } },
-            logger: logger)
+            metrics: metrics, gate: gate, writeAuthority: writeAuthority, logger: logger)
         // Services stop in reverse order: the reconciler finishes before the election releases the lease.
         runServices += [.init(service: pluginsService), .init(service: healthService)]
         if let election { runServices.append(.init(service: election)) }

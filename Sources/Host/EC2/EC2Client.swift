@@ -28,6 +28,7 @@ public actor EC2Client {
     private let logger: Logger
     private let unitRandom: @Sendable () -> Double
     private var subnetCache: [String: (subnets: [Subnet], readAt: Duration)] = [:]
+    private var clockSkew = ClockSkew()
 
     public init(
         configuration: EC2ClientConfiguration, credentials: any CredentialsProvider, transport: (any HTTPTransport)? = nil,
@@ -206,17 +207,38 @@ public actor EC2Client {
         let category = APICategory.of(action: action)
         let body = Array(SigV4Signer.formEncode([("Action", action), ("Version", Self.apiVersion)] + parameters).utf8)
         var attempt = 0
+        var skewCorrected = false
         while true {
             attempt += 1
             let waitStart = clock.now()
             try await budget.acquire(category, priority: priority)
             let waited = clock.now() - waitStart
+            // Checked after the token wait and after any backoff: nothing leaves once it is gone.
+            if let mayStillSend = SendAuthority.mayStillSend, !mayStillSend() {
+                metrics.record(action) { $0.errors += 1 }
+                throw EC2Error(code: .authorityExpired, message: "the write's authority ended before attempt \(attempt) was sent; nothing was sent",
+                               action: action)
+            }
             metrics.record(action) {
                 $0.calls += 1
                 $0.budgetWait += waited
             }
             do {
                 return try await attemptOnce(action: action, body: body)
+            } catch let skewed as SkewedRequest {
+                // Signed again at once with EC2's time: no backoff, since nothing is overloaded.
+                logger.warning("this host's clock is off from EC2's; signing requests with EC2's time: fix the host clock (NTP, chrony)", metadata: [
+                    "action": "\(action)", "clock.offset_seconds": "\(Int(clockSkew.offset))", "code": "\(skewed.error.code)",
+                ])
+                // Not a failure to back off from, so it uses no attempt; once per call, so two
+                // answers that disagree on the time cannot keep it going.
+                guard !skewCorrected, !Task.isCancelled else {
+                    metrics.record(action) { $0.errors += 1 }
+                    throw skewed.error
+                }
+                skewCorrected = true
+                attempt -= 1
+                metrics.record(action) { $0.retries += 1 }
             } catch let error as EC2Error {
                 if error.isThrottling { metrics.record(action) { $0.throttles += 1 } }
                 if error.code == .authFailure || error.code == "ExpiredToken", let chain = credentials as? DefaultCredentialsChain {
@@ -245,15 +267,33 @@ public actor EC2Client {
         let contentType = "application/x-www-form-urlencoded; charset=utf-8"
         let signed = signer.sign(
             SigV4Signer.Request(method: "POST", url: configuration.endpoint, headers: [(name: "Content-Type", value: contentType)], body: body),
-            credentials: currentCredentials, date: Date())
+            credentials: currentCredentials, date: clockSkew.now())
+        let signedWith = clockSkew.offset
         let response: HTTPResponse
         do {
             response = try await transport.send(HTTPRequest(method: "POST", url: configuration.endpoint, headers: signed.headers, body: body))
         } catch let error as TransportError {
             throw EC2Error(code: .transport, message: error.description, action: action)
         }
-        return try Self.decodeResponse(response, action: action)
+        do {
+            return try Self.decodeResponse(response, action: action)
+        } catch let error as EC2Error where ClockSkew.isSkewError(error) {
+            guard clockSkew.learn(fromDateHeader: response.headers["date"], signedWith: signedWith) else {
+                throw EC2Error(code: error.code, message: error.message + " (this host's clock is off from EC2's and its answer's Date could not correct it)",
+                               requestId: error.requestId, httpStatus: error.httpStatus, action: action)
+            }
+            throw SkewedRequest(error: error)
+        }
     }
+
+    /// A request refused for its signing time after the skew was learnt: worth one more attempt.
+    private struct SkewedRequest: Error {
+        let error: EC2Error
+    }
+
+    /// Seconds to add to the host clock when signing (EC2's clock minus the host's), learnt from
+    /// an answer that refused the request's time; 0 until then.
+    public var signingClockSkew: TimeInterval { clockSkew.offset }
 
     /// The root element of a 200 answer, or the EC2Error an error answer describes.
     static func decodeResponse(_ response: HTTPResponse, action: String) throws -> XMLTreeNode {

@@ -32,6 +32,8 @@ public struct EC2Error: Error, Sendable, Equatable, CustomStringConvertible {
         public static let undecodableItem: Code = "Client.UndecodableItem"
         /// No credentials could be found or refreshed.
         public static let credentials: Code = "Client.Credentials"
+        /// The write's authority (leadership) ended before this attempt could be sent; nothing was sent.
+        public static let authorityExpired: Code = "Client.AuthorityExpired"
     }
 
     public let code: Code

@@ -6,7 +6,8 @@ import RouteModel
 ///
 /// Rules, per router:
 /// - `failed` verdict: counts towards `fall`; at `fall` consecutive failed rounds the router is
-///   failed, before that it is questionable.
+///   failed. Before that it is suspect (a questionable router stays questionable): a lost probe or
+///   two must not move a route, which is why an operator sets `fall` above 1.
 /// - `healthy` verdict: a router that is not failed becomes healthy at once. A failed router
 ///   becomes healthy only when `holdDown` has passed since its last failed round *and* it has had
 ///   `rise` consecutive healthy rounds. Routes are not moved back to it (no fail-back); that is
@@ -35,6 +36,7 @@ public struct HealthTracker: Sendable {
             switch status.condition {
             case .unknown: snapshot.unknown.insert(status.router)
             case .healthy: snapshot.healthy.insert(status.router)
+            case .suspect: snapshot.suspect.insert(status.router)
             case .questionable: snapshot.questionable.insert(status.router)
             case .failed: snapshot.failed.insert(status.router)
             }
@@ -89,7 +91,7 @@ public struct HealthTracker: Sendable {
             statuses[router] = status
         }
         transitions.sort { $0.router < $1.router }
-        return HealthRoundOutcome(changed: !transitions.isEmpty, snapshot: snapshot, transitions: transitions)
+        return HealthRoundOutcome(changed: transitions.contains(where: \.canChangeRoutes), snapshot: snapshot, transitions: transitions)
     }
 
     private func apply(_ result: ProbeResult, to status: inout RouterStatus, at now: MonotonicTime) {
@@ -107,8 +109,10 @@ public struct HealthTracker: Sendable {
             status.consecutiveFailedRounds += 1
             status.consecutiveHealthyRounds = 0
             status.lastFailedAt = now
-            if status.condition != .failed {
-                status.condition = status.consecutiveFailedRounds >= policy.fall ? .failed : .questionable
+            if status.consecutiveFailedRounds >= policy.fall {
+                status.condition = .failed
+            } else if status.condition != .failed && status.condition != .questionable {
+                status.condition = .suspect
             }
         case .questionable:
             status.consecutiveFailedRounds = 0
@@ -127,6 +131,7 @@ public struct HealthTracker: Sendable {
             } else {
                 status.condition = .healthy
             }
+            if status.condition == .healthy { status.wasHealthy = true }
         }
     }
 }
@@ -135,17 +140,19 @@ public struct HealthTracker: Sendable {
 public struct HealthSnapshot: Sendable, Hashable {
     public internal(set) var failed: Set<IPv4Address> = []
     public internal(set) var questionable: Set<IPv4Address> = []
+    /// Part way to `fall`: they keep their routes but are not picked while a healthy router exists.
+    public internal(set) var suspect: Set<IPv4Address> = []
     public internal(set) var healthy: Set<IPv4Address> = []
     /// Targets without a verdict yet; they are not failed, so they are eligible.
     public internal(set) var unknown: Set<IPv4Address> = []
 
     /// Routers that may carry a route: everything not failed.
     public var eligible: Set<IPv4Address> {
-        healthy.union(questionable).union(unknown)
+        healthy.union(suspect).union(questionable).union(unknown)
     }
 
     var judged: [Set<IPv4Address>] {
-        [failed, questionable, healthy]
+        [failed, questionable, suspect, healthy]
     }
 }
 
@@ -164,11 +171,19 @@ public struct RouterTransition: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         "\(router): \(from) -> \(to)"
     }
+
+    /// False for a router wavering between healthy and suspect: no route leaves a suspect router,
+    /// so on a lossy link such rounds need no reconcile (the periodic one still sees them).
+    public var canChangeRoutes: Bool {
+        let wavering: Set<RouterCondition> = [.healthy, .suspect]
+        return !(wavering.contains(from) && wavering.contains(to))
+    }
 }
 
 /// The result of applying a round or a target change.
 public struct HealthRoundOutcome: Sendable, Hashable {
-    /// True when any router changed condition: the daemon should reconcile now, not wait.
+    /// True when a router changed condition in a way that can move a route (not between healthy
+    /// and suspect): the daemon should reconcile now, not wait.
     public let changed: Bool
     public let snapshot: HealthSnapshot
     public let transitions: [RouterTransition]

@@ -5,7 +5,10 @@ public enum RouterCondition: Sendable, Hashable, CustomStringConvertible {
     /// Not judged yet (new target, or only `unknown` verdicts so far). Not failed, so eligible.
     case unknown
     case healthy
-    /// Usable but to be avoided: a plugin said so, or it failed fewer than `fall` rounds in a row.
+    /// Failed its last rounds, but fewer than `fall` in a row: keeps the routes it carries (that is
+    /// what `fall` is for), and is not picked as a new target while a healthy router exists.
+    case suspect
+    /// Usable but to be avoided, because a plugin said so: its routes move to a healthier router.
     case questionable
     /// Not eligible as a route target.
     case failed
@@ -14,6 +17,7 @@ public enum RouterCondition: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unknown: "unknown"
         case .healthy: "healthy"
+        case .suspect: "suspect"
         case .questionable: "questionable"
         case .failed: "failed"
         }
@@ -33,6 +37,8 @@ public struct RouterStatus: Sendable, Hashable {
     public internal(set) var lastVerdictAt: MonotonicTime?
     /// The end of the last round that said `failed`; the hold-down counts from here.
     public internal(set) var lastFailedAt: MonotonicTime?
+    /// True once the policy has judged the router healthy; never reset while it stays a target.
+    public internal(set) var wasHealthy = false
     /// The last round-trip time a plugin reported.
     public internal(set) var lastRoundTripTime: Duration?
 

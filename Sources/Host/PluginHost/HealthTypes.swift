@@ -14,6 +14,11 @@ public enum HealthVerdict: String, Sendable, Equatable, CaseIterable {
         }
     }
 
+    /// Whether a plugin's raw verdict is one the ABI defines.
+    static func isDefined(_ abi: vpcr_verdict) -> Bool {
+        [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_HEALTHY, VPCR_VERDICT_QUESTIONABLE, VPCR_VERDICT_FAILED].contains(abi)
+    }
+
     var abiValue: vpcr_verdict {
         switch self {
         case .unknown: VPCR_VERDICT_UNKNOWN

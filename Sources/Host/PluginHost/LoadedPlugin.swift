@@ -4,7 +4,12 @@ import PluginABI
 ///
 /// Immutable after loading; the library stays mapped for the life of the process.
 public final class LoadedPlugin: @unchecked Sendable, CustomStringConvertible {
+    /// The path the search found (or the one given to `check-plugin`).
     public let file: String
+    /// The file actually opened: `file` with every symlink resolved, the one whose trust was checked.
+    public let resolvedFile: String
+    /// Set when the file failed the trust check and was loaded anyway (`--allow-untrusted-plugins`).
+    public let trustWarning: String?
     public let name: String
     public let version: String
     public let kind: PluginKind
@@ -16,9 +21,11 @@ public final class LoadedPlugin: @unchecked Sendable, CustomStringConvertible {
     /// A host-owned copy of the descriptor, zero-filled past what the plugin provided.
     let descriptor: vpcr_plugin_v1
 
-    init(file: String, name: String, version: String, kind: PluginKind, abiMajor: UInt32, abiMinor: UInt32,
+    init(file: String, resolvedFile: String, trustWarning: String?, name: String, version: String, kind: PluginKind, abiMajor: UInt32, abiMinor: UInt32,
          summary: String, options: [PluginOptionDeclaration], descriptor: vpcr_plugin_v1) {
         self.file = file
+        self.resolvedFile = resolvedFile
+        self.trustWarning = trustWarning
         self.name = name
         self.version = version
         self.kind = kind

@@ -1,3 +1,5 @@
+import PluginABI
+
 /// A plugin call that failed: which plugin, which call, its status code and its own message.
 public struct PluginError: Error, Equatable, Sendable, CustomStringConvertible {
     public let plugin: String
@@ -11,6 +13,9 @@ public struct PluginError: Error, Equatable, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
+
+    /// The plugin refused an option value (VPCR_E_CONFIG): a problem with the command line.
+    public var refusedAnOption: Bool { code == vpcr_status(VPCR_E_CONFIG) }
 
     public var description: String {
         "plugin \(plugin): \(operation) failed: \(message) (status \(code))"

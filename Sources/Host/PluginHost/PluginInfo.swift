@@ -5,6 +5,8 @@ public struct PluginInfo: Sendable, Equatable {
     public let version: String
     public let abi: String
     public let file: String
+    /// The file opened: `file` with every symlink resolved.
+    public let loadedFrom: String
     public var params: [String: String]
     public var stats: [String: String]
 }

@@ -10,6 +10,8 @@ public final class PluginInstance: Sendable {
     let context: PluginInstanceContext
     private let handle: Mutex<InstanceHandle>
     private let phase = Mutex(Phase.created)
+    private let invalidVerdictReported = Atomic(false)
+    private let infoCache = Mutex<PluginInfo?>(nil)
 
     enum Phase { case created, started, stopped, destroyed }
 
@@ -75,15 +77,33 @@ public final class PluginInstance: Sendable {
         }
         guard previous != .destroyed else { return }
         let deadline = MonotonicClock.deadline(after: timeout)
-        handle.withLock { instance in
-            if previous == .started {
-                let status = plugin.descriptor.stop!(instance.pointer, deadline)
-                if status != vpcr_status(VPCR_OK) {
-                    context.logger.warning("plugin stop reported an error", metadata: ["status": "\(status)"])
+        // A probe that never returned holds the instance: stop and destroy may not run beside it
+        // (the ABI's PROBE class), so after a bounded wait the instance is left as it is and the
+        // process ends without them, rather than blocking shutdown for ever.
+        let waitLimit = plugin.kind == .health ? min(timeout, schedule.timeout + .seconds(1)) : timeout
+        let waitUntil = ContinuousClock.now + waitLimit
+        var done = false
+        while !done {
+            let acquired: Bool? = handle.withLockIfAvailable { instance in
+                if previous == .started {
+                    let status = plugin.descriptor.stop!(instance.pointer, deadline)
+                    if status != vpcr_status(VPCR_OK) {
+                        context.logger.warning("plugin stop reported an error", metadata: ["status": "\(status)"])
+                    }
                 }
+                plugin.descriptor.destroy!(instance.pointer)
+                instance.pointer = nil
+                return true
             }
-            plugin.descriptor.destroy!(instance.pointer)
-            instance.pointer = nil
+            done = acquired != nil
+            if !done {
+                guard ContinuousClock.now < waitUntil else {
+                    context.logger.error("plugin still inside a call (a probe that never returned): not stopped or destroyed",
+                                         metadata: ["plugin.name": "\(plugin.name)"])
+                    break
+                }
+                usleep(10_000)
+            }
         }
         context.state.withLock { $0.acceptsSubmissions = false }
         let children = context.state.withLock { state in
@@ -120,6 +140,10 @@ public final class PluginInstance: Sendable {
         guard status == vpcr_status(VPCR_OK) else {
             throw PluginError(plugin: plugin.name, operation: "probe", code: status, message: Self.message(of: &error, status: status))
         }
+        if let invalid = verdicts.first(where: { !HealthVerdict.isDefined($0) }), !invalidVerdictReported.exchange(true, ordering: .relaxed) {
+            context.logger.error("health plugin returned a verdict outside the ABI's values; such verdicts count as no opinion (said once)",
+                                 metadata: ["plugin.name": "\(plugin.name)", "verdict.value": "\(invalid.rawValue)"])
+        }
         return verdicts.map(HealthVerdict.init(abi:))
     }
 
@@ -130,14 +154,37 @@ public final class PluginInstance: Sendable {
         return handle.withLock { probe($0.pointer, request, verdicts, error) }
     }
 
+    /// The plugin's info as last refreshed (identity only before the first refresh). Reading it
+    /// never calls into the plugin, so a status request never waits behind a probe.
+    public var infoSnapshot: PluginInfo {
+        infoCache.withLock { $0 } ?? PluginInfo(name: plugin.name, kind: plugin.kind, version: plugin.version, abi: plugin.abiText,
+                                                file: plugin.file, loadedFrom: plugin.resolvedFile, params: [:], stats: [:])
+    }
+
+    /// Asks the plugin for its params and stats and keeps them for `infoSnapshot`. Skipped while
+    /// another call holds the instance (a probe, stop or destroy): the snapshot then keeps its
+    /// previous value, and a destroyed instance is never asked. Blocks inside report_info: call
+    /// it on a thread of its own.
+    public func refreshInfo() {
+        let fresh: PluginInfo?? = handle.withLockIfAvailable { instance -> PluginInfo? in
+            guard phase.withLock({ $0 }) != .destroyed else { return nil }
+            return info(reportingFrom: instance.pointer)
+        }
+        if case .some(.some(let info)) = fresh { infoCache.withLock { $0 = info } }
+    }
+
     /// Identity plus whatever params and stats the plugin reports.
     public func info() -> PluginInfo {
+        let destroyed = phase.withLock { $0 } == .destroyed
+        return info(reportingFrom: destroyed ? nil : handle.withLock { $0.pointer }, skipReport: destroyed)
+    }
+
+    private func info(reportingFrom instance: UnsafeMutableRawPointer?, skipReport: Bool = false) -> PluginInfo {
         var info = PluginInfo(name: plugin.name, kind: plugin.kind, version: plugin.version, abi: plugin.abiText,
-                              file: plugin.file, params: [:], stats: [:])
-        if let report = plugin.descriptor.report_info, phase.withLock({ $0 }) != .destroyed {
+                              file: plugin.file, loadedFrom: plugin.resolvedFile, params: [:], stats: [:])
+        if let report = plugin.descriptor.report_info, !skipReport {
             let sink = PluginInfoSink()
             let sinkPointer = OpaquePointer(Unmanaged.passUnretained(sink).toOpaque())
-            let instance = handle.withLock { $0.pointer }
             _ = withExtendedLifetime(sink) { report(instance, sinkPointer) }
             info.params = sink.params
             info.stats = sink.stats

@@ -2,7 +2,8 @@ import Foundation
 import PluginABI
 
 /// Finds, opens and checks plugin files. Every refusal is one line naming the file and the
-/// mismatch; a broken file never stops the others from loading.
+/// mismatch; a broken file never stops the others from loading. A file that fails the trust check
+/// (`PluginFileTrust`) is never opened, unless `allowUntrusted` turns the refusal into a warning.
 ///
 /// Libraries are opened with `RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE` and never closed: unloading
 /// a Swift library that has run code leaves dangling runtime metadata behind.
@@ -10,10 +11,17 @@ public struct PluginLoader: Sendable {
     /// Core option long names (normalised with `-`) and short letters that plugins may not take.
     public var reservedLongNames: Set<String>
     public var reservedShortNames: Set<Character>
+    /// Who may have written a plugin file for it to be opened.
+    public var trust: PluginFileTrust
+    /// `--allow-untrusted-plugins`: load a file that fails the trust check, with a warning.
+    public var allowUntrusted: Bool
 
-    public init(reservedLongNames: Set<String> = [], reservedShortNames: Set<Character> = []) {
+    public init(reservedLongNames: Set<String> = [], reservedShortNames: Set<Character> = [],
+                trust: PluginFileTrust = PluginFileTrust(), allowUntrusted: Bool = false) {
         self.reservedLongNames = Set(reservedLongNames.map(PluginOptionDeclaration.normalize))
         self.reservedShortNames = reservedShortNames
+        self.trust = trust
+        self.allowUntrusted = allowUntrusted
     }
 
     /// Scans the directories in order; the first plugin of a name wins.
@@ -24,9 +32,14 @@ public struct PluginLoader: Sendable {
             for file in Self.sharedObjects(in: directory) {
                 let real = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
                 guard seenFiles.insert(real).inserted else { continue }
+                catalog.scannedFiles.append(file)
                 switch load(file: file, alongside: catalog.plugins) {
                 case .success(let plugin): catalog.plugins.append(plugin)
-                case .failure(let refusal): catalog.refusals.append(refusal)
+                case .failure(var refusal):
+                    if case .shadowed(let winner) = refusal.cause {
+                        refusal.reason += ", which was found first: " + searchPath.precedence(of: winner, over: file)
+                    }
+                    catalog.refusals.append(refusal)
                 }
             }
         }
@@ -44,11 +57,28 @@ public struct PluginLoader: Sendable {
         func refuse(_ reason: String) -> Result<LoadedPlugin, PluginRefusal> {
             .failure(PluginRefusal(file: file, reason: reason))
         }
-        if let problem = ELFHeaderCheck.problem(withFileAt: file) {
+        // A file that is not there is not a trust question.
+        if access(file, F_OK) != 0, let problem = ELFHeaderCheck.problem(withFileAt: file) {
+            return refuse(problem)
+        }
+        // The file checked is the file opened: symlinks are resolved once, here.
+        let resolvedFile: String
+        var trustWarning: String?
+        switch trust.check(file) {
+        case .success(let resolved):
+            resolvedFile = resolved
+        case .failure(let problem):
+            guard allowUntrusted else {
+                return .failure(PluginRefusal(file: file, reason: "untrusted: \(problem.message)", cause: .untrusted))
+            }
+            trustWarning = problem.message
+            resolvedFile = PluginFileTrust.realPath(file) ?? file
+        }
+        if let problem = ELFHeaderCheck.problem(withFileAt: resolvedFile) {
             return refuse(problem)
         }
         HostServices.installIfNeeded()
-        guard let library = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        guard let library = dlopen(resolvedFile, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown error"
             return refuse("cannot be loaded: \(message)")
         }
@@ -110,14 +140,15 @@ public struct PluginLoader: Sendable {
         case .failure(let problem): return refuse("plugin '\(name)': \(problem.reason)")
         }
         if let clash = accepted.first(where: { $0.name == name }) {
-            return refuse("plugin name '\(name)' is already provided by \(clash.file)")
+            return .failure(PluginRefusal(
+                file: file, reason: "plugin name '\(name)' is already provided by \(clash.file)", cause: .shadowed(by: clash.file)))
         }
         if let problem = optionCollision(options, pluginName: name, accepted: accepted) {
             return refuse("plugin '\(name)': \(problem)")
         }
         let summary = descriptor.summary.map { String(cString: $0) } ?? ""
         return .success(LoadedPlugin(
-            file: file, name: name, version: version, kind: kind, abiMajor: abiMajor, abiMinor: abiMinor,
+            file: file, resolvedFile: resolvedFile, trustWarning: trustWarning, name: name, version: version, kind: kind, abiMajor: abiMajor, abiMinor: abiMinor,
             summary: summary, options: options, descriptor: descriptor))
     }
 
@@ -146,11 +177,19 @@ public struct PluginLoader: Sendable {
         if d.flags != 0 { return "reserved field 'flags' is \(d.flags), must be 0" }
         let reserved = [d.reserved.0, d.reserved.1, d.reserved.2, d.reserved.3]
         if reserved.contains(where: { $0 != nil }) { return "reserved pointers must be NULL" }
-        guard let descriptorName = d.name.map({ String(cString: $0) }), descriptorName == name else {
-            return "descriptor name differs from the identification block's '\(name)'"
+        guard let descriptorName = d.name.map({ String(cString: $0) }) else {
+            return "its descriptor has no name; its identification block (\(VPCR_MAGIC_SYMBOL)) names it '\(name)'"
         }
-        guard let descriptorVersion = d.version.map({ String(cString: $0) }), descriptorVersion == version else {
-            return "descriptor version differs from the identification block's '\(version)'"
+        guard descriptorName == name else {
+            return "its descriptor names it '\(descriptorName)' but its identification block (\(VPCR_MAGIC_SYMBOL)) "
+                + "names it '\(name)'; the two names must be the same"
+        }
+        guard let descriptorVersion = d.version.map({ String(cString: $0) }) else {
+            return "its descriptor has no version; its identification block (\(VPCR_MAGIC_SYMBOL)) says '\(version)'"
+        }
+        guard descriptorVersion == version else {
+            return "its descriptor says version '\(descriptorVersion)' but its identification block (\(VPCR_MAGIC_SYMBOL)) "
+                + "says '\(version)'; the two versions must be the same"
         }
         var missing: [String] = []
         if d.create == nil { missing.append("create") }

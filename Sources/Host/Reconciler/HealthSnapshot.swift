@@ -7,7 +7,10 @@ import RouteModel
 public struct HealthSnapshot: Equatable, Sendable {
     public enum Status: String, Equatable, Sendable, CaseIterable {
         case healthy
-        /// Suspect but not failed; a route on it moves only if a healthy router is available.
+        /// Failed fewer than `fall` rounds in a row: keeps the routes it carries, and is picked for
+        /// a new one only after the healthy routers.
+        case suspect
+        /// A plugin says to avoid it; a route on it moves if a better-ranked router is available.
         case questionable
         case failed
         /// Not probed yet (a router new to the spec, for example).
@@ -15,12 +18,17 @@ public struct HealthSnapshot: Equatable, Sendable {
     }
 
     public var statuses: [IPv4Address: Status]
+    /// Suspect or questionable routers that were never judged healthy. They (and `unknown` ones)
+    /// rank below every router that has been, so an unproven router never gets a new route while a
+    /// proven one is usable.
+    public var neverHealthy: Set<IPv4Address>
     /// False until the health policy has finished its first round over the spec's routers;
     /// until then the planner holds.
     public var firstRoundCompleted: Bool
 
-    public init(_ statuses: [IPv4Address: Status] = [:], firstRoundCompleted: Bool = true) {
+    public init(_ statuses: [IPv4Address: Status] = [:], firstRoundCompleted: Bool = true, neverHealthy: Set<IPv4Address> = []) {
         self.statuses = statuses
+        self.neverHealthy = neverHealthy
         self.firstRoundCompleted = firstRoundCompleted
     }
 

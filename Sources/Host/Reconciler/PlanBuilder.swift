@@ -63,7 +63,7 @@ struct PlanBuilder {
     private struct Candidate {
         let router: IPv4Address
         let interface: Int
-        /// 0 healthy, 1 unknown, 2 questionable; failed routers are not candidates.
+        /// See `rank(_:)`; lower is better.
         let rank: Int
         let score: UInt64
 
@@ -75,14 +75,30 @@ struct PlanBuilder {
         }
     }
 
-    /// Unknown (not yet probed) routers rank between healthy and questionable: they never cause a
-    /// failover away from a route they carry, and a known-healthy router is preferred for a new one.
-    private static func rank(_ status: HealthSnapshot.Status) -> Int? {
+    /// The order in which routers are picked for a new route. Routers judged healthy at some time
+    /// come first: healthy, then suspect (part way to `fall`), then questionable. Routers never
+    /// judged healthy come after all of them: not probed yet, then suspect, then questionable.
+    /// Failed routers are not candidates (nil).
+    private func rank(_ router: IPv4Address) -> Int? {
+        let status = health.status(of: router)
+        let base: Int
         switch status {
-        case .healthy: 0
-        case .unknown: 1
-        case .questionable: 2
-        case .failed: nil
+        case .healthy: return 0
+        case .unknown: return 3
+        case .failed: return nil
+        case .suspect: base = 1
+        case .questionable: base = 2
+        }
+        return health.neverHealthy.contains(router) ? base + 3 : base
+    }
+
+    /// Whether a route on `router` stays there whatever else is available: only a failed router
+    /// (or one gone or stopped, decided elsewhere) loses its routes, and a questionable one when a
+    /// better-ranked router exists. A suspect or not yet probed router keeps them.
+    private func holdsRoutes(_ router: IPv4Address) -> Bool {
+        switch health.status(of: router) {
+        case .healthy, .suspect, .unknown: true
+        case .questionable, .failed: false
         }
     }
 
@@ -245,8 +261,8 @@ struct PlanBuilder {
         for router in routers {
             guard let interface = vpc.interfaceIndex(holding: router),
                   vpc.interfaces[interface].forwardingProblem == nil,
-                  let rank = Self.rank(health.status(of: router)) else { continue }
-            candidates.append(Candidate(router: router, interface: interface, rank: rank,
+                  let routerRank = rank(router) else { continue }
+            candidates.append(Candidate(router: router, interface: interface, rank: routerRank,
                                         score: RendezvousHash.score(cidr: cidr, router: router)))
         }
         var best: Candidate?
@@ -272,8 +288,8 @@ struct PlanBuilder {
         var uses = [Int](repeating: 0, count: distinct.count)
         for held in holding where held >= 0 { uses[Int(held)] += 1 }
 
-        // Sticky choice: a router already carrying the CIDR stays when it is healthy or unknown,
-        // or when nothing better than questionable exists. If tables disagree, the router carrying
+        // Sticky choice: a router already carrying the CIDR stays unless it failed, or it is
+        // questionable and a better-ranked router exists. If tables disagree, the router carrying
         // the most tables wins so that the fewest routes move.
         // Few distinct routers carry one CIDR, so a short list beats a dictionary here.
         var keepable: [(router: IPv4Address, count: Int, candidate: Candidate)] = []
@@ -285,7 +301,7 @@ struct PlanBuilder {
                 continue
             }
             guard let candidate = candidates.first(where: { $0.router == router }),
-                  candidate.rank <= 1 || candidate.rank <= (best?.rank ?? Int.max) else { continue }
+                  holdsRoutes(router) || candidate.rank <= (best?.rank ?? Int.max) else { continue }
             keepable.append((router, uses[number], candidate))
         }
         var pick: (router: IPv4Address, count: Int, candidate: Candidate)?
@@ -462,9 +478,9 @@ struct PlanBuilder {
     private func listedRouter(on interface: Int, routers: [IPv4Address]) -> IPv4Address? {
         var found: (router: IPv4Address, rank: Int)?
         for address in vpc.interfaces[interface].privateAddresses where routers.contains(address) {
-            let rank = Self.rank(health.status(of: address)) ?? 3
-            if let current = found, current.rank < rank || (current.rank == rank && current.router < address) { continue }
-            found = (address, rank)
+            let addressRank = rank(address) ?? 7
+            if let current = found, current.rank < addressRank || (current.rank == addressRank && current.router < address) { continue }
+            found = (address, addressRank)
         }
         return found?.router
     }

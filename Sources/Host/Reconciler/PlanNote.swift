@@ -1,7 +1,7 @@
 import RouteModel
 
 /// Something an operator should know about a plan that is not an action: a CIDR with no eligible
-/// router, a spec router missing from the VPC, an ignore entry that covers everything.
+/// router, a spec router missing from the VPC, a table that was not found.
 public struct PlanNote: Hashable, Sendable, CustomStringConvertible {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         let name: String
@@ -10,7 +10,6 @@ public struct PlanNote: Hashable, Sendable, CustomStringConvertible {
         public static let noRouterInVPC = Kind(name: "no-router-in-vpc")
         public static let tableNotFound = Kind(name: "table-not-found")
         public static let noManagedTables = Kind(name: "no-managed-tables")
-        public static let ignoreCoversEverything = Kind(name: "ignore-covers-everything")
         public static let subnetWithoutTable = Kind(name: "subnet-without-table")
         public static let held = Kind(name: "held")
         public var description: String { name }

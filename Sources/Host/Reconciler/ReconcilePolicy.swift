@@ -13,9 +13,9 @@ public struct ReconcilePolicy: Equatable, Sendable {
         case tag(key: String, value: String)
     }
 
-    /// An ignored CIDR and every CIDR inside it is never created, changed or deleted.
-    /// Note: `0.0.0.0/0` therefore covers everything (vpc-router 1.8.11 took it to mean the default
-    /// route only); the planner says so in a plan note.
+    /// An ignored CIDR and every CIDR inside it is never created, changed or deleted, except that
+    /// `0.0.0.0/0` protects only the default route itself, as in vpc-router 1.8.11 (the Romana
+    /// container passes `--ignore_routes 0.0.0.0/0` to keep a NAT instance's default route).
     public var ignoredCIDRs: [IPv4CIDR]
     public var tableSelection: TableSelection
     /// DANGEROUS, off by default: also delete every instance or ENI route in the managed tables
@@ -33,8 +33,12 @@ public struct ReconcilePolicy: Equatable, Sendable {
         self.deleteUnownedRoutes = deleteUnownedRoutes
     }
 
-    /// The ignore entry that covers `cidr`, if any.
+    /// The ignore entry that covers `cidr`, if any: the default-route entry covers only the
+    /// default route; any other entry covers itself and its subnets.
     public func ignoreEntry(covering cidr: IPv4CIDR) -> IPv4CIDR? {
-        ignoredCIDRs.first { $0.contains(cidr) }
+        ignoredCIDRs.first { entry in
+            if entry.prefixLength == 0 || cidr.prefixLength == 0 { return entry.prefixLength == 0 && cidr.prefixLength == 0 }
+            return entry.contains(cidr)
+        }
     }
 }

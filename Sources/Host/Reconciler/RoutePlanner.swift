@@ -16,10 +16,12 @@ import RouteModel
 /// - **Routers.** A router matches an ENI on any private IP, primary or secondary; routes target
 ///   the ENI. A router is eligible when its ENI is attached to an instance that is pending or
 ///   running (or whose state was not observed) and its health is not failed.
-/// - **Choice.** Sticky: a route stays on its router while that router is healthy or not probed
-///   yet, and on a questionable one when every alternative is questionable too; there is no
-///   fail-back. Otherwise the new router is the best eligible one: healthy, then not probed yet,
-///   then questionable, ties broken by rendezvous hashing of (CIDR, router IP) with a fixed hash.
+/// - **Choice.** Sticky: a route stays on its router unless that router is failed (or gone or
+///   stopped), or questionable while a better-ranked router is usable; a suspect router (part way
+///   to `fall`) or one not probed yet keeps it. There is no fail-back. Otherwise the new router is
+///   the best eligible one: healthy, then suspect, then questionable among routers once judged
+///   healthy, then those never judged healthy (not probed yet, suspect, questionable), ties broken
+///   by rendezvous hashing of (CIDR, router IP) with a fixed hash.
 ///   A CIDR gets one router in every table; tables that disagree converge on the router most of
 ///   them already use. With no eligible router, routes stay as they are and a note says so.
 /// - **Repair.** Blackhole routes, routes to an ENI or instance that is gone, to a stopped or
@@ -65,11 +67,6 @@ struct RoutePlanner {
         }
         let vpc = VPCIndex(observed)
         var notes: [PlanNote] = []
-        for entry in policy.ignoredCIDRs where entry.prefixLength == 0 {
-            notes.append(PlanNote(.ignoreCoversEverything,
-                "ignored CIDR \(entry) covers every route, so vpcrouter will change nothing "
-                + "(vpc-router 1.8.11 took it to mean the default route only)"))
-        }
 
         // Spec routers that no interface in the VPC holds.
         let listedRouters = spec.routerAddresses

@@ -206,7 +206,8 @@ typedef struct vpcr_route {
 } vpcr_route;
 
 /* A full route spec (never a delta). The generation must increase with every submission of the
- * same plugin instance; the host drops a submission whose generation is not newer. */
+ * same plugin instance; the host refuses one whose generation is not newer than the last accepted
+ * with VPCR_E_REJECTED and a message naming both generations. */
 typedef struct vpcr_route_spec {
     uint32_t struct_size;  /* sizeof(vpcr_route_spec) */
     uint32_t route_stride; /* sizeof(vpcr_route) as the plugin was built */
@@ -218,7 +219,7 @@ typedef struct vpcr_route_spec {
 
 typedef struct vpcr_target {
     const char *ip;          /* router IP, canonical */
-    const char *instance_id; /* EC2 instance id when known, else NULL */
+    const char *instance_id; /* EC2 instance id when known, else NULL (plugins must cope with NULL) */
 } vpcr_target;
 
 typedef struct vpcr_probe_request {
@@ -277,7 +278,8 @@ typedef struct vpcr_host_api_v1 {
 
     /* ANY, MODE plugins between start() and the return of stop(). Validates the full spec on the
      * spot; VPCR_OK when it is accepted, VPCR_E_REJECTED with the reason in err otherwise (the
-     * previous spec stays in force). The host copies the spec. */
+     * previous spec stays in force; a generation that is not newer is refused too). The host
+     * copies the spec. submit_route_spec_json below is the easier call when the spec is text. */
     vpcr_status (*submit_route_spec)(vpcr_host_ctx *ctx, const vpcr_route_spec *spec,
                                      vpcr_error *err);
 
@@ -287,8 +289,8 @@ typedef struct vpcr_host_api_v1 {
     vpcr_status (*route_spec_json)(vpcr_host_ctx *ctx, char *buf, uint64_t capacity,
                                    uint64_t *needed, vpcr_error *err);
 
-    /* INSTANCE (create only, so the host knows every route before it binds its server). Serve
-     * method+path on the host's HTTP server. handler_ctx is passed back unchanged and must stay
+    /* INSTANCE (create only, so the host knows every route before it binds its server; a call
+     * from start or later fails with VPCR_E_STATE). Serve method+path on the host's HTTP server. handler_ctx is passed back unchanged and must stay
      * valid until the process exits. The host answers 413 for bodies above its limit and 401 for
      * mutating requests without the configured bearer token before a handler is called. */
     vpcr_status (*http_register)(vpcr_host_ctx *ctx, const char *method, const char *path,
@@ -324,8 +326,8 @@ typedef struct vpcr_host_api_v1 {
     void (*info_add)(vpcr_info_sink *sink, const char *section, const char *key,
                      const char *value);
 
-    /* ANY, MODE plugins between start() and the return of stop(). Like submit_route_spec, but
-     * the spec is JSON text in the original format ({"10.55.16.0/24": ["10.33.20.142"], ...}),
+    /* ANY, MODE plugins between start() and the return of stop(). The easy path for mode plugins:
+     * like submit_route_spec (same validation, same generation rule), but the spec is JSON text in the original format ({"10.55.16.0/24": ["10.33.20.142"], ...}),
      * parsed strictly by the host: plugins that read specs from files, HTTP bodies or key-value
      * stores need no JSON parser of their own. json is borrowed; it need not be NUL-terminated. */
     vpcr_status (*submit_route_spec_json)(vpcr_host_ctx *ctx, const char *json, uint64_t length,
@@ -357,14 +359,18 @@ typedef struct vpcr_plugin_v1 {
      * instance in *out_instance. ctx stays valid for the life of the instance. */
     vpcr_status (*create)(vpcr_host_ctx *ctx, const vpcr_option_value *options,
                           uint32_t option_count, void **out_instance, vpcr_error *err);
-    /* INSTANCE. Begin work (threads, sockets, the first spec submission). */
+    /* INSTANCE. Begin work (threads, sockets, the first spec submission). When it fails the host
+     * does not call stop, only destroy. */
     vpcr_status (*start)(void *instance, vpcr_error *err);
-    /* INSTANCE. Finish by the deadline; afterwards no host callbacks and no running threads. */
+    /* INSTANCE. Finish by the deadline; afterwards no host callbacks and no running threads.
+     * Called only after a start that succeeded. */
     vpcr_status (*stop)(void *instance, uint64_t deadline_mono_ns);
     /* INSTANCE. Free the instance; always called when create succeeded. */
     void (*destroy)(void *instance);
 
-    /* PROBE. HEALTH plugins only (NULL for MODE): one verdict per target into out_verdicts. */
+    /* PROBE. HEALTH plugins only (NULL for MODE): one verdict per target into out_verdicts. A
+     * probe not back by the deadline plus a grace (1 s) gives no opinion that round: routers keep
+     * their previous state, no new probe starts while it runs, and its late answer is ignored. */
     vpcr_status (*probe)(void *instance, const vpcr_probe_request *request,
                          vpcr_verdict *out_verdicts, vpcr_error *err);
 
@@ -379,10 +385,22 @@ typedef struct vpcr_plugin_v1 {
 typedef const vpcr_plugin_v1 *(*vpcr_plugin_entry_v1_fn)(const vpcr_host_api_v1 *host);
 typedef const vpcr_magic *(*vpcr_plugin_magic_fn)(void);
 
-/* The smallest descriptor an ABI 1.0 plugin may present: everything up to report_info. */
-#define VPCR_PLUGIN_V1_0_SIZE (offsetof(vpcr_plugin_v1, report_info))
-#define VPCR_HOST_API_V1_0_SIZE (sizeof(vpcr_host_api_v1))
-#define VPCR_OPTION_DECL_V1_0_SIZE (sizeof(vpcr_option_decl))
+/* DISCOVERY. The two symbols every plugin exports, declared here: a definition with the wrong
+ * type does not compile, the right ones stay quiet under -Wmissing-prototypes, and a misspelt
+ * name is what that warning then reports (it has no prototype). */
+VPCR_EXPORT const vpcr_magic *vpcr_plugin_magic(void);
+VPCR_EXPORT const vpcr_plugin_v1 *vpcr_plugin_entry_v1(const vpcr_host_api_v1 *host);
+
+/* Sizes frozen at ABI 1.0 (LP64). They are literals, not sizeof, because the structs grow in
+ * 1.1 and later while these numbers must not: a plugin that needs only 1.0 services checks
+ * host->struct_size >= VPCR_HOST_API_V1_0_SIZE (sizeof(vpcr_host_api_v1) would refuse an older
+ * host once the table has grown), and the host accepts any descriptor or option declaration at
+ * least this large. The descriptor's 1.0 size ends before report_info, which is optional. */
+#define VPCR_PLUGIN_V1_0_SIZE 96
+#define VPCR_HOST_API_V1_0_SIZE 112
+#define VPCR_OPTION_DECL_V1_0_SIZE 64
+/* A probe target's 1.0 fields (ip, instance_id): what a plugin needs target_stride to cover. */
+#define VPCR_TARGET_V1_0_SIZE 16
 
 /* ---------------------------------------------------------------------------------------------
  * Layout checks for LP64 targets (x86_64 and aarch64 Linux)
@@ -410,6 +428,11 @@ _Static_assert(offsetof(vpcr_plugin_v1, name) == 16, "vpcr_plugin_v1 layout");
 _Static_assert(offsetof(vpcr_plugin_v1, create) == 56, "vpcr_plugin_v1 layout");
 _Static_assert(offsetof(vpcr_plugin_v1, report_info) == 96, "vpcr_plugin_v1 layout");
 _Static_assert(sizeof(vpcr_plugin_v1) == 136, "vpcr_plugin_v1 layout");
+/* The frozen 1.0 sizes are what today's structs measure; from 1.1 on, sizeof may only be larger. */
+_Static_assert(VPCR_PLUGIN_V1_0_SIZE == offsetof(vpcr_plugin_v1, report_info), "VPCR_PLUGIN_V1_0_SIZE");
+_Static_assert(VPCR_HOST_API_V1_0_SIZE == sizeof(vpcr_host_api_v1), "VPCR_HOST_API_V1_0_SIZE");
+_Static_assert(VPCR_OPTION_DECL_V1_0_SIZE == sizeof(vpcr_option_decl), "VPCR_OPTION_DECL_V1_0_SIZE");
+_Static_assert(VPCR_TARGET_V1_0_SIZE == sizeof(vpcr_target), "VPCR_TARGET_V1_0_SIZE");
 #endif
 
 #ifdef __cplusplus

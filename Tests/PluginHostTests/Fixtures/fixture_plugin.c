@@ -173,6 +173,8 @@ VPCR_EXPORT const vpcr_plugin_v1 *vpcr_plugin_entry_v1(const vpcr_host_api_v1 *a
     descriptor.v1.create = NULL;
 #elif defined(FIXTURE_RESERVED_SET)
     descriptor.v1.flags = 4;
+#elif defined(FIXTURE_DESCRIPTOR_NAME)
+    descriptor.v1.name = FIXTURE_DESCRIPTOR_NAME; /* disagrees with the identification block */
 #elif defined(FIXTURE_DECLINE)
     host->log(NULL, VPCR_LOG_WARNING, "fixture declines to load", NULL, 0);
     return NULL;

@@ -40,6 +40,10 @@ struct CoreOptions: ParsableArguments {
     @Option(name: .customLong("plugin-dir"), help: "A directory to search for plugins first (repeatable).")
     var pluginDirectories: [String] = []
 
+    @Flag(name: [.customLong("allow-untrusted-plugins"), .customLong("allow_untrusted_plugins")],
+          help: "Load plugin files that others than root and this user could have written, with a warning (development only).")
+    var allowUntrustedPlugins = false
+
     @Option(name: [.customLong("health-fall"), .customLong("health_fall")],
             help: "Consecutive failed rounds before a router counts as failed.")
     var healthFall: Int = 1
@@ -53,8 +57,8 @@ struct CoreOptions: ParsableArguments {
     var healthHoldDown: Double?
 
     @Option(name: [.customLong("state-dir"), .customLong("state_dir")],
-            help: "Where vpcrouter keeps the ledger of the routes it manages.")
-    var stateDirectory: String = "/var/lib/vpcrouter"
+            help: "Where vpcrouter keeps the ledger of the routes it manages (default: /var/lib/vpcrouter for root; otherwise systemd's $STATE_DIRECTORY, else $XDG_STATE_HOME/vpcrouter or ~/.local/state/vpcrouter).")
+    var stateDirectory: String?
 
     @Flag(name: [.customLong("dry-run"), .customLong("dry_run")], help: "Log the planned route changes and write none.")
     var dryRun = false
@@ -159,9 +163,10 @@ struct CoreOptions: ParsableArguments {
         return ValidatedCoreOptions(
             mode: mode, health: health, region: region, vpc: vpc, address: address, port: port,
             logfile: logfile, verbose: verbose, routeRecheckInterval: routeRecheckInterval,
-            ignoreRoutes: ignored, pluginDirectories: pluginDirectories, httpToken: token, httpInsecure: httpInsecure,
+            ignoreRoutes: ignored, pluginDirectories: pluginDirectories,
+            allowUntrustedPlugins: allowUntrustedPlugins, httpToken: token, httpInsecure: httpInsecure,
             healthFall: healthFall, healthRise: healthRise, healthHoldDown: healthHoldDown.map { Duration.milliseconds(Int64($0 * 1000)) },
-            stateDirectory: stateDirectory, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
+            stateDirectory: stateDirectory ?? StateDirectoryDefault.path(), stateDirectoryGiven: stateDirectory != nil, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
             deleteUnownedRoutes: deleteUnownedRoutes, leaderElection: leadership)
     }
 
@@ -202,7 +207,7 @@ struct CoreOptions: ParsableArguments {
     /// Names plugins may not use for their own options.
     static let reservedLongNames: Set<String> = [
         "mode", "health", "region", "vpc", "address", "port", "logfile", "verbose", "route-recheck-interval",
-        "ignore-routes", "plugin-dir", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
+        "ignore-routes", "plugin-dir", "allow-untrusted-plugins", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
         "health-fall", "health-rise", "health-hold-down", "route-table", "route-table-tag", "delete-unowned-routes",
         "leader-election", "leader-etcd-endpoints", "leader-key", "leader-lease-ttl", "leader-id",
     ]
@@ -222,6 +227,7 @@ struct ValidatedCoreOptions: Sendable {
     var routeRecheckInterval: Int
     var ignoreRoutes: [IPv4CIDR]
     var pluginDirectories: [String]
+    var allowUntrustedPlugins: Bool
     /// Never logged or shown.
     var httpToken: String?
     var httpInsecure: Bool
@@ -229,6 +235,8 @@ struct ValidatedCoreOptions: Sendable {
     var healthRise: Int
     var healthHoldDown: Duration?
     var stateDirectory: String
+    /// False when the default was taken: a failure then says how to choose another.
+    var stateDirectoryGiven = true
     var dryRun: Bool
     var routeTables: [String]
     var routeTableTag: (String, String)?

@@ -7,11 +7,13 @@ enum PluginAwareHelp {
     static func text(for arguments: [String]) -> String? {
         guard arguments.contains("--help") || arguments.contains("-h") else { return nil }
         if let first = arguments.first, ["plugins", "check-plugin"].contains(first) { return nil }
-        let words = arguments.filter { $0 != "--help" && $0 != "-h" && $0 != "run" }
-        var text = VPCRouterCommand.helpMessage(for: RunCommand.self)
-        let catalog = PluginLoader(
-            reservedLongNames: CoreOptions.reservedLongNames, reservedShortNames: CoreOptions.reservedShortNames
-        ).scan(.standard(pluginDirectories: values(of: ["--plugin-dir"], in: words)))
+        let isPlan = arguments.first == "plan"
+        let words = arguments.filter { $0 != "--help" && $0 != "-h" && $0 != "run" && $0 != "plan" }
+        var text = isPlan ? VPCRouterCommand.helpMessage(for: PlanCommand.self) : VPCRouterCommand.helpMessage(for: RunCommand.self)
+        if !isPlan { text += "\n\n" + subcommandsSection() }
+        let allowUntrusted = words.contains { DaemonPluginLoader.allowUntrustedFlags.contains($0) }
+        let catalog = DaemonPluginLoader.make(allowUntrusted: allowUntrusted)
+            .scan(.standard(pluginDirectories: values(of: ["--plugin-dir"], in: words)))
         let modeName = values(of: ["-m", "--mode"], in: words).last
         let healthName = values(of: ["-H", "--health"], in: words).last ?? "icmpecho"
         var shown: [LoadedPlugin] = []
@@ -33,6 +35,22 @@ enum PluginAwareHelp {
             text += PluginHelpText.options(of: plugin) + "\n"
         }
         return text
+    }
+
+    /// The daemon's help is the root's too, so it names the other commands.
+    static func subcommandsSection() -> String {
+        let commands: [(String, String)] = [
+            ("run", RunCommand.configuration.abstract),
+            ("plan", PlanCommand.configuration.abstract),
+            ("plugins", PluginsCommand.configuration.abstract),
+            ("check-plugin", CheckPluginCommand.configuration.abstract),
+        ]
+        var lines = ["SUBCOMMANDS:"]
+        for (name, abstract) in commands {
+            lines.append("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + abstract)
+        }
+        lines.append("  See 'vpcrouter <subcommand> --help' for the options of each.")
+        return lines.joined(separator: "\n")
     }
 
     /// Values of an option before parsing: `-m x`, `--mode x`, `--mode=x`, `-mx`.

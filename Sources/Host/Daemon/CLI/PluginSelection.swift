@@ -45,6 +45,21 @@ struct PluginSelection: Sendable {
         }
     }
 
+    /// Every plugin name the command line asks for, with the flag that asks: `-m`, `-H`, and the
+    /// children a health plugin's plugin-naming option (`--multi_plugins`) lists.
+    static func requestedNames(catalog: PluginCatalog, modeName: String, healthName: String,
+                               pluginArguments: [String]) -> [(flag: String, name: String)] {
+        var names = [(flag: "-m", name: modeName), (flag: "-H", name: healthName)]
+        guard let health = catalog.plugin(named: healthName) else { return names }
+        for option in health.options where option.namesPlugins {
+            guard let value = Self.rawValue(of: option, in: pluginArguments) ?? option.defaultValue else { continue }
+            for name in value.split(separator: ":").map(String.init) where name != health.name {
+                names.append((flag: "--\(option.longName)", name: name))
+            }
+        }
+        return names
+    }
+
     /// The value given for an option before full parsing (to learn which children to select).
     static func rawValue(of option: PluginOptionDeclaration, in words: [String]) -> String? {
         var found: String?

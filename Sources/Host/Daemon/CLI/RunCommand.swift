@@ -30,14 +30,39 @@ struct DaemonLaunch {
     static func prepare(core: CoreOptions, pluginArguments: [String]) throws -> DaemonLaunch {
         let options = try core.validated()
         let (logger, logSink) = try DaemonLogging.bootstrap(logfile: options.logfile, verbose: options.verbose)
-        let catalog = PluginLoader(
-            reservedLongNames: CoreOptions.reservedLongNames, reservedShortNames: CoreOptions.reservedShortNames
-        ).scan(.standard(pluginDirectories: options.pluginDirectories))
+        let catalog = DaemonPluginLoader.make(allowUntrusted: options.allowUntrustedPlugins)
+            .scan(.standard(pluginDirectories: options.pluginDirectories))
+        // Running without a selected plugin's file because it is untrusted would run something other
+        // than what was installed, or nothing: that is a failure to start, not a command-line mistake.
+        for (flag, name) in PluginSelection.requestedNames(
+            catalog: catalog, modeName: options.mode, healthName: options.health, pluginArguments: pluginArguments) {
+            if let refusal = catalog.untrustedRefusal(mayProvide: name) {
+                throw FatalError("\(flag) \(name): plugin file refused: \(refusal.file): \(refusal.reason)")
+            }
+        }
         let selection = try PluginSelection.resolve(
             catalog: catalog, modeName: options.mode, healthName: options.health, pluginArguments: pluginArguments)
-        for refusal in catalog.refusals {
+        for refusal in catalog.refusals where !Self.isCollision(refusal) {
             logger.warning("plugin file refused", metadata: ["plugin.file": "\(refusal.file)", "reason": "\(refusal.reason)"])
         }
+        for (name, winner, loser) in catalog.collisions {
+            logger.warning("two files provide one plugin name", metadata: [
+                "plugin.name": "\(name)", "plugin.file": "\(winner.file)", "plugin.ignored_file": "\(loser.file)",
+                "reason": "\(catalog.searchPath.precedence(of: winner.file, over: loser.file))",
+            ])
+        }
+        for plugin in catalog.plugins {
+            if let warning = plugin.trustWarning {
+                logger.warning("loaded an untrusted plugin file (--allow-untrusted-plugins)", metadata: [
+                    "plugin.name": "\(plugin.name)", "plugin.file": "\(plugin.file)", "reason": "\(warning)",
+                ])
+            }
+        }
         return DaemonLaunch(options: options, selection: selection, logger: logger, logSink: logSink)
+    }
+
+    static func isCollision(_ refusal: PluginRefusal) -> Bool {
+        if case .shadowed = refusal.cause { return true }
+        return false
     }
 }

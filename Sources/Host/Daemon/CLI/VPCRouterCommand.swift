@@ -16,7 +16,7 @@ struct VPCRouterCommand: AsyncParsableCommand {
 @main
 enum VPCRouterMain {
     static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = NegativeNumberValues.attached(Array(CommandLine.arguments.dropFirst()))
         if let help = PluginAwareHelp.text(for: arguments) {
             print(help)
             exit(0)

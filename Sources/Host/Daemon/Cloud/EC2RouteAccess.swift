@@ -8,6 +8,9 @@ import RouteModel
 struct EC2RouteAccess: VPCRouteAccess {
     let client: EC2Client
     let vpcId: String
+    /// Whether a write may still be sent (leadership); checked before every attempt of every
+    /// request of a write, including retries. nil: always.
+    var writeAuthority: (@Sendable () -> Bool)? = nil
     var logger: Logger?
 
     func observe(routers: [IPv4Address]) async throws -> ObservedVPC {
@@ -77,6 +80,10 @@ struct EC2RouteAccess: VPCRouteAccess {
     }
 
     func apply(_ action: RouteAction) async throws {
+        try await SendAuthority.withAuthority(writeAuthority) { try await write(action) }
+    }
+
+    private func write(_ action: RouteAction) async throws {
         guard let table = action.tableId else { return }
         let priority: APIPriority = action.isFailover ? .failover : .routine
         switch action.verb {

@@ -22,6 +22,15 @@ final class HealthService: Service, Sendable {
     let gate: StartupGate
     private let latest = Mutex(Reconciler.HealthSnapshot([:], firstRoundCompleted: false))
     private let probeQueue = DispatchQueue(label: "vpcrouter.health-probe")
+    /// True while a probe is inside the plugin; a hung one keeps it true, and no other is queued.
+    private let probeRunning = Mutex(false)
+    private struct Watch {
+        var startedAt: ContinuousClock.Instant?
+        var lastAnsweredAt: ContinuousClock.Instant?
+        /// Rounds that got no answer in time, or were skipped behind a probe that had not returned.
+        var roundsWithoutAnswer: UInt64 = 0
+    }
+    private let watch = Mutex(Watch())
 
     init(instance: PluginInstance, policy: HealthPolicy, specStore: RouteSpecStore, status: DaemonStatus,
          metrics: DaemonMetrics, trigger: ReconcileTrigger, gate: StartupGate, logger: Logger) {
@@ -33,12 +42,34 @@ final class HealthService: Service, Sendable {
         self.metrics = metrics
         self.trigger = trigger
         self.logger = logger
+        let staleAfter = Self.staleAfter(instance.schedule)
+        status.setHealthFreshness(staleAfter: staleAfter) { [self] in watch.withLock { $0.lastAnsweredAt } }
+        metrics.addExpositionSource { [self] in
+            let missed = watch.withLock { $0.roundsWithoutAnswer }
+            var text = "# HELP vpcrouter_health_rounds_unanswered_total Probe rounds the health plugin did not answer "
+                + "within its deadline plus a grace, or that were skipped behind a probe that had not returned\n"
+                + "# TYPE vpcrouter_health_rounds_unanswered_total counter\nvpcrouter_health_rounds_unanswered_total \(missed)\n"
+            if let age = roundAge() {
+                text += "# HELP vpcrouter_health_round_age_seconds Seconds since the health plugin last answered a round "
+                    + "(since health checks began, before the first)\n# TYPE vpcrouter_health_round_age_seconds gauge\n"
+                    + "vpcrouter_health_round_age_seconds \(Double(age.nanosecondsClamped) / 1e9)\n"
+            }
+            return text
+        }
     }
 
     /// The health every reconcile plans with: level-triggered, the current state of each router.
     var snapshot: Reconciler.HealthSnapshot { latest.withLock { $0 } }
 
     static func now() -> MonotonicTime { MonotonicTime(nanoseconds: MonotonicClock.nowNanoseconds()) }
+
+    /// How long past its deadline a probe may run before its round counts as no opinion.
+    static let probeGrace: Duration = .seconds(1)
+
+    /// Health is stale (and `/readyz` fails) when no round has been answered for this long.
+    static func staleAfter(_ schedule: HealthSchedule) -> Duration {
+        schedule.interval * 3 + schedule.timeout + probeGrace
+    }
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await self.gate.wait() }
@@ -48,6 +79,8 @@ final class HealthService: Service, Sendable {
         var scheduler = RoundScheduler(interval: schedule.interval, firstRoundAt: Self.now())
         var specSequence: UInt64 = 0
         var rounds: UInt64 = 0
+        var hungSince: ContinuousClock.Instant?
+        watch.withLock { $0.startedAt = .now }
         logger.info("health checks scheduled", metadata: [
             "plugin.name": "\(instance.plugin.name)", "health.interval": "\(schedule.interval)",
             "health.timeout": "\(schedule.timeout)", "health.fall": "\(policy.fall)", "health.rise": "\(policy.rise)",
@@ -64,7 +97,35 @@ final class HealthService: Service, Sendable {
             }
             let targets = tracker.probeTargets
             if !targets.isEmpty {
-                let results = await probe(targets, generation: tracker.targetGeneration, timeout: schedule.timeout)
+                let results: [IPv4Address: ProbeResult]
+                switch await probe(targets, generation: tracker.targetGeneration, timeout: schedule.timeout) {
+                case .stopping:
+                    return
+                case .answered(let answer):
+                    if let since = hungSince {
+                        logger.notice("health plugin answers again", metadata: [
+                            "plugin.name": "\(instance.plugin.name)", "health.stuck_ms": "\(ReconcileService.milliseconds(.now - since))",
+                        ])
+                        hungSince = nil
+                    }
+                    watch.withLock { $0.lastAnsweredAt = .now }
+                    results = answer
+                case .pluginError:
+                    results = [:]
+                case .overdue, .stillRunning:
+                    // No opinion: the round is skipped, health keeps its last state, and after a
+                    // few intervals `/readyz` says health is stale.
+                    if hungSince == nil {
+                        hungSince = .now
+                        logger.error("health plugin did not answer within its deadline; its rounds give no opinion until it does", metadata: [
+                            "plugin.name": "\(instance.plugin.name)", "health.timeout": "\(schedule.timeout)",
+                            "health.grace": "\(Self.probeGrace)",
+                        ])
+                    }
+                    watch.withLock { $0.roundsWithoutAnswer += 1 }
+                    _ = scheduler.roundFinished(at: Self.now())
+                    continue
+                }
                 let outcome = tracker.recordRound(results, at: Self.now())
                 rounds += 1
                 publish(tracker, rounds: rounds)
@@ -79,26 +140,69 @@ final class HealthService: Service, Sendable {
         }
     }
 
-    /// One probe round. A plugin error gives no opinion on any router (never "all failed").
-    func probe(_ targets: [IPv4Address], generation: UInt64, timeout: Duration) async -> [IPv4Address: ProbeResult] {
+    /// How a probe round ended.
+    enum RoundAnswer: Sendable {
+        case answered([IPv4Address: ProbeResult])
+        /// The plugin returned an error: no opinion on any router (never "all failed").
+        case pluginError
+        /// Not back by its deadline plus the grace; it may still return later (and is ignored).
+        case overdue
+        /// An earlier probe has still not returned, so none was started.
+        case stillRunning
+        /// Graceful shutdown began while waiting.
+        case stopping
+    }
+
+    /// One probe round, on the probe thread (never on the Swift concurrency threads). The wait
+    /// ends at the deadline plus a grace even if the plugin never returns, and at once on a stop
+    /// request: the probe keeps its thread, never this task.
+    func probe(_ targets: [IPv4Address], generation: UInt64, timeout: Duration) async -> RoundAnswer {
+        let started = probeRunning.withLock { running -> Bool in
+            if running { return false }
+            running = true
+            return true
+        }
+        guard started else { return .stillRunning }
         let instance = self.instance
         let logger = self.logger
         let deadline = MonotonicClock.deadline(after: timeout)
-        return await withCheckedContinuation { continuation in
-            probeQueue.async {
-                var results: [IPv4Address: ProbeResult] = [:]
-                do {
-                    let verdicts = try instance.probe(targets.map { HealthTarget(address: $0) }, deadline: deadline, generation: generation)
-                    for (target, verdict) in zip(targets, verdicts) {
-                        results[target] = ProbeResult(Self.verdict(verdict))
+        let answer = OneShotAnswer()
+        return await withGracefulShutdownHandler {
+            await withCheckedContinuation { continuation in
+                answer.arm(continuation)
+                probeQueue.async { [self] in
+                    var results: [IPv4Address: ProbeResult] = [:]
+                    var failed = false
+                    do {
+                        let verdicts = try instance.probe(targets.map { HealthTarget(address: $0) }, deadline: deadline, generation: generation)
+                        for (target, verdict) in zip(targets, verdicts) {
+                            results[target] = ProbeResult(Self.verdict(verdict))
+                        }
+                    } catch {
+                        failed = true
+                        logger.error("health probe failed; no router changes state this round", metadata: [
+                            "plugin.name": "\(instance.plugin.name)", "error": "\(error)",
+                        ])
                     }
-                } catch {
-                    logger.error("health probe failed; no router changes state this round", metadata: ["error": "\(error)"])
-                    for target in targets { results[target] = ProbeResult(.unknown) }
+                    probeRunning.withLock { $0 = false }
+                    answer.resume(failed ? .pluginError : .answered(results))
                 }
-                continuation.resume(returning: results)
+                DispatchQueue.global().asyncAfter(deadline: .now() + Self.dispatchInterval(timeout + Self.probeGrace)) {
+                    answer.resume(.overdue)
+                }
             }
+        } onGracefulShutdown: {
+            answer.resume(.stopping)
         }
+    }
+
+    static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+        .nanoseconds(Int(clamping: duration.nanosecondsClamped))
+    }
+
+    /// The time since the last answered round (or since health checks began, before any).
+    func roundAge(at now: ContinuousClock.Instant = .now) -> Duration? {
+        watch.withLock { watch in (watch.lastAnsweredAt ?? watch.startedAt).map { now - $0 } }
     }
 
     static func verdict(_ verdict: HealthVerdict) -> ProbeVerdict {
@@ -112,22 +216,67 @@ final class HealthService: Service, Sendable {
 
     func publish(_ tracker: HealthTracker, rounds: UInt64) {
         var statuses: [IPv4Address: Reconciler.HealthSnapshot.Status] = [:]
+        var neverHealthy: Set<IPv4Address> = []
         for (router, routerStatus) in tracker.statuses {
             statuses[router] = switch routerStatus.condition {
             case .healthy: .healthy
+            case .suspect: .suspect
             case .questionable: .questionable
             case .failed: .failed
             case .unknown: .unknown
             }
+            if !routerStatus.wasHealthy { neverHealthy.insert(router) }
         }
-        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true) }
+        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true, neverHealthy: neverHealthy) }
         let sets = tracker.snapshot
         status.setHealth(.init(
             rounds: rounds, failed: sets.failed.sorted(), questionable: sets.questionable.sorted(),
-            workingSet: tracker.probeTargets.sorted()))
+            suspect: sets.suspect.sorted(), workingSet: tracker.probeTargets.sorted()))
         metrics.routersByVerdict["healthy"]?.record(sets.healthy.count)
+        metrics.routersByVerdict["suspect"]?.record(sets.suspect.count)
         metrics.routersByVerdict["questionable"]?.record(sets.questionable.count)
         metrics.routersByVerdict["failed"]?.record(sets.failed.count)
         metrics.routersByVerdict["unknown"]?.record(sets.unknown.count)
+    }
+}
+
+/// A continuation resumed by whichever of the probe, the watchdog timer and a stop request comes
+/// first (possibly before the continuation exists); the later ones are ignored.
+final class OneShotAnswer: Sendable {
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<HealthService.RoundAnswer, Never>)
+        case answeredEarly(HealthService.RoundAnswer)
+        case done
+    }
+
+    private let state = Mutex(State.idle)
+
+    func arm(_ continuation: CheckedContinuation<HealthService.RoundAnswer, Never>) {
+        let early = state.withLock { state -> HealthService.RoundAnswer? in
+            guard case .answeredEarly(let answer) = state else {
+                state = .waiting(continuation)
+                return nil
+            }
+            state = .done
+            return answer
+        }
+        if let early { continuation.resume(returning: early) }
+    }
+
+    func resume(_ answer: HealthService.RoundAnswer) {
+        let waiting = state.withLock { state -> CheckedContinuation<HealthService.RoundAnswer, Never>? in
+            switch state {
+            case .idle:
+                state = .answeredEarly(answer)
+                return nil
+            case .waiting(let continuation):
+                state = .done
+                return continuation
+            case .answeredEarly, .done:
+                return nil
+            }
+        }
+        waiting?.resume(returning: answer)
     }
 }

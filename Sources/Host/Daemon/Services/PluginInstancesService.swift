@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PluginHost
 import ServiceLifecycle
@@ -34,17 +35,55 @@ final class PluginInstancesService: Service, Sendable {
         if port > 0 { logger.info("HTTP server listening", metadata: ["http.port": "\(port)"]) }
         for instance in instances {
             do {
-                try instance.start()
-            } catch {
+                try await Self.offPool { try instance.start() }
+            } catch let error as PluginError {
                 throw FatalError(error.description)
             }
             logger.info("plugin started", metadata: ["plugin.name": "\(instance.plugin.name)", "plugin.kind": "\(instance.plugin.kind)"])
         }
         gate.open()
-        try? await gracefulShutdown()
+        // `/plugins` is served from snapshots refreshed here, off the request path and off the
+        // Swift concurrency threads; a refresh still running (a plugin slow to report) is not
+        // doubled up.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            refreshInfo()
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) } } catch { break }
+        }
         for instance in instances.reversed() {
-            instance.shutdown()
+            await Self.offPool { instance.shutdown() }
             logger.info("plugin stopped", metadata: ["plugin.name": "\(instance.plugin.name)"])
+        }
+    }
+
+    private let refreshing = Mutex(false)
+    private let infoQueue = DispatchQueue(label: "vpcrouter.plugin-info")
+
+    func refreshInfo() {
+        let start = refreshing.withLock { busy -> Bool in
+            defer { busy = true }
+            return !busy
+        }
+        guard start else { return }
+        infoQueue.async { [self] in
+            for instance in instances { instance.refreshInfo() }
+            refreshing.withLock { $0 = false }
+        }
+    }
+
+    /// Runs a blocking call into a plugin on a thread of its own, never on the Swift concurrency
+    /// threads (two of them are all a two-core machine has).
+    static func offPool<T: Sendable>(_ call: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try call() }) }
+        }
+    }
+
+    static func offPool(_ call: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                call()
+                continuation.resume()
+            }
         }
     }
 }

@@ -46,6 +46,9 @@ final class ReconcileService: Service, Sendable {
     private let firstCompletePlan = Mutex<RoutePlan?>(nil)
     var completePlan: RoutePlan? { firstCompletePlan.withLock { $0 } }
     private let followerNoticeShown = Mutex(false)
+    /// What went wrong in the current pass (a failed read or write), for the retry.
+    private let passProblem = Mutex<String?>(nil)
+    let retries = ReconcileRetries()
     /// Routes already reported as someone else's (table, CIDR, target): each is logged once.
     private let foreignReported = Mutex(Set<String>())
 
@@ -63,6 +66,7 @@ final class ReconcileService: Service, Sendable {
         self.gate = gate
         self.writeAuthority = writeAuthority
         self.logger = logger
+        metrics.addExpositionSource { [retries] in retries.exposition() }
     }
 
     /// Whether this replica may start a route write now.
@@ -98,11 +102,22 @@ final class ReconcileService: Service, Sendable {
                 }
             }
             trigger.fire(.start)
+            var backoff = RetryBackoff()
             for await cause in trigger.causes.cancelOnGracefulShutdown() {
                 // A trigger still buffered when the stop request came is not acted on.
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                passProblem.withLock { $0 = nil }
                 await reconcile(cause: cause, memory: &memory)
                 if settings.singlePass, completePlan != nil { break }
+                // A failed read or write is retried on its own schedule, not the recheck's.
+                let retry = retries.afterPass(problem: passProblem.withLock { $0 }, backoff: &backoff)
+                status.setRetry(retries.view)
+                if let retry {
+                    tasks.addTask { [self] in
+                        do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: retry.delay) } } catch { return }
+                        if retries.isCurrent(retry) { trigger.fire(.retry) }
+                    }
+                }
             }
             tasks.cancelAll()
         }
@@ -154,6 +169,7 @@ final class ReconcileService: Service, Sendable {
                 }
             }
         } catch {
+            passProblem.withLock { $0 = "VPC observation failed: \(error)" }
             metrics.reconcileErrors.increment()
             logger.error("VPC observation failed; no route is changed on a failed read", metadata: ["error": "\(error)", "reconcile.cause": "\(cause.rawValue)"])
             status.setObservationError("\(error)")
@@ -221,6 +237,7 @@ final class ReconcileService: Service, Sendable {
                     ]) { $1 })
                 }
             } catch {
+                passProblem.withLock { $0 = "route write failed: \(error)" }
                 metrics.writeErrors.increment()
                 logger.error("route write failed", metadata: Self.fields(action).merging(["error": "\(error)"]) { $1 })
                 // The table changed under the plan: read it again at once rather than at the next recheck.

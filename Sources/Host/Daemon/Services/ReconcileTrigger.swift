@@ -5,6 +5,8 @@ import Synchronization
 final class ReconcileTrigger: Sendable {
     enum Cause: String, Sendable {
         case spec, health, recheck, start, leadership
+        /// The backoff after a failed read or write ran out.
+        case retry
     }
 
     private let continuation: AsyncStream<Cause>.Continuation

@@ -28,7 +28,7 @@ final class DaemonMetrics: Sendable {
         let factory = PrometheusMetricsFactory(registry: registry)
         specGeneration = Metrics.Gauge(label: "vpcrouter_spec_generation", factory: factory)
         specsAccepted = Metrics.Counter(label: "vpcrouter_specs_accepted_total", factory: factory)
-        routersByVerdict = Dictionary(uniqueKeysWithValues: ["healthy", "questionable", "failed", "unknown"].map { verdict in
+        routersByVerdict = Dictionary(uniqueKeysWithValues: ["healthy", "suspect", "questionable", "failed", "unknown"].map { verdict in
             (verdict, Metrics.Gauge(label: "vpcrouter_routers", dimensions: [("verdict", verdict)], factory: factory))
         })
         reconciles = Metrics.Counter(label: "vpcrouter_reconciles_total", factory: factory)
@@ -56,6 +56,39 @@ final class DaemonMetrics: Sendable {
     }
 
     func exposition() -> String {
-        registry.emitToString() + extraSources.withLock { $0 }.map { $0() }.joined()
+        Self.withHelp(registry.emitToString()) + extraSources.withLock { $0 }.map { $0() }.joined()
+    }
+
+    /// The HELP text of every family made through swift-metrics, which has no place for it.
+    static let helpTexts: [String: String] = [
+        "vpcrouter_spec_generation": "Generation of the route spec in force (0 before the first)",
+        "vpcrouter_specs_accepted_total": "Route specs accepted from the mode plugin",
+        "vpcrouter_routers": "Routers in the spec, by the health policy's current verdict",
+        "vpcrouter_reconciles_total": "Reconcile passes run (observe, plan, apply)",
+        "vpcrouter_reconcile_observation_errors_total": "Reconcile passes that ended because the VPC could not be read",
+        "vpcrouter_route_write_errors_total": "Route writes (create, replace, delete) that EC2 refused or that failed",
+        "vpcrouter_failovers_total": "Routes moved away from a router that cannot carry traffic",
+        "vpcrouter_route_writes_total": "Route writes that succeeded, by verb",
+        "vpcrouter_route_writes_skipped_not_leader_total": "Route writes planned but not made because this replica is not the leader",
+        "vpcrouter_reconcile_duration_seconds": "Time one reconcile pass took",
+        "vpcrouter_failover_detection_to_write_seconds": "From the health change that caused a failover to EC2's answer to its route write",
+        "vpcrouter_failover_detection_to_visible_seconds": "From the health change that caused a failover to the route being visible in the tables",
+        "vpcrouter_plugin_info": "A loaded plugin (always 1; name, kind, version and ABI in labels)",
+    ]
+
+    /// Adds a HELP line before the TYPE line of each family that has none.
+    static func withHelp(_ text: String) -> String {
+        var output: [Substring] = []
+        var helped: Set<Substring> = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let words = line.split(separator: " ")
+            if words.count >= 3, words[0] == "#", words[1] == "HELP" { helped.insert(words[2]) }
+            if words.count >= 4, words[0] == "#", words[1] == "TYPE", !helped.contains(words[2]) {
+                output.append("# HELP \(words[2]) \(helpTexts[String(words[2])] ?? String(words[2]).replacingOccurrences(of: "_", with: " "))")
+                helped.insert(words[2])
+            }
+            output.append(line)
+        }
+        return output.joined(separator: "\n")
     }
 }

@@ -20,6 +20,8 @@ final class DaemonStatus: StatusSource {
         var rounds: UInt64 = 0
         var failed: [IPv4Address] = []
         var questionable: [IPv4Address] = []
+        /// Failed fewer than `--health-fall` rounds in a row: they keep their routes.
+        var suspect: [IPv4Address] = []
         var workingSet: [IPv4Address] = []
     }
 
@@ -47,6 +49,13 @@ final class DaemonStatus: StatusSource {
 
     func setInstances(_ running: [PluginInstance]) { instances.withLock { $0 = running } }
     func setHealth(_ view: HealthView) { health.withLock { $0 = view } }
+    private let healthFreshness = Mutex<(staleAfter: Duration, lastAnswered: @Sendable () -> ContinuousClock.Instant?)?>(nil)
+
+    /// Where the time of the health plugin's last answered round is read, and how old it may be
+    /// before `/readyz` says health is stale.
+    func setHealthFreshness(staleAfter: Duration, lastAnswered: @escaping @Sendable () -> ContinuousClock.Instant?) {
+        healthFreshness.withLock { $0 = (staleAfter, lastAnswered) }
+    }
     private let location = Mutex<(region: String, vpc: String)?>(nil)
 
     /// The region and VPC in use, after instance metadata filled what the options lacked.
@@ -172,6 +181,7 @@ final class DaemonStatus: StatusSource {
         return .object([
             ("failed_ips", .array(view.failed.map { .string($0.description) })),
             ("questionable_ips", .array(view.questionable.map { .string($0.description) })),
+            ("suspect_ips", .array(view.suspect.map { .string($0.description) })),
             ("working_set", .array(view.workingSet.map { .string($0.description) })),
             ("health_rounds", .number(Double(view.rounds))),
         ])
@@ -180,12 +190,13 @@ final class DaemonStatus: StatusSource {
     func plugins() -> JSONValue {
         let running = instances.withLock { $0 }
         return .object(running.map { instance in
-            let info = instance.info()
+            let info = instance.infoSnapshot
             return (info.name, .object([
                 ("kind", .string(info.kind.rawValue)),
                 ("version", .string(info.version)),
                 ("abi", .string(info.abi)),
                 ("file", .string(info.file)),
+                ("loaded_from", .string(info.loadedFrom)),
                 ("params", .object(info.params.sorted { $0.key < $1.key }.map { ($0.key, Self.value($0.value)) })),
                 ("stats", .object(info.stats.sorted { $0.key < $1.key }.map { ($0.key, Self.value($0.value)) })),
             ]))
@@ -213,7 +224,25 @@ final class DaemonStatus: StatusSource {
     }
 
     func vpc() -> JSONValue {
-        vpcDocument.withLock { $0 } ?? .object([])
+        let document = vpcDocument.withLock { $0 } ?? .object([])
+        guard case .object(var members) = document, let retry = retry.withLock({ $0 }) else { return document }
+        var nextDelay = JSONValue.null
+        if let delay = retry.nextDelay { nextDelay = .number(Double(delay.nanosecondsClamped) / 1e9) }
+        var lastProblem = JSONValue.null
+        if let problem = retry.lastProblem { lastProblem = .string(problem) }
+        let fields: [(String, JSONValue)] = [
+            ("failed_passes", .number(Double(retry.failedPasses))), ("next_delay_s", nextDelay),
+            ("last_problem", lastProblem), ("retries", .number(Double(retry.retries))),
+        ]
+        members.append(("retry", .object(fields)))
+        return .object(members)
+    }
+
+    private let retry = Mutex<ReconcileRetries.View?>(nil)
+
+    /// The retry after a failed VPC read or route write, shown on `/vpc` as `retry`.
+    func setRetry(_ view: ReconcileRetries.View) {
+        retry.withLock { $0 = view }
     }
 
     func metrics() -> String {
@@ -223,7 +252,16 @@ final class DaemonStatus: StatusSource {
     func readinessGaps() -> [String] {
         var gaps: [String] = []
         if specStore.spec == nil { gaps.append("a route spec") }
-        if health.withLock({ $0.rounds }) == 0 { gaps.append("a completed health round") }
+        if health.withLock({ $0.rounds }) == 0 {
+            gaps.append("a completed health round")
+        } else if let freshness = healthFreshness.withLock({ $0 }) {
+            let staleAfter = freshness.staleAfter
+            let age = freshness.lastAnswered().map { ContinuousClock.now - $0 }
+            if age.map({ $0 > staleAfter }) ?? true {
+                let ago = age.map { "last answered \(Int($0.components.seconds)) s ago" } ?? "no round answered"
+                gaps.append("fresh health results (the health plugin \(ago); stale after \(staleAfter))")
+            }
+        }
         if !observedOnce.withLock({ $0 }) {
             gaps.append("a successful VPC observation" + (observationError.withLock { $0 }.map { " (last error: \($0))" } ?? ""))
         }

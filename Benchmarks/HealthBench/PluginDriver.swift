@@ -1,1 +1,0 @@
-../../Tests/HealthTests/Support/PluginDriver.swift
