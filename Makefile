@@ -4,7 +4,7 @@ SWIFT ?= swift
 # Extra vpcrouter options for the demo and the sandbox: make demo ARGS="--health-fall 2"
 ARGS ?=
 
-.PHONY: deps build release test demo sandbox bench fuzz clean
+.PHONY: deps build release test demo sandbox bench fuzz soak clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -19,6 +19,14 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The ownership rules' model-based check (on the planner, against a simulated VPC) for longer:
+# consecutive seeds from SEED, 1,000 random steps each, for MINUTES (not part of test).
+SEED ?= 1
+MINUTES ?= 5
+soak:
+	$(SWIFT) build --build-tests
+	VPCROUTER_SOAK_SEED=$(SEED) VPCROUTER_SOAK_MINUTES=$(MINUTES) $(SWIFT) test --skip-build --filter OwnershipModelTests/soak
 
 # libFuzzer on the route spec validator and the EC2 answer decoding, FUZZ_SECONDS each (not part of test).
 FUZZ_SECONDS ?= 60

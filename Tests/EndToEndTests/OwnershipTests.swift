@@ -120,5 +120,51 @@ extension EndToEnd {
             #expect(cleaned, "\(second.output)")
             #expect(second.stop() == 0)
         }
+
+        /// Between the read and the CreateRoute, someone creates the same route to an internet
+        /// gateway. EC2 answers RouteAlreadyExists: the gateway route must not be overwritten
+        /// (before, the create fell back to a blind ReplaceRoute); the next read reports it.
+        @Test func aRouteThatAppearedSinceTheReadIsNotOverwritten() async throws {
+            let moto = try await MotoServer.start()
+            defer { moto.stop() }
+            let fixture = try moto.makeFixture()
+            let ec2 = moto.client(for: fixture)
+            let gateway = try #require(try await ec2.call("CreateInternetGateway", []).child("internetGateway")?.string("internetGatewayId"))
+            _ = try await ec2.call("AttachInternetGateway", [("InternetGatewayId", gateway), ("VpcId", fixture.vpcId)])
+            let proxy = try await FaultProxy.start(upstream: moto.endpoint)
+            defer { proxy.stop() }
+            // Every request waits 2 s at the proxy before it reaches moto: the window in which the
+            // gateway routes are created. The proxy answers a CreateRoute for an existing route with
+            // RouteAlreadyExists, as EC2 does (moto overwrites it).
+            try await proxy.configure(["delay": 2.0, "route_exists": true])
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { routers.remove() }
+            let spec = try SpecFile()
+            try spec.write([x: [routerA, routerB]])
+            let port = freeLoopbackPort()
+            let daemon = try startDaemon(fixture, ec2Endpoint: proxy.endpoint, spec: spec,
+                                         state: try PackagePaths.temporaryDirectory("vpcr-e2e-owned-race"), port: port)
+            let sent = try await eventually(.seconds(60), every: .milliseconds(10)) {
+                (try await proxy.stats().actions["CreateRoute"]?.count ?? 0) > 0
+            }
+            #expect(sent, "\(daemon.output)")
+            for table in [fixture.routeTableA, fixture.routeTableB] {
+                _ = try await ec2.call("CreateRoute", [("RouteTableId", table), ("DestinationCidrBlock", x.description), ("GatewayId", gateway)])
+            }
+            try await proxy.configure(["route_exists": true])
+            #expect(await daemon.output(containing: "appeared since the read"), "\(daemon.output)")
+            let reported = try await eventually(.seconds(20), every: .milliseconds(200)) {
+                let text = try await HTTPProbe.request("http://127.0.0.1:\(port)/vpc").text
+                return text.contains("which vpcrouter does not manage")
+            }
+            #expect(reported, "/vpc reports the gateway routes")
+            try await Task.sleep(for: .seconds(3))
+            let tables = try await ec2.describeRouteTables(vpcId: fixture.vpcId)
+            for table in [fixture.routeTableA, fixture.routeTableB] {
+                let route = tables.first { $0.routeTableId == table }?.route(to: x)
+                #expect(route?.gatewayId == gateway && route?.networkInterfaceId == nil, "\(table): \(String(describing: route))\n\(daemon.output)")
+            }
+            #expect(daemon.stop() == 0)
+        }
     }
 }

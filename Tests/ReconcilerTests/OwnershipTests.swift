@@ -103,4 +103,27 @@ import Testing
                           ledger: OwnershipLedger(), policy: ReconcilePolicy())
         #expect(result.writes.map(line) == ["replace rtb-a \(x) eni-9>eni-1"])
     }
+
+    /// Routes another process wrote (a previous leader, a run whose state directory was lost) for a
+    /// spec CIDR, on its chosen router in a managed table, are recorded, so they are cleaned up
+    /// when the CIDR leaves the spec. Anything else stays unrecorded.
+    @Test func keptRoutesOnTheChosenRouterAreAdopted() {
+        let vpc = Fixture.vpc(routes: ["rtb-a": [Fixture.toENI(x, "eni-1")], "rtb-b": [Fixture.toENI(x, "eni-1")],
+                                       "rtb-d": [Fixture.toENI(x, "eni-1")], "rtb-main": [Fixture.toENI(y, "eni-9")]])
+        let result = plan(spec: RouteSpec([cidr(x): [Fixture.r1, Fixture.r2]]), health: Fixture.health(), observed: vpc,
+                          ledger: OwnershipLedger(), policy: ReconcilePolicy())
+        #expect(result.writes.isEmpty)
+        #expect(result.ledgerAdoptingKeptRoutes.sortedRoutes.map(\.description) == ["\(x) in rtb-a -> eni-1", "\(x) in rtb-b -> eni-1"])
+    }
+
+    /// Found by the model-based check (seed 233): a spec left with nothing but an empty router list
+    /// manages no table, and the plan held, so a route written for a CIDR that left the spec stayed.
+    @Test func routesWrittenForACIDRThatLeftTheSpecGoEvenWhenNoTableIsManaged() {
+        var run = Run(vpc: Fixture.vpc())
+        _ = run.pass([x: [Fixture.r1]])
+        let removals = run.pass([y: []])
+        #expect(!removals.isHeld)
+        #expect(removals.writes.map(line) == ["delete rtb-a \(x) eni-1"])
+        #expect(removals.notes.map(\.kind) == [.noManagedTables])
+    }
 }

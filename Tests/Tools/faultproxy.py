@@ -21,6 +21,8 @@ current fault configuration decides otherwise. Configure at runtime:
           "empty": 0.1,        # fraction answered 200 with an empty body
           "actions": ["CreateRoute"],  # optional: random faults only for these actions
           "seed": 7,           # optional: make the random faults repeatable
+          "route_exists": true, # answer CreateRoute for a destination the table already has with
+                                # EC2's RouteAlreadyExists (moto silently overwrites the route)
           "clock_offset": 900  # optional: play an EC2 whose clock is this many seconds ahead of
                                # the host's: its Date headers say so, and a request whose
                                # X-Amz-Date is more than 5 minutes from that time gets EC2's
@@ -230,6 +232,10 @@ class Handler(BaseHTTPRequestHandler):
                                % action.encode() + b"</routeTableSet></broken>", "text/xml")
         if fault == "empty":
             return self.answer(200, b"", "text/xml")
+        if action == "CreateRoute" and self.server.state.config.get("route_exists") and self.route_exists(body):
+            return self.answer(400, ERROR_XML.format(
+                code="RouteAlreadyExists", message="The route identified by the destination already exists.",
+                request_id=request_id).encode(), "text/xml")
         status, headers, answer = self.forward(body)
         if fault == "truncated":
             answer = answer[: len(answer) // 2]
@@ -269,6 +275,22 @@ class Handler(BaseHTTPRequestHandler):
             if values:
                 return values[0]
         return "Unknown"
+
+    def route_exists(self, body):
+        """True when the CreateRoute's table already has a route to its destination, asked upstream."""
+        fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        table = (fields.get("RouteTableId") or [""])[0]
+        destination = (fields.get("DestinationCidrBlock") or [""])[0]
+        query = urllib.parse.urlencode({"Action": "DescribeRouteTables", "Version": "2016-11-15", "RouteTableId.1": table})
+        saved = self.headers.get("Content-Length")
+        del self.headers["Content-Length"]
+        self.headers["Content-Length"] = str(len(query))
+        try:
+            status, _, answer = self.forward(query.encode())
+        finally:
+            del self.headers["Content-Length"]
+            self.headers["Content-Length"] = saved or "0"
+        return status == 200 and ("<destinationCidrBlock>%s</destinationCidrBlock>" % destination).encode() in answer
 
     def forward(self, body):
         upstream = self.server.upstream

@@ -47,6 +47,20 @@ public struct RoutePlan: Sendable {
 
     public var failovers: [RouteAction] { actions.filter(\.isFailover) }
 
+    /// `ledger` plus every route the plan keeps on the chosen router of a spec CIDR in a managed
+    /// table: the spec makes those vpcrouter's, so they are recorded even when another process
+    /// wrote them (a previous leader, a run whose state directory was lost) and are cleaned up
+    /// when their CIDR leaves the spec.
+    public var ledgerAdoptingKeptRoutes: OwnershipLedger {
+        var adopted: [OwnedRoute] = []
+        for action in actions where action.verb == .keep && action.reasonCode == .onChosenRouter {
+            guard let tableId = action.tableId, let eni = action.oldTarget?.networkInterfaceId else { continue }
+            let route = OwnedRoute(tableId: tableId, cidr: action.cidr, networkInterfaceId: eni)
+            if !ledger.contains(route) { adopted.append(route) }
+        }
+        return adopted.isEmpty ? ledger : OwnershipLedger(ledger.routes.union(adopted), legacyCIDRs: ledger.legacyCIDRs)
+    }
+
     /// The ledger to persist before the writes: every route they may create or repoint is recorded
     /// first, so a crash between a write and the next save forgets nothing.
     public var ledgerWithIntents: OwnershipLedger { ledger.recordingIntents(writes) }

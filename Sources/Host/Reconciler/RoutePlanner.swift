@@ -90,13 +90,17 @@ struct RoutePlanner {
         }
 
         let managed = managedTables(vpc: vpc, routers: listedRouters, notes: &notes)
+        let settled = settledLedger(vpc: vpc, routers: listedRouters)
         if managed.isEmpty {
             notes.append(PlanNote(.noManagedTables, noTableMessage(vpcId: observed.id, routersListed: !listedRouters.isEmpty)))
-            return held(.noManagedTables, cidrs: spec.cidrs, notes: notes)
+            // Routes vpcrouter wrote for CIDRs that left the spec (or have no routers now) need no
+            // managed table to be cleaned up; without any, the plan holds.
+            let cleanup = settled.routes.contains { spec[$0.cidr]?.isEmpty ?? true }
+            if !cleanup { return held(.noManagedTables, cidrs: spec.cidrs, notes: notes) }
         }
 
         var builder = PlanBuilder(
-            spec: spec, health: health, vpc: vpc, ledger: settledLedger(vpc: vpc, routers: listedRouters), policy: policy,
+            spec: spec, health: health, vpc: vpc, ledger: settled, policy: policy,
             managed: managed.map { vpc.tables[$0] })
         builder.notes = notes
         builder.run()
@@ -107,18 +111,21 @@ struct RoutePlanner {
     /// at a spec router's interface, and routes dropped whose table holds no route for their CIDR
     /// any more. Routes inside an ignored CIDR are kept as they are.
     private func settledLedger(vpc: VPCIndex, routers: [IPv4Address]) -> OwnershipLedger {
-        var kept: [OwnedRoute] = []
-        var byTable: [String: ObservedRouteTable] = [:]
-        for table in vpc.tables where byTable[table.id] == nil { byTable[table.id] = table }
-        for owned in ledger.routes {
-            if policy.ignoreEntry(covering: owned.cidr) != nil {
-                kept.append(owned)
-                continue
-            }
-            // Kept while its table holds a route for the CIDR, even one that points elsewhere now:
-            // that route is reported as someone else's for as long as it stays.
-            if byTable[owned.tableId]?.routes.contains(where: { $0.destination == owned.cidr }) == true { kept.append(owned) }
+        // Each table's destinations, once: a ledger may hold a route per CIDR and table.
+        var destinations: [String: Set<IPv4CIDR>] = [:]
+        if !ledger.routes.isEmpty {
+            for table in vpc.tables where destinations[table.id] == nil { destinations[table.id] = Set(table.routes.map(\.destination)) }
         }
+        // A route is kept while its table holds a route for the CIDR, even one that points
+        // elsewhere now (reported as someone else's for as long as it stays), and always inside
+        // an ignored CIDR. Nearly always nothing goes, so only what goes is collected.
+        var dropped: [OwnedRoute] = []
+        for owned in ledger.routes where destinations[owned.tableId]?.contains(owned.cidr) != true {
+            if policy.ignoreEntry(covering: owned.cidr) == nil { dropped.append(owned) }
+        }
+        if dropped.isEmpty && ledger.legacyCIDRs.isEmpty { return ledger }
+        var routes = ledger.routes
+        for owned in dropped { routes.remove(owned) }
         if !ledger.legacyCIDRs.isEmpty {
             var routerInterfaces = Set<String>()
             for router in routers {
@@ -127,11 +134,11 @@ struct RoutePlanner {
             for table in vpc.tables {
                 for route in table.routes where ledger.legacyCIDRs.contains(route.destination) && route.isInstanceRoute {
                     guard case .networkInterface(let eni, _) = route.target, routerInterfaces.contains(eni) else { continue }
-                    kept.append(OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni))
+                    routes.insert(OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni))
                 }
             }
         }
-        return OwnershipLedger(kept)
+        return OwnershipLedger(routes)
     }
 
     private func noTableMessage(vpcId: String, routersListed: Bool) -> String {

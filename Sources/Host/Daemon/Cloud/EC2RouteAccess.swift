@@ -87,10 +87,19 @@ struct EC2RouteAccess: VPCRouteAccess {
         guard let table = action.tableId else { return }
         let priority: APIPriority = action.isFailover ? .failover : .routine
         switch action.verb {
-        case .create, .replace:
+        case .create:
+            guard let eni = action.newTarget?.networkInterfaceId else { return }
+            do {
+                try await client.createRoute(routeTableId: table, destination: action.cidr, networkInterfaceId: eni, priority: priority)
+            } catch let error as EC2Error where error.code == .routeAlreadyExists {
+                // Someone created it since the read, maybe to a gateway, peering or NAT target:
+                // never overwrite what was not seen; the next read decides again.
+                throw RouteWriteConflict(tableId: table, cidr: action.cidr)
+            }
+        case .replace:
             guard let eni = action.newTarget?.networkInterfaceId else { return }
             try await client.upsertRoute(routeTableId: table, destination: action.cidr, networkInterfaceId: eni,
-                                         existing: action.verb == .replace, priority: priority)
+                                         existing: true, priority: priority)
         case .delete:
             _ = try await client.deleteRoute(routeTableId: table, destination: action.cidr, priority: priority)
         default:

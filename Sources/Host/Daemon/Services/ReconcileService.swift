@@ -186,7 +186,7 @@ final class ReconcileService: Service, Sendable {
             logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
         }
         log(routePlan.actions, cause: cause)
-        memory.ledger = recordIntents(routePlan.writes, in: routePlan.ledger)
+        memory.ledger = recordIntents(routePlan.writes, in: routePlan.ledgerAdoptingKeptRoutes)
         let written = await apply(routePlan.writes, healthChangedAt: healthChangedAt)
         memory.ledger = memory.ledger.confirming(written)
 
@@ -241,6 +241,8 @@ final class ReconcileService: Service, Sendable {
                 passProblem.withLock { $0 = "route write failed: \(error)" }
                 metrics.writeErrors.increment()
                 logger.error("route write failed", metadata: Self.fields(action).merging(["error": "\(error)"]) { $1 })
+                // The table changed under the plan: read it again at once rather than at the next recheck.
+                if error is RouteWriteConflict { trigger.fire(.recheck) }
             }
         }
         return succeeded
