@@ -20,13 +20,15 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The ownership rules' model-based check (on the planner, against a simulated VPC) for longer:
-# consecutive seeds from SEED, 1,000 random steps each, for MINUTES (not part of test).
+# The ownership rules' model-based checks for longer (not part of test): consecutive seeds from
+# SEED for MINUTES each, first on the planner against a simulated VPC (1,000 random steps a seed),
+# then through the real daemon against moto (300 steps a seed; needs root for the routers' netns).
 SEED ?= 1
 MINUTES ?= 5
 soak:
 	$(SWIFT) build --build-tests
-	VPCROUTER_SOAK_SEED=$(SEED) VPCROUTER_SOAK_MINUTES=$(MINUTES) $(SWIFT) test --skip-build --filter OwnershipModelTests/soak
+	VPCROUTER_SOAK_SEED=$(SEED) VPCROUTER_SOAK_MINUTES=$(MINUTES) $(SWIFT) test --skip-build --filter 'ReconcilerTests.OwnershipModelTests/soak'
+	VPCROUTER_SOAK_SEED=$(SEED) VPCROUTER_SOAK_MINUTES=$(MINUTES) $(SWIFT) test --skip-build --filter 'DaemonOwnershipModelTests/soak
 
 # libFuzzer on the route spec validator and the EC2 answer decoding, FUZZ_SECONDS each (not part of test).
 FUZZ_SECONDS ?= 60

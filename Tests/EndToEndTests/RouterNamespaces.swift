@@ -62,13 +62,14 @@ final class RouterNamespaces: @unchecked Sendable {
 
     /// Starts a TCP listener on the router's address (it lives as long as the namespace) and waits
     /// until it accepts connections. It accepts and closes every connection, so a long test's
-    /// probes never fill its backlog.
+    /// probes never fill its backlog. SO_REUSEADDR: a listener started again after `stopListening`
+    /// binds even while the connections its predecessor closed are in TIME_WAIT.
     func listen(_ address: String, port: Int) throws {
         let namespace = "\(prefix)-\(routers[address]!)"
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         listener.arguments = ["ip", "netns", "exec", namespace, "python3", "-c",
-                              "import socket\ns=socket.socket(); s.bind(('\(address)', \(port))); s.listen(64)\nwhile True: s.accept()[0].close()"]
+                              "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('\(address)', \(port))); s.listen(64)\nwhile True: s.accept()[0].close()"]
         listener.standardOutput = FileHandle.nullDevice
         listener.standardError = FileHandle.nullDevice
         try listener.run()
