@@ -105,6 +105,22 @@ import TestSupport
         #expect(result.stderr.contains("a completed health round"), "\(result.stderr)")
         #expect(took < .seconds(8), "plan took \(took) with --plan-timeout 3")
     }
+
+    /// A round in which the probe returned an error is no opinion: it does not complete the first
+    /// round, so `plan` (with a VPC it can read) still waits for health and keeps to its timeout.
+    @Test func aFailedProbeDoesNotCompleteTheFirstRound() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        let fixture = try await moto.fixture()
+        let result = try await ProcessRunner.runDetached(
+            PackagePaths.vpcrouter,
+            ["plan", "--plan-timeout", "3", "-r", fixture.region, "-v", fixture.vpcId]
+                + (try arguments(stuckAfter: 1_000_000)) + ["--stuck_fail", "1000000"],
+            environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString), timeout: 30)
+        #expect(result.status == 1, "exit \(result.status)\n\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("a completed health round"), "\(result.stderr)")
+        #expect(result.stderr.contains("failing on purpose"), "\(result.stderr)")
+    }
 }
 
 /// Polls `condition` until it holds or `timeout` passes.

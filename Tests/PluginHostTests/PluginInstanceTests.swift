@@ -42,6 +42,43 @@ import TestSupport
         instance.shutdown()
     }
 
+    /// Two submissions in flight at once: the one with the newer generation must be the one left in
+    /// force, however long the daemon takes to take the older one.
+    @Test func concurrentSubmissionsLeaveTheNewestInForce() throws {
+        let file = try FixtureBuilder.build(name: "fx-concurrent", in: directory)
+        let plugin = try loader.load(file: file).get()
+        let accepted = Mutex<[UInt64]>([])
+        let services = PluginServices(logger: Logger(label: "test"), acceptRouteSpec: { submission in
+            // The daemon is slow with generation 3, so generation 4 arrives while 3 is being taken.
+            if submission.generation == 3 { Thread.sleep(forTimeInterval: 0.3) }
+            accepted.withLock { $0.append(submission.generation) }
+            return .success(())
+        })
+        let instance = try PluginInstance.create(plugin, options: [("fx-concurrent_cidr", "10.7.0.0/16")], services: services)
+        try instance.start()
+        let library = dlopen(file, RTLD_NOW | RTLD_NOLOAD)
+        let submit = unsafeBitCast(dlsym(library, "fixture_submit_generation"), to: (@convention(c) (UInt64) -> Int32).self)
+        let statuses = Mutex<[UInt64: Int32]>([:])
+        // Threads of their own: the dispatch pool may run blocked work one item at a time.
+        let threads = [UInt64(3), 4].map { generation in
+            let thread = Thread {
+                let status = submit(generation)
+                statuses.withLock { $0[generation] = status }
+            }
+            thread.start()
+            Thread.sleep(forTimeInterval: 0.1)
+            return thread
+        }
+        while statuses.withLock({ $0.count }) < threads.count { Thread.sleep(forTimeInterval: 0.01) }
+        let answered = statuses.withLock { $0 }.filter { $0.value == 0 }.keys
+        let order = accepted.withLock { $0 }
+        // Whatever the timing: what the daemon took last is the newest answered OK, and the
+        // daemon never saw generations go backwards.
+        #expect(order.last == answered.max())
+        #expect(order == order.sorted() && Set(order).count == order.count)
+        instance.shutdown()
+    }
+
     @Test func aRefusedSpecReturnsTheReasonToThePlugin() throws {
         let file = try FixtureBuilder.build(name: "fx-refused", in: directory)
         let plugin = try loader.load(file: file).get()

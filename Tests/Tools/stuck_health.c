@@ -1,6 +1,7 @@
 /* stuck: a test-only health plugin that misbehaves on purpose. It answers HEALTHY for the first
  * --stuck_after rounds, then its probe never returns (it ignores the deadline). With
  * --stuck_verdict N it answers the raw value N instead of HEALTHY (a value outside the ABI's).
+ * With --stuck_fail N its first N probes return an error instead of an answer.
  * Probes every --stuck_interval seconds with a timeout of half that. Its stats show the targets
  * of the last round as ip=instance_id (instance_id "-" when the host gave none).
  *
@@ -18,6 +19,8 @@ VPCR_PLUGIN_DECLARE("stuck", "1.0.0")
 static const vpcr_host_api_v1 *host;
 static long stuck_after;
 static long stuck_verdict = VPCR_VERDICT_HEALTHY;
+static long fail_first;
+static long failed_rounds;
 static double interval_s = 0.2;
 static long rounds;
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,6 +33,8 @@ static const vpcr_option_decl options[] = {
      "the raw verdict value answered for every router", -1000, 1000},
     {sizeof(vpcr_option_decl), 0, VPCR_OPT_FLOAT, 0, "stuck_interval", "SECONDS", "0.2",
      "seconds between rounds", 0.05, 60},
+    {sizeof(vpcr_option_decl), 0, VPCR_OPT_INT, 0, "stuck_fail", "ROUNDS", "0",
+     "first probes that return an error", 0, 1000000},
 };
 
 static vpcr_status create(vpcr_host_ctx *ctx, const vpcr_option_value *values, uint32_t count,
@@ -38,6 +43,7 @@ static vpcr_status create(vpcr_host_ctx *ctx, const vpcr_option_value *values, u
         if (strcmp(values[i].long_name, "stuck_after") == 0) stuck_after = strtol(values[i].value, NULL, 10);
         if (strcmp(values[i].long_name, "stuck_verdict") == 0) stuck_verdict = strtol(values[i].value, NULL, 10);
         if (strcmp(values[i].long_name, "stuck_interval") == 0) interval_s = strtod(values[i].value, NULL);
+        if (strcmp(values[i].long_name, "stuck_fail") == 0) fail_first = strtol(values[i].value, NULL, 10);
     }
     uint64_t interval_ns = (uint64_t)(interval_s * 1e9);
     vpcr_status status = host->health_set_schedule(ctx, interval_ns, interval_ns / 2, err);
@@ -51,7 +57,13 @@ static vpcr_status stop(void *self, uint64_t deadline) { (void)self; (void)deadl
 static void destroy(void *self) { (void)self; }
 
 static vpcr_status probe(void *self, const vpcr_probe_request *req, vpcr_verdict *out, vpcr_error *err) {
-    (void)self; (void)err;
+    (void)self;
+    if (failed_rounds < fail_first) {
+        failed_rounds++;
+        err->code = VPCR_E_IO;
+        snprintf(err->message, sizeof err->message, "failing on purpose (%ld of %ld)", failed_rounds, fail_first);
+        return VPCR_E_IO;
+    }
     if (rounds >= stuck_after) {
         for (;;) pause(); /* never returns, whatever the deadline says */
     }
@@ -85,7 +97,7 @@ static vpcr_status report(void *self, vpcr_info_sink *sink) {
 
 static const vpcr_plugin_v1 descriptor = {
     sizeof(vpcr_plugin_v1), 0, VPCR_KIND_HEALTH, 0, "stuck", "1.0.0",
-    "test only: a health plugin whose probe hangs", options, 3, sizeof(vpcr_option_decl),
+    "test only: a health plugin whose probe hangs", options, 4, sizeof(vpcr_option_decl),
     create, start, stop, destroy, probe, report, {NULL, NULL, NULL, NULL}};
 
 VPCR_EXPORT const vpcr_plugin_v1 *vpcr_plugin_entry_v1(const vpcr_host_api_v1 *api) {

@@ -182,21 +182,23 @@ enum HostServices {
         } catch let refusal {
             return fail(error, VPCR_E_REJECTED, refusal.message)
         }
-        let generationProblem: String? = context.state.withLock { state in
+        let submission = RouteSpecSubmission(spec: validated, generation: generation, plugin: context.plugin.name)
+        // Check, hand over and record in one step: two submissions in flight at once must reach the
+        // daemon in generation order, or the older one could be left in force.
+        let refusal: String? = context.state.withLock { state in
             if let last = state.lastGeneration, generation <= last {
                 return "generation \(generation) is not newer than the last accepted \(last)"
             }
-            return nil
+            switch context.services.acceptRouteSpec(submission) {
+            case .success:
+                state.lastGeneration = generation
+                return nil
+            case .failure(let refusal):
+                return refusal.message
+            }
         }
-        if let generationProblem { return fail(error, VPCR_E_REJECTED, generationProblem) }
-        let submission = RouteSpecSubmission(spec: validated, generation: generation, plugin: context.plugin.name)
-        switch context.services.acceptRouteSpec(submission) {
-        case .success:
-            context.state.withLock { $0.lastGeneration = generation }
-            return vpcr_status(VPCR_OK)
-        case .failure(let refusal):
-            return fail(error, VPCR_E_REJECTED, refusal.message)
-        }
+        if let refusal { return fail(error, VPCR_E_REJECTED, refusal) }
+        return vpcr_status(VPCR_OK)
     }
 
     static func routeSpecJSON(_ contextPointer: OpaquePointer?, _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: UInt64,

@@ -95,6 +95,16 @@ __attribute__((unused)) static vpcr_status submit(const char *cidr, const char *
     return status;
 }
 
+/* Test hook: submits the --<name>_cidr spec with the given generation (for mode fixtures). */
+VPCR_EXPORT int fixture_submit_generation(uint64_t generation) {
+#if defined(FIXTURE_KIND_HEALTH)
+    (void)generation;
+    return VPCR_E_STATE;
+#else
+    return submit(the_instance.cidr, "10.0.0.5", generation);
+#endif
+}
+
 static vpcr_status start(void *self, vpcr_error *err) {
     (void)self;
     (void)err;

@@ -123,7 +123,10 @@ final class HealthService: Service, Sendable {
                     watch.withLock { $0.lastAnsweredAt = .now }
                     results = answer
                 case .pluginError:
-                    results = [:]
+                    // No opinion either, and not a completed round: the first one must carry
+                    // verdicts before the reconciler plans with health.
+                    _ = scheduler.roundFinished(at: Self.now())
+                    continue
                 case .overdue, .stillRunning:
                     // No opinion: the round is skipped, health keeps its last state, and after a
                     // few intervals `/readyz` says health is stale.
