@@ -168,5 +168,57 @@ extension EndToEnd {
             #expect(daemon.waitForOutput(containing: "failover visible"), "\(daemon.output)")
             #expect(daemon.stop() == 0)
         }
+
+        /// A second router failure does not queue behind the wait for the first failover to show:
+        /// the fault proxy keeps route table reads stale for 9 s after a write (EC2's eventual
+        /// consistency), and the new carrier dies right after the first move. The second move must
+        /// come well before the first one's writes are visible (the wait is bounded at 10 s).
+        @Test func aSecondFailureIsNotHeldBehindTheFirstOnesVisibilityWait() async throws {
+            let moto = try await MotoServer.start()
+            defer { moto.stop() }
+            let fixture = try moto.makeFixture()
+            let proxy = try await FaultProxy.start(upstream: moto.endpoint)
+            defer { proxy.stop() }
+            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
+            let routerC = "10.0.1.30"
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
+            for router in [routerA, routerB, routerC] { try routers.add(router) }
+            let state = try PackagePaths.temporaryDirectory("vpcr-e2e-state")
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB):\(routerC)", "-H", "icmpecho", "--icmp_check_interval", "0.2",
+                "--health-fall", "3", "--route_recheck_interval", "600", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            ], environment: VPCRouterUnderTest.environment(ec2Endpoint: proxy.endpoint.absoluteString))
+            let enis = [fixture.eniA: routerA, fixture.eniB: routerB, fixture.eniC: routerC]
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
+            guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else {
+                Issue.record("routes not created: \(first)\n\(daemon.output)")
+                return
+            }
+            // Let the pass that created the routes finish its re-reads, then make reads stale.
+            var settled = -1
+            while try await proxy.stats().total != settled {
+                settled = try await proxy.stats().total
+                try await Task.sleep(for: .seconds(1))
+            }
+            try await proxy.configure(["stale_reads": 9])
+
+            try routers.kill(carrierIP)
+            let second = try await routes.waitForTargets(in: Set(enis.keys).subtracting([carrier]))
+            guard let newCarrier = second[0] ?? nil, let newCarrierIP = enis[newCarrier] else {
+                Issue.record("no failover from \(carrierIP): \(second)\n\(daemon.output)")
+                return
+            }
+            let killed = ContinuousClock.now
+            try routers.kill(newCarrierIP)
+            let last = Set(enis.keys).subtracting([carrier, newCarrier])
+            let third = try await routes.waitForTargets(in: last)
+            let took = ContinuousClock.now - killed
+            #expect(third == [last.first, last.first], "\(daemon.output)")
+            // Detection takes about 3 probes (0.6 s); the stale window alone would hold it ~9 s.
+            #expect(took < .seconds(6), "the second failover took \(took)\n\(daemon.output.suffix(4000))")
+            #expect(daemon.stop() == 0)
+        }
     }
 }

@@ -21,6 +21,8 @@ current fault configuration decides otherwise. Configure at runtime:
           "empty": 0.1,        # fraction answered 200 with an empty body
           "actions": ["CreateRoute"],  # optional: random faults only for these actions
           "seed": 7,           # optional: make the random faults repeatable
+          "stale_reads": 8,    # play EC2's eventual consistency: for this many seconds after a
+                               # route write, DescribeRouteTables is answered as it was before it
           "route_exists": true, # answer CreateRoute for a destination the table already has with
                                 # EC2's RouteAlreadyExists (moto silently overwrites the route)
           "clock_offset": 900  # optional: play an EC2 whose clock is this many seconds ahead of
@@ -90,12 +92,15 @@ class State:
         self.config = {}
         self.buckets = {}
         self.random = random.Random()
+        self.stale_until = 0.0
+        self.read_cache = {}
         self.reset_stats()
 
     def configure(self, config):
         with self.lock:
             self.config = config
             self.buckets = {}
+            self.stale_until = 0.0
             self.random = random.Random(config.get("seed"))
 
     def reset_stats(self):
@@ -236,10 +241,40 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(400, ERROR_XML.format(
                 code="RouteAlreadyExists", message="The route identified by the destination already exists.",
                 request_id=request_id).encode(), "text/xml")
+        stale = self.stale_answer(action, body)
+        if stale is not None:
+            return self.answer(*stale)
         status, headers, answer = self.forward(body)
+        self.remember_read(action, body, status, headers, answer)
         if fault == "truncated":
             answer = answer[: len(answer) // 2]
         self.answer(status, answer, headers.get("content-type", "text/xml"), headers)
+
+    def stale_answer(self, action, body):
+        """The pre-write answer to a route table read during a stale window (stale_reads), if any."""
+        state = self.server.state
+        seconds = float(state.config.get("stale_reads", 0) or 0)
+        if not seconds:
+            return None
+        with state.lock:
+            now = time.monotonic()
+            if action in ("CreateRoute", "ReplaceRoute", "DeleteRoute") and now >= state.stale_until:
+                state.stale_until = now + seconds
+            if action == "DescribeRouteTables" and now < state.stale_until:
+                return state.read_cache.get(body)
+        return None
+
+    def remember_read(self, action, body, status, headers, answer):
+        state = self.server.state
+        # Kept whatever the configuration, so a stale window begun just after it is turned on
+        # has an answer to repeat.
+        if action != "DescribeRouteTables" or status != 200:
+            return
+        with state.lock:
+            if time.monotonic() >= state.stale_until:
+                cached = dict(headers)
+                state.read_cache[body] = (status, answer, cached.get("content-type", "text/xml"), cached)
+
 
     def clock_offset(self):
         return float(self.server.state.config.get("clock_offset", 0) or 0)

@@ -154,6 +154,8 @@ final class ReconcileService: Service, Sendable {
                     // The re-read that shows the moves is this pass's observation.
                     early = await waitUntilVisible(writes: written)
                     if early != nil { reportFailoverVisible(since: healthChangedAt) }
+                    // A newer health change cut the wait short: the next pass acts on it at once.
+                    if early == nil, trigger.healthChangePending { return }
                 }
             }
         }
@@ -285,12 +287,17 @@ final class ReconcileService: Service, Sendable {
         logger.log(level: first ? .notice : .debug, "not the leader: planned route writes not made", metadata: ["plan.writes": "\(count)"])
     }
 
-    /// Re-reads the VPC until every written route shows its new target (bounded).
+    /// Re-reads the VPC until every written route shows its new target (bounded). A new health
+    /// change ends the wait (nil): a second failover must not queue behind the first one's polling.
     func waitUntilVisible(writes: [RouteAction]) async -> ObservedVPC? {
         let routers = specStore.spec?.routerAddresses ?? []
         let deadline = ContinuousClock.now + settings.visibilityTimeout
         var delay = Duration.milliseconds(50)
         while ContinuousClock.now < deadline {
+            if trigger.healthChangePending {
+                logger.info("health changed while waiting for written routes to show; acting on it first", metadata: ["writes": "\(writes.count)"])
+                return nil
+            }
             guard let observed = try? await access.observe(routers: routers) else { return nil }
             if writes.allSatisfy({ Self.isVisible($0, in: observed) }) { return observed }
             try? await Task.sleep(for: delay)

@@ -24,6 +24,9 @@ final class ReconcileTrigger: Sendable {
         continuation.yield(cause)
     }
 
+    /// Whether a health change is waiting for the next pass (not cleared by asking).
+    var healthChangePending: Bool { healthChangedAt.withLock { $0 != nil } }
+
     /// The time of the health change not yet acted on, cleared by reading it.
     func takeHealthChange() -> ContinuousClock.Instant? {
         healthChangedAt.withLock { value in
