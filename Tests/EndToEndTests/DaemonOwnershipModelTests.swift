@@ -66,6 +66,9 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
     case dryRun(Spec)
     /// The daemon SIGKILLed, the spec changed while it is down, the daemon started again.
     case restart(Spec)
+    /// For two seconds EC2 answers some requests 503 and cuts some answers short (the write was
+    /// made, its answer lost), with a spec change in the middle.
+    case faults(Spec)
 
     var kind: String {
         switch self {
@@ -76,6 +79,7 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
         case .plan: "plan"
         case .dryRun: "dry-run"
         case .restart: "restart"
+        case .faults: "faults"
         }
     }
 
@@ -98,6 +102,7 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
         case .plan(let spec): "plan with spec \(Self.describe(spec))"
         case .dryRun(let spec): "dry run with spec \(Self.describe(spec))"
         case .restart(let spec): "SIGKILL, restart with spec \(Self.describe(spec))"
+        case .faults(let spec): "EC2 faults for 2 s, spec \(Self.describe(spec))"
         }
     }
 
@@ -128,7 +133,8 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
         var random = SeededGenerator(state: seed)
         return (0..<count).map { _ in
             switch Int.random(in: 0..<100, using: &random) {
-            case 0..<45: .spec(randomSpec(&random))
+            case 0..<43: .spec(randomSpec(&random))
+            case 43..<45: .faults(randomSpec(&random))
             case 45..<70: .foreign(table: Int.random(in: 0..<3, using: &random), cidr: Int.random(in: 0..<DaemonModelRun.pool.count, using: &random),
                                    target: Int.random(in: 0..<3, using: &random))
             case 70..<78: .withdraw(Int.random(in: 0..<100, using: &random))
@@ -406,6 +412,12 @@ final class DaemonModelRun: @unchecked Sendable {
                 return dry.output
             }
             if let problem { return problem }
+        case .faults(let newSpec):
+            try await proxy.configure(["record_writes": true, "error503": 0.3, "truncated": 0.3])
+            try await Task.sleep(for: .seconds(1))
+            try writeSpec(newSpec)
+            try await Task.sleep(for: .seconds(1))
+            try await proxy.configure(["record_writes": true])
         case .restart(let newSpec):
             _ = await daemon?.stopped(signal: SIGKILL)
             daemon = nil
