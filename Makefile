@@ -28,7 +28,7 @@ MINUTES ?= 5
 soak:
 	$(SWIFT) build --build-tests
 	VPCROUTER_SOAK_SEED=$(SEED) VPCROUTER_SOAK_MINUTES=$(MINUTES) $(SWIFT) test --skip-build --filter 'ReconcilerTests.OwnershipModelTests/soak'
-	VPCROUTER_SOAK_SEED=$(SEED) VPCROUTER_SOAK_MINUTES=$(MINUTES) $(SWIFT) test --skip-build --filter 'DaemonOwnershipModelTests/soak
+	VPCROUTER_SOAK_SEED=$(SEED) VPCROUTER_SOAK_MINUTES=$(MINUTES) $(SWIFT) test --skip-build --filter 'DaemonOwnershipModelTests/soak'
 
 # libFuzzer on the route spec validator and the EC2 answer decoding, FUZZ_SECONDS each (not part of test).
 FUZZ_SECONDS ?= 60

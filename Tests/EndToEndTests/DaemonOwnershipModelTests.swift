@@ -9,7 +9,8 @@ extension EndToEnd {
     /// planner-level check is OwnershipModelTests): spec changes, routes other teams create and
     /// withdraw in managed and unmanaged tables, router deaths and revivals, `vpcrouter plan`,
     /// `--dry-run` runs and SIGKILL restarts. After every step, once the VPC has settled:
-    /// - a route vpcrouter may not touch (someone else's) is still there with its target;
+    /// - a route vpcrouter may not touch (someone else's) is still there with its target, and no
+    ///   ReplaceRoute or DeleteRoute hit one (the fault proxy reads each write's previous target);
     /// - every spec CIDR with a healthy listed router points at one in every managed table;
     /// - no route remains for a CIDR that left the spec, except someone else's;
     /// - plan and dry-run left the state directory byte for byte as they found it.
@@ -65,6 +66,22 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
     case dryRun(Spec)
     /// The daemon SIGKILLed, the spec changed while it is down, the daemon started again.
     case restart(Spec)
+    /// For two seconds EC2 answers some requests 503 and cuts some answers short (the write was
+    /// made, its answer lost), with a spec change in the middle.
+    case faults(Spec)
+
+    var kind: String {
+        switch self {
+        case .spec: "spec"
+        case .foreign: "foreign"
+        case .withdraw: "withdraw"
+        case .toggle: "toggle"
+        case .plan: "plan"
+        case .dryRun: "dry-run"
+        case .restart: "restart"
+        case .faults: "faults"
+        }
+    }
 
     static let routerNames = ["A", "B", "C"]
     static let tableNames = ["a", "b", "main"]
@@ -85,6 +102,7 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
         case .plan(let spec): "plan with spec \(Self.describe(spec))"
         case .dryRun(let spec): "dry run with spec \(Self.describe(spec))"
         case .restart(let spec): "SIGKILL, restart with spec \(Self.describe(spec))"
+        case .faults(let spec): "EC2 faults for 2 s, spec \(Self.describe(spec))"
         }
     }
 
@@ -115,7 +133,8 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
         var random = SeededGenerator(state: seed)
         return (0..<count).map { _ in
             switch Int.random(in: 0..<100, using: &random) {
-            case 0..<45: .spec(randomSpec(&random))
+            case 0..<43: .spec(randomSpec(&random))
+            case 43..<45: .faults(randomSpec(&random))
             case 45..<70: .foreign(table: Int.random(in: 0..<3, using: &random), cidr: Int.random(in: 0..<DaemonModelRun.pool.count, using: &random),
                                    target: Int.random(in: 0..<3, using: &random))
             case 70..<78: .withdraw(Int.random(in: 0..<100, using: &random))
@@ -145,6 +164,9 @@ final class DaemonModelRun: @unchecked Sendable {
     }
 
     let moto: MotoServer
+    /// Between the daemon and moto: records each route write with the target it replaced.
+    let proxy: FaultProxy
+    var writesChecked = 0
     let fixture: MotoFixture
     let ec2: EC2Client
     let routers: RouterNamespaces
@@ -162,8 +184,9 @@ final class DaemonModelRun: @unchecked Sendable {
     /// vpcrouter may have taken them over, so they may stay after the CIDR left the spec, or go.
     var adopted: [ForeignRoute] = []
 
-    private init(moto: MotoServer, fixture: MotoFixture, routers: RouterNamespaces, gateway: String) throws {
+    private init(moto: MotoServer, proxy: FaultProxy, fixture: MotoFixture, routers: RouterNamespaces, gateway: String) throws {
         self.moto = moto
+        self.proxy = proxy
         self.fixture = fixture
         self.routers = routers
         self.gateway = gateway
@@ -179,8 +202,15 @@ final class DaemonModelRun: @unchecked Sendable {
             let ec2 = moto.client(for: fixture)
             let gateway = try await ec2.call("CreateInternetGateway", []).child("internetGateway")?.string("internetGatewayId") ?? ""
             _ = try await ec2.call("AttachInternetGateway", [("InternetGatewayId", gateway), ("VpcId", fixture.vpcId)])
-            let routers = try await RouterNamespaces.listening(addresses, port: 9)
-            return try DaemonModelRun(moto: moto, fixture: fixture, routers: routers, gateway: gateway)
+            let proxy = try await FaultProxy.start(upstream: moto.endpoint)
+            do {
+                try await proxy.configure(["record_writes": true])
+                let routers = try await RouterNamespaces.listening(addresses, port: 9)
+                return try DaemonModelRun(moto: moto, proxy: proxy, fixture: fixture, routers: routers, gateway: gateway)
+            } catch {
+                proxy.stop()
+                throw error
+            }
         } catch {
             moto.stop()
             throw error
@@ -191,6 +221,7 @@ final class DaemonModelRun: @unchecked Sendable {
         _ = daemon?.stop(signal: SIGKILL)
         daemon = nil
         routers.remove()
+        proxy.stop()
         moto.stop()
     }
 
@@ -214,7 +245,7 @@ final class DaemonModelRun: @unchecked Sendable {
     func startDaemon() throws {
         port = freeLoopbackPort()
         daemon = try DaemonProcess(PackagePaths.vpcrouter, arguments(["-p", "\(port)"]),
-                                   environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString))
+                                   environment: VPCRouterUnderTest.environment(ec2Endpoint: proxy.endpoint.absoluteString))
     }
 
     /// Tables the spec's routers' subnets use (whatever their health).
@@ -249,6 +280,19 @@ final class DaemonModelRun: @unchecked Sendable {
         foreign.filter { observed[$0.table][$0.cidr] != $0.target }.map {
             "someone else's route \($0) was changed: now \(observed[$0.table][$0.cidr] ?? "deleted")"
         }
+    }
+
+    /// Route writes since the last check that replaced or deleted someone else's route, as the
+    /// proxy read it just before the write.
+    func foreignRoutesWritten() async throws -> [String] {
+        let writes = try await proxy.writes()
+        defer { writesChecked = writes.count }
+        return writes.dropFirst(writesChecked).filter { write in
+            guard write.action != "CreateRoute", let previous = write.previous,
+                  let table = tableIds.firstIndex(of: write.table), let cidr = Self.pool.firstIndex(where: { $0.description == write.cidr })
+            else { return false }
+            return foreign.contains(ForeignRoute(table: table, cidr: cidr, target: previous))
+        }.map { "the daemon wrote over someone else's route: \($0)" }
     }
 
     /// What does not hold yet once the VPC has settled.
@@ -301,7 +345,8 @@ final class DaemonModelRun: @unchecked Sendable {
     func withDaemonStopped(_ newSpec: DaemonModelStep.Spec, _ what: String, _ body: () async throws -> String) async throws -> String? {
         let status = await daemon?.stopped() ?? 0
         daemon = nil
-        guard status == 0 else { return "the daemon exited with \(status) on SIGTERM" }
+        // A daemon still starting may die of the signal before its handler is installed: a stop too.
+        guard status == 0 || status == SIGTERM else { return "the daemon exited with \(status) on SIGTERM" }
         try writeSpec(newSpec)
         let before = try StateDirectorySnapshot.take(state)
         let output = try await body()
@@ -368,6 +413,12 @@ final class DaemonModelRun: @unchecked Sendable {
                 return dry.output
             }
             if let problem { return problem }
+        case .faults(let newSpec):
+            try await proxy.configure(["record_writes": true, "error503": 0.3, "truncated": 0.3])
+            try await Task.sleep(for: .seconds(1))
+            try writeSpec(newSpec)
+            try await Task.sleep(for: .seconds(1))
+            try await proxy.configure(["record_writes": true])
         case .restart(let newSpec):
             _ = await daemon?.stopped(signal: SIGKILL)
             daemon = nil
@@ -375,7 +426,9 @@ final class DaemonModelRun: @unchecked Sendable {
             try startDaemon()
         }
         updateOwnership()
-        return try await settle()
+        if let problem = try await settle() { return problem }
+        let written = try await foreignRoutesWritten()
+        return written.isEmpty ? nil : written.joined(separator: "\n")
     }
 
     /// Runs the seed's steps; on a failure, the seed, the steps run and the daemon's log tail.
@@ -407,9 +460,9 @@ final class DaemonModelRun: @unchecked Sendable {
         }
         let elapsed = ContinuousClock.now - started
         var kinds: [String: Int] = [:]
-        for step in steps { kinds[String(step.description.prefix { $0 != " " }), default: 0] += 1 }
+        for step in steps { kinds[step.kind, default: 0] += 1 }
         print("ownership model on the daemon: seed \(seed), \(count) steps in \(elapsed), no invariant broken; "
-              + "steps by kind \(kinds.sorted { $0.key < $1.key }); someone else's routes at the end: \(foreign)")
+              + "steps by kind \(kinds.sorted { $0.key < $1.key }); \(writesChecked) route writes checked; someone else's routes at the end: \(foreign)")
         return nil
     }
 }

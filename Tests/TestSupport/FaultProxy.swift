@@ -42,6 +42,13 @@ public final class FaultProxy: Sendable {
         return document?["signatures"] as? [String] ?? []
     }
 
+    /// The route writes forwarded so far, in order (with `"record_writes": true` configured).
+    public func writes() async throws -> [FaultProxyWrite] {
+        let answer = try await LocalHTTP.request("GET", endpoint.appendingPathComponent("__writes"))
+        struct Document: Decodable { let writes: [FaultProxyWrite] }
+        return try JSONDecoder().decode(Document.self, from: answer.body).writes
+    }
+
     public func resetStats() async throws {
         _ = try await LocalHTTP.request("POST", endpoint.appendingPathComponent("__stats/reset"))
     }
@@ -76,5 +83,23 @@ public struct FaultProxyStats: Decodable, Sendable {
             best = max(best, end - start + 1)
         }
         return best
+    }
+}
+
+/// One CreateRoute, ReplaceRoute or DeleteRoute the fault proxy forwarded (GET /__writes).
+public struct FaultProxyWrite: Decodable, Sendable, CustomStringConvertible {
+    public let action: String
+    public let table: String
+    public let cidr: String
+    /// The target the write asked for (none for a delete).
+    public let eni: String?
+    /// The route's target read from the upstream just before the write (nil: no route).
+    public let previous: String?
+    /// The upstream's HTTP status.
+    public let status: Int?
+    public let wall: Double
+
+    public var description: String {
+        "\(action) \(table) \(cidr) \(previous ?? "none") -> \(eni ?? "none") (HTTP \(status.map(String.init) ?? "?"))"
     }
 }

@@ -25,6 +25,8 @@ current fault configuration decides otherwise. Configure at runtime:
                                # route write, DescribeRouteTables is answered as it was before it
           "route_exists": true, # answer CreateRoute for a destination the table already has with
                                 # EC2's RouteAlreadyExists (moto silently overwrites the route)
+          "record_writes": true, # record every CreateRoute, ReplaceRoute and DeleteRoute forwarded,
+                                 # with the target the route had just before (see /__writes)
           "clock_offset": 900  # optional: play an EC2 whose clock is this many seconds ahead of
                                # the host's: its Date headers say so, and a request whose
                                # X-Amz-Date is more than 5 minutes from that time gets EC2's
@@ -40,6 +42,11 @@ current fault configuration decides otherwise. Configure at runtime:
     POST /__stats/reset  zero the counters
     GET  /__signatures   {"signatures": [...]}: the SigV4 signature of every request proxied (the
                          last 1000), so a test can look for them where they must not appear
+    GET  /__writes       {"writes": [...]}: with record_writes, each route write forwarded, in order:
+                         action, table, cidr, eni (the target asked for), previous (the route's
+                         target read from the upstream just before: an ENI, gateway, instance
+                         or other target id, null without a route), status (the upstream's HTTP
+                         status) and wall (Unix time)
     GET  /__health       200 "ok"
 
 Categories follow EC2: Describe*/Get*/List* are "describe", everything else "mutating".
@@ -55,6 +62,7 @@ import struct
 import threading
 import time
 import urllib.parse
+import xml.etree.ElementTree as ElementTree
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
@@ -105,6 +113,7 @@ class State:
 
     def reset_stats(self):
         self.signatures = []
+        self.writes = []
         self.total = 0
         self.actions = {}
         self.categories = {}
@@ -198,6 +207,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__signatures":
             with state.lock:
                 return self.answer(200, json.dumps({"signatures": state.signatures}).encode(), "application/json")
+        if path == "/__writes":
+            with state.lock:
+                return self.answer(200, json.dumps({"writes": state.writes}).encode(), "application/json")
         if path == "/__stats/reset" and self.command == "POST":
             with state.lock:
                 state.reset_stats()
@@ -244,8 +256,21 @@ class Handler(BaseHTTPRequestHandler):
         stale = self.stale_answer(action, body)
         if stale is not None:
             return self.answer(*stale)
+        recorded = None
+        if action in ("CreateRoute", "ReplaceRoute", "DeleteRoute") and self.server.state.config.get("record_writes"):
+            fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            table = (fields.get("RouteTableId") or [""])[0]
+            destination = (fields.get("DestinationCidrBlock") or [""])[0]
+            recorded = {"action": action, "table": table, "cidr": destination,
+                        "eni": (fields.get("NetworkInterfaceId") or [None])[0],
+                        "previous": self.route_target(table, destination), "wall": time.time()}
         status, headers, answer = self.forward(body)
         self.remember_read(action, body, status, headers, answer)
+        if recorded is not None:
+            recorded["status"] = status
+            state = self.server.state
+            with state.lock:
+                state.writes.append(recorded)
         if fault == "truncated":
             answer = answer[: len(answer) // 2]
         self.answer(status, answer, headers.get("content-type", "text/xml"), headers)
@@ -316,6 +341,28 @@ class Handler(BaseHTTPRequestHandler):
         fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
         table = (fields.get("RouteTableId") or [""])[0]
         destination = (fields.get("DestinationCidrBlock") or [""])[0]
+        status, answer = self.describe_table(table)
+        return status == 200 and ("<destinationCidrBlock>%s</destinationCidrBlock>" % destination).encode() in answer
+
+    def route_target(self, table, destination):
+        """The target of the table's route to destination, read upstream (None: no route)."""
+        status, answer = self.describe_table(table)
+        if status != 200:
+            return "unreadable: HTTP %d" % status
+        for element in ElementTree.fromstring(answer).iter():
+            if element.tag.rpartition("}")[2] != "item":
+                continue
+            fields = {child.tag.rpartition("}")[2]: (child.text or "") for child in element}
+            if fields.get("destinationCidrBlock") == destination:
+                for name in ("networkInterfaceId", "gatewayId", "natGatewayId", "transitGatewayId",
+                             "vpcPeeringConnectionId", "instanceId"):
+                    if fields.get(name):
+                        return fields[name]
+                return "unknown target"
+        return None
+
+    def describe_table(self, table):
+        """DescribeRouteTables for one table, sent upstream with this request's headers: (status, body)."""
         query = urllib.parse.urlencode({"Action": "DescribeRouteTables", "Version": "2016-11-15", "RouteTableId.1": table})
         saved = self.headers.get("Content-Length")
         del self.headers["Content-Length"]
@@ -325,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             del self.headers["Content-Length"]
             self.headers["Content-Length"] = saved or "0"
-        return status == 200 and ("<destinationCidrBlock>%s</destinationCidrBlock>" % destination).encode() in answer
+        return status, answer
 
     def forward(self, body):
         upstream = self.server.upstream

@@ -108,7 +108,14 @@ final class HealthService: Service, Sendable {
                 lastTargets = targets
                 probeGeneration += 1
             }
-            if !targets.isEmpty {
+            if targets.isEmpty {
+                // A spec whose router lists are all empty has no one to probe: the first round has
+                // nothing to wait for, or the plan would hold (and never delete) for ever.
+                if !latest.withLock({ $0.firstRoundCompleted }) {
+                    publish(tracker, rounds: rounds)
+                    trigger.fire(.health)
+                }
+            } else {
                 let results: [IPv4Address: ProbeResult]
                 switch await probe(targets, generation: probeGeneration, timeout: schedule.timeout) {
                 case .stopping:
