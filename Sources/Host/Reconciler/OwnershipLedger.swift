@@ -41,18 +41,31 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
         return next
     }
 
+    /// One route's place: a table and a destination.
+    private struct Slot: Hashable {
+        let tableId: String
+        let cidr: IPv4CIDR
+    }
+
     /// The ledger after `succeeded` writes were confirmed by EC2: a route written now points at its
     /// new ENI only; a route deleted is no longer anyone's. Intents of writes that failed stay
     /// until an observation shows whether they happened.
     public func confirming(_ succeeded: some Sequence<RouteAction>) -> OwnershipLedger {
-        var next = self
+        // One pass over the ledger for the whole batch (a failover can confirm hundreds of writes
+        // against a ledger of many thousands): the last write to a route decides what it holds.
+        var outcome: [Slot: String?] = [:]
         for action in succeeded where action.verb.writes {
             guard let tableId = action.tableId else { continue }
-            let kept = action.verb == .delete ? nil : action.newTarget?.networkInterfaceId
-            next.routes = next.routes.filter {
-                $0.tableId != tableId || $0.cidr != action.cidr || $0.networkInterfaceId == kept
-            }
-            if let kept { next.routes.insert(OwnedRoute(tableId: tableId, cidr: action.cidr, networkInterfaceId: kept)) }
+            outcome[Slot(tableId: tableId, cidr: action.cidr)] = .some(action.verb == .delete ? nil : action.newTarget?.networkInterfaceId)
+        }
+        guard !outcome.isEmpty else { return self }
+        var next = self
+        next.routes = routes.filter { route in
+            guard let kept = outcome[Slot(tableId: route.tableId, cidr: route.cidr)] else { return true }
+            return route.networkInterfaceId == kept
+        }
+        for (slot, kept) in outcome {
+            if let kept { next.routes.insert(OwnedRoute(tableId: slot.tableId, cidr: slot.cidr, networkInterfaceId: kept)) }
         }
         return next
     }
