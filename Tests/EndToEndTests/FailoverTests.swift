@@ -148,11 +148,7 @@ extension EndToEnd {
                 return
             }
             // Let the pass that created the routes finish its re-reads.
-            var settled = -1
-            while try await proxy.stats().total != settled {
-                settled = try await proxy.stats().total
-                try await Task.sleep(for: .seconds(1))
-            }
+            try await proxy.waitUntilQuiet()
             try await proxy.resetStats()
 
             try routers.kill(carrierIP)
@@ -197,11 +193,7 @@ extension EndToEnd {
                 return
             }
             // Let the pass that created the routes finish its re-reads, then make reads stale.
-            var settled = -1
-            while try await proxy.stats().total != settled {
-                settled = try await proxy.stats().total
-                try await Task.sleep(for: .seconds(1))
-            }
+            try await proxy.waitUntilQuiet()
             try await proxy.configure(["stale_reads": 9])
 
             try routers.kill(carrierIP)

@@ -49,6 +49,15 @@ public final class FaultProxy: Sendable {
         return try JSONDecoder().decode(Document.self, from: answer.body).writes
     }
 
+    /// Returns once a second passes with no new request: the daemon's pass in flight is over.
+    public func waitUntilQuiet() async throws {
+        var settled = -1
+        while try await stats().total != settled {
+            settled = try await stats().total
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
     public func resetStats() async throws {
         _ = try await LocalHTTP.request("POST", endpoint.appendingPathComponent("__stats/reset"))
     }
