@@ -120,6 +120,17 @@ let package = Package(
             path: "Sources/Host/Runtime"
         ),
 
+        // Scenario tests of the runtime in-process: a recording fake of the VPC, a scripted probe, a manual clock.
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "RouteModel", "Reconciler", "Health", "StateStore", "PluginHost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The daemon: CLI, the plugins, the EC2 adapter, leader election and composition.
         .executableTarget(
             name: "vpcrouter",
