@@ -169,11 +169,15 @@ struct PlanBuilder {
     /// their table is not managed now. With `deleteUnownedRoutes`, also every other instance route
     /// of a managed table that is not for a spec CIDR. Per CIDR, in table order.
     private func removalCandidates(specIndex: CIDRIndexTable) -> [IPv4CIDR: [RemovalCandidate]] {
+        // Table by table: a managed table's routes for spec CIDRs are the spec's, and are skipped
+        // with one lookup per route in the spec's index (no string hashing per route).
         var written: [OwnedKey: Set<String>] = [:]
         let managedIds = Set(tableIds)
-        for owned in ledger.routes {
-            if spec[owned.cidr] != nil && managedIds.contains(owned.tableId) { continue }
-            written[OwnedKey(tableId: owned.tableId, cidr: owned.cidr), default: []].insert(owned.networkInterfaceId)
+        for (tableId, destinations) in ledger.tables {
+            let isManaged = managedIds.contains(tableId)
+            for cidr in destinations.keys where !(isManaged && specIndex.index(of: cidr) != nil) {
+                written[OwnedKey(tableId: tableId, cidr: cidr)] = Set(destinations[cidr]!.all)
+            }
         }
         var candidates: [IPv4CIDR: [RemovalCandidate]] = [:]
         if !written.isEmpty {
