@@ -80,9 +80,9 @@ struct PlanBuilder {
     /// judged healthy come after all of them: not probed yet, then suspect, then questionable.
     /// Failed routers are not candidates (nil).
     private func rank(_ router: IPv4Address) -> Int? {
-        let status = health.status(of: router)
+        let condition = health.condition(of: router)
         let base: Int
-        switch status {
+        switch condition {
         case .healthy: return 0
         case .unknown: return 3
         case .failed: return nil
@@ -96,7 +96,7 @@ struct PlanBuilder {
     /// (or one gone or stopped, decided elsewhere) loses its routes, and a questionable one when a
     /// better-ranked router exists. A suspect or not yet probed router keeps them.
     private func holdsRoutes(_ router: IPv4Address) -> Bool {
-        switch health.status(of: router) {
+        switch health.condition(of: router) {
         case .healthy, .suspect, .unknown: true
         case .questionable, .failed: false
         }
@@ -468,7 +468,7 @@ struct PlanBuilder {
                 problem = .blackhole; isBroken = true
             } else if router == nil {
                 problem = .unlistedRouter
-            } else if health.status(of: router!) == .failed {
+            } else if health.condition(of: router!) == .failed {
                 problem = .routerFailed; isBroken = true
             } else if problem == nil, let recordedInstance, recordedInstance != eni.attachedInstanceId {
                 problem = .attachmentMoved
@@ -504,7 +504,7 @@ struct PlanBuilder {
             switch eni.forwardingProblem {
             case .detached?: return "\(router) (\(eni.id) is not attached)"
             case .instanceNotRunning(let state)?: return "\(router) (instance \(eni.attachedInstanceId ?? "?") is \(state.rawValue))"
-            case nil: return "\(router) (\(health.status(of: router).rawValue))"
+            case nil: return "\(router) (\(health.condition(of: router).rawValue))"
             }
         }.joined(separator: ", ")
     }
