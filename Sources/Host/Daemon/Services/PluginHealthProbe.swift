@@ -1,4 +1,5 @@
 import PluginHost
+import RouteModel
 import Runtime
 
 /// The health plugin instance as the runtime's health loop sees it. The runtime's deadline is

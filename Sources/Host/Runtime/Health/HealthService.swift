@@ -23,7 +23,7 @@ public final class HealthService: Service, Sendable {
     let clock: any RuntimeClock
     /// Where the health policy's monotonic times count from.
     private let origin: ContinuousClock.Instant
-    private let latest = Mutex(Reconciler.HealthSnapshot([:], firstRoundCompleted: false))
+    private let latest = Mutex(HealthSnapshot(firstRoundCompleted: false))
     private let probeQueue = DispatchQueue(label: "vpcrouter.health-probe")
     /// True while a probe is inside the plugin; a hung one keeps it true, and no other is queued.
     private let probeRunning = Mutex(false)
@@ -67,7 +67,7 @@ public final class HealthService: Service, Sendable {
     }
 
     /// The health every reconcile plans with: level-triggered, the current state of each router.
-    public var snapshot: Reconciler.HealthSnapshot { latest.withLock { $0 } }
+    public var snapshot: HealthSnapshot { latest.withLock { $0 } }
 
     /// Now as the health policy counts time (nanoseconds on the runtime's clock since this service was made).
     func monotonicNow() -> MonotonicTime {
@@ -120,6 +120,7 @@ public final class HealthService: Service, Sendable {
                 // A spec whose router lists are all empty has no one to probe: the first round has
                 // nothing to wait for, or the plan would hold (and never delete) for ever.
                 if !latest.withLock({ $0.firstRoundCompleted }) {
+                    tracker.recordRound([:], at: monotonicNow())
                     publish(tracker, rounds: rounds)
                     trigger.fire(.health)
                 }
@@ -223,7 +224,7 @@ public final class HealthService: Service, Sendable {
                         do {
                             let verdicts = try plugin.probe(targets, deadline: deadline, generation: generation)
                             for (target, verdict) in zip(targets, verdicts) {
-                                results[target.address] = ProbeResult(Self.verdict(verdict))
+                                results[target.address] = ProbeResult(verdict)
                             }
                         } catch {
                             failed = true
@@ -249,37 +250,14 @@ public final class HealthService: Service, Sendable {
         return watch.withLock { watch in (watch.lastAnsweredAt ?? watch.startedAt).map { now - $0 } }
     }
 
-    static func verdict(_ verdict: HealthVerdict) -> ProbeVerdict {
-        switch verdict {
-        case .healthy: .healthy
-        case .questionable: .questionable
-        case .failed: .failed
-        case .unknown: .unknown
-        }
-    }
-
     func publish(_ tracker: HealthTracker, rounds: UInt64) {
-        var statuses: [IPv4Address: Reconciler.HealthSnapshot.Status] = [:]
-        var neverHealthy: Set<IPv4Address> = []
-        for (router, routerStatus) in tracker.statuses {
-            statuses[router] = switch routerStatus.condition {
-            case .healthy: .healthy
-            case .suspect: .suspect
-            case .questionable: .questionable
-            case .failed: .failed
-            case .unknown: .unknown
-            }
-            if !routerStatus.wasHealthy { neverHealthy.insert(router) }
-        }
-        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true, neverHealthy: neverHealthy) }
-        let sets = tracker.snapshot
+        let snapshot = tracker.snapshot
+        latest.withLock { $0 = snapshot }
         status.setHealth(.init(
-            rounds: rounds, failed: sets.failed.sorted(), questionable: sets.questionable.sorted(),
-            suspect: sets.suspect.sorted(), workingSet: tracker.probeTargets.sorted()))
-        metrics.routersByVerdict["healthy"]?.record(sets.healthy.count)
-        metrics.routersByVerdict["suspect"]?.record(sets.suspect.count)
-        metrics.routersByVerdict["questionable"]?.record(sets.questionable.count)
-        metrics.routersByVerdict["failed"]?.record(sets.failed.count)
-        metrics.routersByVerdict["unknown"]?.record(sets.unknown.count)
+            rounds: rounds, failed: snapshot.failed.sorted(), questionable: snapshot.questionable.sorted(),
+            suspect: snapshot.suspect.sorted(), workingSet: tracker.probeTargets.sorted()))
+        for condition in RouterCondition.allCases {
+            metrics.routersByVerdict[condition.rawValue]?.record(snapshot.routers(in: condition).count)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import PluginHost
+import RouteModel
 
 /// What the health loop needs from a health plugin instance: its name, the schedule it asked
 /// for, and one blocking probe round. The loop calls `probe` on a thread of its own, never on the

@@ -129,6 +129,8 @@ public final class DaemonStatus: StatusSource {
                         ("instance", target?.instanceId.map(JSONValue.string) ?? .null),
                         ("last_action", .string((action?.verb ?? entry.action).rawValue)),
                         ("reason", .string(action?.reason ?? entry.reason)),
+                        // As the tables are now (re-read after the writes), not as the last action found them.
+                        ("status", .string(entry.state.rawValue)),
                         ("time", .string(now)),
                     ]))
                 })),
