@@ -14,11 +14,13 @@ struct HealthPolicyScenarioTests {
         try await harness.run { _ in
             try await harness.settled()
             harness.probe.set(H.routerA, .failed)
-            // Two failed rounds: router A is suspect and keeps its routes.
+            // Two failed rounds: router A is suspect and keeps its routes, also through a pass
+            // (the spec submitted again) that plans with it suspect.
             try await harness.nextHealthRound()
             try await harness.nextHealthRound()
             try await harness.quiet()
             #expect(harness.status.ips()["suspect_ips"] == .array([.string("10.0.1.10")]))
+            try await harness.passWithTheSameSpec()
             #expect(harness.vpc.writes.isEmpty)
             // The third: failed, and both routes move.
             try await harness.nextHealthRound()
@@ -36,6 +38,8 @@ struct HealthPolicyScenarioTests {
             try await harness.settled()
             harness.probe.set(H.routerA, .failed)
             try await harness.nextHealthRound()
+            try await harness.quiet()
+            try await harness.passWithTheSameSpec()
             harness.probe.set(H.routerA, .healthy)
             for _ in 0..<3 { try await harness.nextHealthRound() }
             try await harness.quiet()

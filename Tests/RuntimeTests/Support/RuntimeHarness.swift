@@ -170,6 +170,14 @@ final class RuntimeHarness: Sendable {
         try await eventually("the next health round") { probe.rounds > before }
     }
 
+    /// Submits the initial spec again (a new generation) and waits for the pass it causes.
+    func passWithTheSameSpec() async throws {
+        let passes = reconcile.passes
+        submit(initialSpec)
+        try await waitForPasses(passes + 1)
+        try await quiet()
+    }
+
     /// Waits for the pass count to reach `count`.
     func waitForPasses(_ count: UInt64) async throws {
         try await eventually("\(count) passes") { reconcile.passes >= count }
