@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Reads the first bytes of a file and says why it cannot be a plugin for this machine, before
 /// the dynamic loader sees it: dlopen()'s own message for a wrong architecture is vague.
@@ -14,13 +14,13 @@ enum ELFHeaderCheck {
     }()
 
     static func problem(withFileAt path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
             return "cannot be read (\(String(cString: strerror(errno))))"
         }
-        defer { try? handle.close() }
-        let fileSize = (try? handle.seekToEnd()).map(Int.init) ?? 0
-        try? handle.seek(toOffset: 0)
-        let header = [UInt8]((try? handle.read(upToCount: 64)) ?? Data())
+        defer { close(descriptor) }
+        let fileSize = max(0, Int(lseek(descriptor, 0, SEEK_END)))
+        let header = bytes(of: descriptor, at: 0, count: 64)
         if header.count < 4 || header[0..<4] != [0x7f, 0x45, 0x4c, 0x46] {
             return "not an ELF shared object"
         }
@@ -48,8 +48,7 @@ enum ELFHeaderCheck {
         guard programHeaderSize >= 56, tableEnd <= fileSize else {
             return "truncated ELF file: its program headers end at byte \(tableEnd) but the file has \(fileSize) bytes"
         }
-        try? handle.seek(toOffset: UInt64(programHeaderOffset))
-        let table = [UInt8]((try? handle.read(upToCount: tableEnd - programHeaderOffset)) ?? Data())
+        let table = bytes(of: descriptor, at: programHeaderOffset, count: tableEnd - programHeaderOffset)
         guard table.count == tableEnd - programHeaderOffset else { return "truncated ELF file (cannot read its program headers)" }
         for index in 0..<programHeaderCount {
             let entry = Array(table[(index * programHeaderSize)..<((index + 1) * programHeaderSize)])
@@ -60,6 +59,19 @@ enum ELFHeaderCheck {
             }
         }
         return nil
+    }
+
+    /// Up to `count` bytes of the file from `offset`: fewer at its end or after a read error.
+    static func bytes(of descriptor: Int32, at offset: Int, count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
+            if read < 0 && errno == EINTR { continue }
+            guard read > 0 else { break }
+            filled += read
+        }
+        return Array(bytes[..<filled])
     }
 
     /// Reads a little-endian unsigned integer of `width` bytes.
