@@ -41,10 +41,11 @@ enum ELFHeaderCheck {
         guard header.count == 64 else { return "truncated ELF header (\(header.count) bytes)" }
         // The loader maps segments straight from the file; one that ends past the end of the file
         // would fault (SIGBUS) when touched, so a truncated file must be refused before dlopen().
-        let programHeaderOffset = Int(little(header, 32, 8))
+        // Every field comes from the file: sums saturate instead of trapping on a hostile value.
+        let programHeaderOffset = Int(clamping: little(header, 32, 8))
         let programHeaderSize = Int(little(header, 54, 2))
         let programHeaderCount = Int(little(header, 56, 2))
-        let tableEnd = programHeaderOffset + programHeaderSize * programHeaderCount
+        let tableEnd = saturatingSum(programHeaderOffset, programHeaderSize * programHeaderCount)
         guard programHeaderSize >= 56, tableEnd <= fileSize else {
             return "truncated ELF file: its program headers end at byte \(tableEnd) but the file has \(fileSize) bytes"
         }
@@ -53,7 +54,7 @@ enum ELFHeaderCheck {
         for index in 0..<programHeaderCount {
             let entry = Array(table[(index * programHeaderSize)..<((index + 1) * programHeaderSize)])
             let isLoadable = little(entry, 0, 4) == 1
-            let segmentEnd = Int(little(entry, 8, 8) + little(entry, 32, 8))
+            let segmentEnd = saturatingSum(Int(clamping: little(entry, 8, 8)), Int(clamping: little(entry, 32, 8)))
             if isLoadable && segmentEnd > fileSize {
                 return "truncated ELF file: a segment ends at byte \(segmentEnd) but the file has \(fileSize) bytes"
             }
@@ -72,6 +73,11 @@ enum ELFHeaderCheck {
             filled += read
         }
         return Array(bytes[..<filled])
+    }
+
+    static func saturatingSum(_ left: Int, _ right: Int) -> Int {
+        let (sum, overflow) = left.addingReportingOverflow(right)
+        return overflow ? .max : sum
     }
 
     /// Reads a little-endian unsigned integer of `width` bytes.
