@@ -113,6 +113,17 @@ import TestSupport
         #expect(posted.status == 405)
     }
 
+    /// A part of the Accept header that is only `;` has no media range at all; reading the first of
+    /// its no parts once stopped the daemon (SIGILL) on any request that carried it.
+    @Test func anAcceptHeaderWithoutAMediaRangeIsAnswered() async throws {
+        for (accept, status) in [(";", 406), (";;q=1", 406), ("text/html,;", 200), ("image/png, ;", 406)] {
+            let answer = try await HTTPProbe.request(base + "/ips", headers: ["Accept": accept])
+            #expect(answer.status == status, "Accept: \(accept)")
+        }
+        #expect(try await HTTPProbe.request(base + "/ips").status == 200)
+        #expect(daemon.process.isRunning)
+    }
+
     @Test func httpModeAcceptsRefusesAndKeepsTheLastGoodSpec() async throws {
         let before = try await HTTPProbe.request(base + "/route_spec")
         #expect(before.status == 404)

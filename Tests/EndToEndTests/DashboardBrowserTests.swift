@@ -73,6 +73,9 @@ extension EndToEnd {
             #expect(try await eventually(.seconds(10), every: .milliseconds(200)) {
                 try await browser.evaluate(carrierRow) as? String == "failed"
             })
+            // The failover is listed among the recent decisions, from the carrier to the other router.
+            let decisions = try await browser.evaluate("document.querySelector('table.decisions')?.innerText") as? String ?? ""
+            #expect(decisions.contains("failover") && decisions.contains("\(carrier) → \(other)"), "\(decisions)")
             #expect(try await browser.evaluate("window.vpcrouterTestMarker") as? String == "still here", "the page was reloaded")
             #expect(try await browser.evaluate("document.getElementById('connection').hidden") as? Bool == true)
 

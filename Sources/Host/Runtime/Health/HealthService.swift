@@ -122,7 +122,7 @@ public final class HealthService: Service, Sendable {
                 // A spec whose router lists are all empty has no one to probe: the first round has
                 // nothing to wait for, or the plan would hold (and never delete) for ever.
                 if !latest.withLock({ $0.firstRoundCompleted }) {
-                    tracker.recordRound([:], at: monotonicNow())
+                    _ = tracker.recordRound([:], at: monotonicNow())
                     publish(tracker, rounds: rounds)
                     trigger.fire(.health)
                 }

@@ -244,6 +244,7 @@ public final class ReconcileService: Service, Sendable {
             do {
                 try await access.apply(action)
                 succeeded.append(action)
+                status.recordWrite(action)
                 metrics.actions[action.verb.rawValue]?.increment()
                 if action.isFailover { metrics.failovers.increment() }
                 if action.followsHealthChange, let healthChangedAt {
@@ -268,6 +269,7 @@ public final class ReconcileService: Service, Sendable {
     func reportFailoverVisible(since healthChangedAt: ContinuousClock.Instant) {
         let total = clock.now - healthChangedAt
         metrics.detectionToVisible.recordNanoseconds(Int64(total.nanosecondsClamped))
+        status.recordFailoverVisible(after: total)
         logger.notice("failover visible", metadata: ["latency.detection_to_visible_ms": "\(Self.milliseconds(total))"])
     }
 

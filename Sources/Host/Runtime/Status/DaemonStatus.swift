@@ -90,6 +90,7 @@ public final class DaemonStatus: StatusSource {
 
     /// Records a reconcile: the data behind `/route_info` and `/vpc`.
     public func setReconcile(_ reconcile: ReconcileStatus, lastActions: [RouteAction]) {
+        if reconcile.isHeld, let hold = lastActions.first(where: { $0.verb == .hold }) { decisions.recordHold(hold, at: Date()) }
         let now = Self.timestamp(Date())
         let routes: [(String, JSONValue)] = reconcile.cidrs.map { cidr in
             (cidr.cidr.description, .array([
@@ -230,9 +231,20 @@ public final class DaemonStatus: StatusSource {
         .object(spec.cidrs.map { cidr in (cidr.description, .array(spec[cidr]!.map { .string($0.description) })) })
     }
 
+    /// The writes made and holds entered, newest first, on `/vpc` as `recent_decisions`.
+    let decisions = DecisionLog()
+
+    /// A route write EC2 accepted.
+    public func recordWrite(_ action: RouteAction) { decisions.recordWrite(action, at: Date()) }
+
+    /// A failover became visible in a re-read, `latency` after the health change that caused it.
+    public func recordFailoverVisible(after latency: Duration) { decisions.recordFailoverVisible(after: latency) }
+
     public func vpc() -> JSONValue {
         let document = vpcDocument.withLock { $0 } ?? .object([])
-        guard case .object(var members) = document, let retry = retry.withLock({ $0 }) else { return document }
+        guard case .object(var members) = document else { return document }
+        members.append(("recent_decisions", decisions.document))
+        guard let retry = retry.withLock({ $0 }) else { return .object(members) }
         var nextDelay = JSONValue.null
         if let delay = retry.nextDelay { nextDelay = .number(Double(delay.nanosecondsClamped) / 1e9) }
         var lastProblem = JSONValue.null

@@ -121,23 +121,25 @@ enum DashboardPage {
             + "<th>Routes carried</th></tr></thead><tbody>\(rows)</tbody></table></section>"
     }
 
-    /// The last pass's decisions that change or hold something (a keep is not news).
+    /// The writes made and holds entered lately, newest first, with why (and for a failover, how
+    /// long from the health change to the route visible).
     static func decisions(_ documents: DashboardDocuments) -> String {
-        var rows: [String] = []
-        for (tableId, table) in documents.vpc["route_tables"]?.members ?? [] {
-            for (cidr, route) in table["routes"]?.members ?? [] {
-                let action = route["last_action"]?.stringValue ?? "keep"
-                guard ["create", "replace", "delete", "hold"].contains(action) else { continue }
-                rows.append("<tr><td>\(escape(route["time"]?.stringValue ?? ""))</td><td>\(escape(action))</td>"
-                    + "<td>\(escape(cidr))</td><td>\(escape(tableId))</td><td>\(escape(route["router"]?.stringValue ?? "-"))</td>"
-                    + "<td>\(escape(route["reason"]?.stringValue ?? ""))</td></tr>")
-            }
+        let rows = (documents.vpc["recent_decisions"]?.items ?? []).map { decision -> String in
+            let action = decision["action"]?.stringValue ?? "?"
+            let failover = decision["failover"]?.boolValue == true
+            var move = [decision["from"]?.stringValue, decision["to"]?.stringValue].compactMap { $0 }.joined(separator: " → ")
+            if move.isEmpty { move = "-" }
+            let latency = decision["detection_to_visible_ms"]?.numberValue.map { "\(Int($0)) ms" } ?? (failover ? "measuring" : "")
+            return "<tr class=\"decision-\(escape(action))\"><td>\(escape(decision["time"]?.stringValue ?? ""))</td>"
+                + "<td>\(escape(action))\(failover ? " <strong>failover</strong>" : "")</td><td>\(escape(decision["cidr"]?.stringValue ?? ""))</td>"
+                + "<td>\(escape(decision["table"]?.stringValue ?? "-"))</td><td>\(escape(move))</td>"
+                + "<td>\(escape(decision["reason"]?.stringValue ?? ""))</td><td>\(escape(latency))</td></tr>"
         }
         guard !rows.isEmpty else {
-            return "<section><h2>Last decisions</h2><p class=\"empty\">The last pass changed nothing.</p></section>"
+            return "<section><h2>Recent decisions</h2><p class=\"empty\">No route written yet.</p></section>"
         }
-        return "<section><h2>Last decisions</h2><table class=\"decisions\"><thead><tr><th>Time</th><th>Action</th><th>CIDR</th>"
-            + "<th>Table</th><th>Router</th><th>Why</th></tr></thead><tbody>\(rows.joined())</tbody></table></section>"
+        return "<section><h2>Recent decisions</h2><table class=\"decisions\"><thead><tr><th>Time</th><th>Action</th><th>CIDR</th>"
+            + "<th>Table</th><th>Router</th><th>Why</th><th>Health change to visible</th></tr></thead><tbody>\(rows.joined())</tbody></table></section>"
     }
 
     static func routesPerRouter(_ documents: DashboardDocuments) -> [String: Int] {
