@@ -8,27 +8,74 @@ import RouteModel
 /// recorded. Persisted in the state directory so that a restart still knows; a write is recorded
 /// before it is sent (write-ahead) and confirmed after, so a crash in between forgets nothing.
 public struct OwnershipLedger: Equatable, Sendable, Codable {
-    /// Every route written or about to be: after a crash between the record and the write, a
-    /// table and CIDR may have two entries (the old ENI and the new), and either may be in EC2.
-    public private(set) var routes: Set<OwnedRoute>
+    /// Per table, per destination, the interfaces written there. Indexed by table because the
+    /// planner walks the ledger table by table: one string lookup per table, not one per route
+    /// (a ledger of 1,000 CIDRs in 200 tables holds 200,000 routes).
+    private(set) var tables: [String: [IPv4CIDR: WrittenInterfaces]]
+    /// Routes recorded, across tables.
+    public private(set) var count: Int
     /// CIDRs read from a version 1 ledger, which recorded CIDRs only. The first plan made from an
     /// observation upgrades each: a route for it that points at the ENI of a spec router becomes an
     /// owned route; anything else for it is foreign from then on.
     public private(set) var legacyCIDRs: Set<IPv4CIDR>
 
     public init(_ routes: some Sequence<OwnedRoute> = [], legacyCIDRs: some Sequence<IPv4CIDR> = []) {
-        self.routes = Set(routes)
+        tables = [:]
+        count = 0
         self.legacyCIDRs = Set(legacyCIDRs)
+        for route in routes { insert(route) }
     }
 
-    public var isEmpty: Bool { routes.isEmpty && legacyCIDRs.isEmpty }
+    public var isEmpty: Bool { count == 0 && legacyCIDRs.isEmpty }
 
-    public var sortedRoutes: [OwnedRoute] { routes.sorted() }
+    /// Every route recorded (built on each call: for tests, logs and the file, not hot paths).
+    /// After a crash between the record and the write, a table and CIDR may have two entries (the
+    /// old ENI and the new), and either may be in EC2.
+    public var routes: Set<OwnedRoute> { Set(allRoutes) }
+
+    public var sortedRoutes: [OwnedRoute] { allRoutes.sorted() }
+
+    private var allRoutes: [OwnedRoute] {
+        var all: [OwnedRoute] = []
+        all.reserveCapacity(count)
+        for (tableId, destinations) in tables {
+            for (cidr, interfaces) in destinations {
+                for eni in interfaces.all { all.append(OwnedRoute(tableId: tableId, cidr: cidr, networkInterfaceId: eni)) }
+            }
+        }
+        return all
+    }
 
     /// Every CIDR with an owned route (or a version 1 entry), in order.
-    public var sortedCIDRs: [IPv4CIDR] { Set(routes.map(\.cidr)).union(legacyCIDRs).sorted() }
+    public var sortedCIDRs: [IPv4CIDR] {
+        var cidrs = legacyCIDRs
+        for destinations in tables.values { cidrs.formUnion(destinations.keys) }
+        return cidrs.sorted()
+    }
 
-    public func contains(_ route: OwnedRoute) -> Bool { routes.contains(route) }
+    public func contains(_ route: OwnedRoute) -> Bool {
+        tables[route.tableId]?[route.cidr]?.contains(route.networkInterfaceId) ?? false
+    }
+
+    /// Whether any recorded route matches `predicate` (for instance: its CIDR left the spec).
+    public func containsRoute(forCIDR predicate: (IPv4CIDR) -> Bool) -> Bool {
+        tables.values.contains { $0.keys.contains(where: predicate) }
+    }
+
+    /// The ledger with `routes` added.
+    public func adding(_ routes: some Sequence<OwnedRoute>) -> OwnershipLedger {
+        var next = self
+        for route in routes { next.insert(route) }
+        return next
+    }
+
+    /// The ledger without `routes`, and with its version 1 CIDRs settled (see `legacyCIDRs`).
+    func removing(_ routes: some Sequence<OwnedRoute>, clearingLegacyCIDRs: Bool) -> OwnershipLedger {
+        var next = self
+        for route in routes { next.remove(route) }
+        if clearingLegacyCIDRs { next.legacyCIDRs = [] }
+        return next
+    }
 
     /// The ledger with `writes` recorded as intended: saved before they are sent.
     public func recordingIntents(_ writes: some Sequence<RouteAction>) -> OwnershipLedger {
@@ -36,38 +83,43 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
         for action in writes {
             guard action.verb == .create || action.verb == .replace, let tableId = action.tableId,
                   let eni = action.newTarget?.networkInterfaceId else { continue }
-            next.routes.insert(OwnedRoute(tableId: tableId, cidr: action.cidr, networkInterfaceId: eni))
+            next.insert(OwnedRoute(tableId: tableId, cidr: action.cidr, networkInterfaceId: eni))
         }
         return next
-    }
-
-    /// One route's place: a table and a destination.
-    private struct Slot: Hashable {
-        let tableId: String
-        let cidr: IPv4CIDR
     }
 
     /// The ledger after `succeeded` writes were confirmed by EC2: a route written now points at its
     /// new ENI only; a route deleted is no longer anyone's. Intents of writes that failed stay
-    /// until an observation shows whether they happened.
+    /// until an observation shows whether they happened. The last write to a route decides.
     public func confirming(_ succeeded: some Sequence<RouteAction>) -> OwnershipLedger {
-        // One pass over the ledger for the whole batch (a failover can confirm hundreds of writes
-        // against a ledger of many thousands): the last write to a route decides what it holds.
-        var outcome: [Slot: String?] = [:]
+        var next = self
         for action in succeeded where action.verb.writes {
             guard let tableId = action.tableId else { continue }
-            outcome[Slot(tableId: tableId, cidr: action.cidr)] = .some(action.verb == .delete ? nil : action.newTarget?.networkInterfaceId)
-        }
-        guard !outcome.isEmpty else { return self }
-        var next = self
-        next.routes = routes.filter { route in
-            guard let kept = outcome[Slot(tableId: route.tableId, cidr: route.cidr)] else { return true }
-            return route.networkInterfaceId == kept
-        }
-        for (slot, kept) in outcome {
-            if let kept { next.routes.insert(OwnedRoute(tableId: slot.tableId, cidr: slot.cidr, networkInterfaceId: kept)) }
+            next.removeAll(tableId: tableId, cidr: action.cidr)
+            if action.verb != .delete, let eni = action.newTarget?.networkInterfaceId {
+                next.insert(OwnedRoute(tableId: tableId, cidr: action.cidr, networkInterfaceId: eni))
+            }
         }
         return next
+    }
+
+    private mutating func insert(_ route: OwnedRoute) {
+        let inserted = tables[route.tableId, default: [:]][route.cidr, default: WrittenInterfaces()].insert(route.networkInterfaceId)
+        if inserted { count += 1 }
+    }
+
+    private mutating func remove(_ route: OwnedRoute) {
+        guard var interfaces = tables[route.tableId]?[route.cidr], interfaces.remove(route.networkInterfaceId) else { return }
+        count -= 1
+        tables[route.tableId]![route.cidr] = interfaces.isEmpty ? nil : interfaces
+        if tables[route.tableId]!.isEmpty { tables[route.tableId] = nil }
+    }
+
+    private mutating func removeAll(tableId: String, cidr: IPv4CIDR) {
+        guard let interfaces = tables[tableId]?[cidr] else { return }
+        count -= interfaces.count
+        tables[tableId]![cidr] = nil
+        if tables[tableId]!.isEmpty { tables[tableId] = nil }
     }
 
     // The file: {"version": 2, "routes": [{"cidr": ..., "table": ..., "eni": ...}, ...]} in
@@ -91,10 +143,13 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
         switch version {
         case 1:
             // Version 1 kept CIDRs only; they are upgraded against the first observation.
-            routes = []
+            tables = [:]
+            count = 0
             legacyCIDRs = Set(try container.decode([String].self, forKey: .cidrs).map { try parse($0, key: .cidrs) })
         case Self.formatVersion:
-            var parsed = Set<OwnedRoute>()
+            tables = [:]
+            count = 0
+            legacyCIDRs = []
             var list = try container.nestedUnkeyedContainer(forKey: .routes)
             while !list.isAtEnd {
                 let entry = try list.nestedContainer(keyedBy: RouteKeys.self)
@@ -104,10 +159,9 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
                     throw DecodingError.dataCorruptedError(forKey: .routes, in: container,
                                                            debugDescription: "a route with an empty table or eni")
                 }
-                parsed.insert(OwnedRoute(tableId: table, cidr: try parse(try entry.decode(String.self, forKey: .cidr), key: .routes),
-                                         networkInterfaceId: eni))
+                insert(OwnedRoute(tableId: table, cidr: try parse(try entry.decode(String.self, forKey: .cidr), key: .routes),
+                                  networkInterfaceId: eni))
             }
-            routes = parsed
             legacyCIDRs = Set(try container.decodeIfPresent([String].self, forKey: .legacyCIDRs)?.map { try parse($0, key: .legacyCIDRs) } ?? [])
         default:
             throw DecodingError.dataCorruptedError(

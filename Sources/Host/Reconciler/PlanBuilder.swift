@@ -80,9 +80,9 @@ struct PlanBuilder {
     /// judged healthy come after all of them: not probed yet, then suspect, then questionable.
     /// Failed routers are not candidates (nil).
     private func rank(_ router: IPv4Address) -> Int? {
-        let status = health.status(of: router)
+        let condition = health.condition(of: router)
         let base: Int
-        switch status {
+        switch condition {
         case .healthy: return 0
         case .unknown: return 3
         case .failed: return nil
@@ -96,7 +96,7 @@ struct PlanBuilder {
     /// (or one gone or stopped, decided elsewhere) loses its routes, and a questionable one when a
     /// better-ranked router exists. A suspect or not yet probed router keeps them.
     private func holdsRoutes(_ router: IPv4Address) -> Bool {
-        switch health.status(of: router) {
+        switch health.condition(of: router) {
         case .healthy, .suspect, .unknown: true
         case .questionable, .failed: false
         }
@@ -169,11 +169,15 @@ struct PlanBuilder {
     /// their table is not managed now. With `deleteUnownedRoutes`, also every other instance route
     /// of a managed table that is not for a spec CIDR. Per CIDR, in table order.
     private func removalCandidates(specIndex: CIDRIndexTable) -> [IPv4CIDR: [RemovalCandidate]] {
+        // Table by table: a managed table's routes for spec CIDRs are the spec's, and are skipped
+        // with one lookup per route in the spec's index (no string hashing per route).
         var written: [OwnedKey: Set<String>] = [:]
         let managedIds = Set(tableIds)
-        for owned in ledger.routes {
-            if spec[owned.cidr] != nil && managedIds.contains(owned.tableId) { continue }
-            written[OwnedKey(tableId: owned.tableId, cidr: owned.cidr), default: []].insert(owned.networkInterfaceId)
+        for (tableId, destinations) in ledger.tables {
+            let isManaged = managedIds.contains(tableId)
+            for cidr in destinations.keys where !(isManaged && specIndex.index(of: cidr) != nil) {
+                written[OwnedKey(tableId: tableId, cidr: cidr)] = Set(destinations[cidr]!.all)
+            }
         }
         var candidates: [IPv4CIDR: [RemovalCandidate]] = [:]
         if !written.isEmpty {
@@ -464,7 +468,7 @@ struct PlanBuilder {
                 problem = .blackhole; isBroken = true
             } else if router == nil {
                 problem = .unlistedRouter
-            } else if health.status(of: router!) == .failed {
+            } else if health.condition(of: router!) == .failed {
                 problem = .routerFailed; isBroken = true
             } else if problem == nil, let recordedInstance, recordedInstance != eni.attachedInstanceId {
                 problem = .attachmentMoved
@@ -500,7 +504,7 @@ struct PlanBuilder {
             switch eni.forwardingProblem {
             case .detached?: return "\(router) (\(eni.id) is not attached)"
             case .instanceNotRunning(let state)?: return "\(router) (instance \(eni.attachedInstanceId ?? "?") is \(state.rawValue))"
-            case nil: return "\(router) (\(health.status(of: router).rawValue))"
+            case nil: return "\(router) (\(health.condition(of: router).rawValue))"
             }
         }.joined(separator: ", ")
     }

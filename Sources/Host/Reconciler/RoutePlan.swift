@@ -58,7 +58,7 @@ public struct RoutePlan: Sendable {
             let route = OwnedRoute(tableId: tableId, cidr: action.cidr, networkInterfaceId: eni)
             if !ledger.contains(route) { adopted.append(route) }
         }
-        return adopted.isEmpty ? ledger : OwnershipLedger(ledger.routes.union(adopted), legacyCIDRs: ledger.legacyCIDRs)
+        return adopted.isEmpty ? ledger : ledger.adding(adopted)
     }
 
     /// The ledger to persist before the writes: every route they may create or repoint is recorded

@@ -95,7 +95,7 @@ struct RoutePlanner {
             notes.append(PlanNote(.noManagedTables, noTableMessage(vpcId: observed.id, routersListed: !listedRouters.isEmpty)))
             // Routes vpcrouter wrote for CIDRs that left the spec (or have no routers now) need no
             // managed table to be cleaned up; without any, the plan holds.
-            let cleanup = settled.routes.contains { spec[$0.cidr]?.isEmpty ?? true }
+            let cleanup = settled.containsRoute { spec[$0]?.isEmpty ?? true }
             if !cleanup { return held(.noManagedTables, cidrs: spec.cidrs, notes: notes) }
         }
 
@@ -111,21 +111,22 @@ struct RoutePlanner {
     /// at a spec router's interface, and routes dropped whose table holds no route for their CIDR
     /// any more. Routes inside an ignored CIDR are kept as they are.
     private func settledLedger(vpc: VPCIndex, routers: [IPv4Address]) -> OwnershipLedger {
-        // Each table's destinations, once: a ledger may hold a route per CIDR and table.
-        var destinations: [String: Set<IPv4CIDR>] = [:]
-        if !ledger.routes.isEmpty {
-            for table in vpc.tables where destinations[table.id] == nil { destinations[table.id] = Set(table.routes.map(\.destination)) }
-        }
         // A route is kept while its table holds a route for the CIDR, even one that points
         // elsewhere now (reported as someone else's for as long as it stays), and always inside
-        // an ignored CIDR. Nearly always nothing goes, so only what goes is collected.
+        // an ignored CIDR. Nearly always nothing goes, so only what goes is collected; the ledger
+        // is walked table by table, so each table is looked up once.
         var dropped: [OwnedRoute] = []
-        for owned in ledger.routes where destinations[owned.tableId]?.contains(owned.cidr) != true {
-            if policy.ignoreEntry(covering: owned.cidr) == nil { dropped.append(owned) }
+        if !ledger.isEmpty {
+            let tableById = Dictionary(vpc.tables.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for (tableId, written) in ledger.tables {
+                let destinations = CIDRIndexTable(tableById[tableId]?.routes.map(\.destination) ?? [])
+                for cidr in written.keys where destinations.index(of: cidr) == nil && policy.ignoreEntry(covering: cidr) == nil {
+                    for eni in written[cidr]!.all { dropped.append(OwnedRoute(tableId: tableId, cidr: cidr, networkInterfaceId: eni)) }
+                }
+            }
         }
         if dropped.isEmpty && ledger.legacyCIDRs.isEmpty { return ledger }
-        var routes = ledger.routes
-        for owned in dropped { routes.remove(owned) }
+        var upgraded: [OwnedRoute] = []
         if !ledger.legacyCIDRs.isEmpty {
             var routerInterfaces = Set<String>()
             for router in routers {
@@ -134,11 +135,11 @@ struct RoutePlanner {
             for table in vpc.tables {
                 for route in table.routes where ledger.legacyCIDRs.contains(route.destination) && route.isInstanceRoute {
                     guard case .networkInterface(let eni, _) = route.target, routerInterfaces.contains(eni) else { continue }
-                    routes.insert(OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni))
+                    upgraded.append(OwnedRoute(tableId: table.id, cidr: route.destination, networkInterfaceId: eni))
                 }
             }
         }
-        return OwnershipLedger(routes)
+        return ledger.removing(dropped, clearingLegacyCIDRs: true).adding(upgraded)
     }
 
     private func noTableMessage(vpcId: String, routersListed: Bool) -> String {
