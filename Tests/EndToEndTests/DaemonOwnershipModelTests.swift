@@ -625,7 +625,11 @@ final class DaemonModelRun: @unchecked Sendable {
                 _ = try await ec2.call("CreateRoute", parameters)
                 foreign.append(route)
             } catch let error as EC2Error where error.code == .routeAlreadyExists {
-                // The daemon created it since the read (a recheck pass): the slot was not free after all.
+                // The daemon created it since the read (a recheck pass): the slot was not free after
+                // all. Unless it is our gateway or NAT route, which the daemon never writes: moto
+                // refuses a second CreateRoute for a gateway, so a retry of ours whose first answer
+                // was lost (a busy machine) lands here after the route was made.
+                if !route.target.hasPrefix("eni-"), try await observe()[table][cidr] == route.target { foreign.append(route) }
             }
         case .withdraw(let index):
             guard !foreign.isEmpty else { return nil }
