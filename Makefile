@@ -23,6 +23,8 @@ test: deps
 # The ownership rules' model-based checks for longer (not part of test): consecutive seeds from
 # SEED for MINUTES each, first on the planner against a simulated VPC (1,000 random steps a seed),
 # then through the real daemon against moto (300 steps a seed; needs root for the routers' netns).
+# A daemon failure is shrunk to a shorter step list for up to VPCROUTER_MODEL_SHRINK_SECONDS (300)
+# and printed with the command that replays it.
 SEED ?= 1
 MINUTES ?= 5
 soak:
