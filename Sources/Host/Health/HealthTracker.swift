@@ -44,6 +44,12 @@ public struct HealthTracker: Sendable {
         return snapshot
     }
 
+    /// When each healthy router became healthy: a failed, suspect or questionable round ends the
+    /// stretch, so a router that flaps never counts as healthy for longer than its last stretch.
+    public var healthySince: [IPv4Address: MonotonicTime] {
+        statuses.compactMapValues { $0.condition == .healthy ? $0.since : nil }
+    }
+
     public var failed: Set<IPv4Address> { snapshot.failed }
     public var questionable: Set<IPv4Address> { snapshot.questionable }
     public var healthy: Set<IPv4Address> { snapshot.healthy }

@@ -61,8 +61,13 @@ final class HealthService: Service, Sendable {
         }
     }
 
-    /// The health every reconcile plans with: level-triggered, the current state of each router.
-    var snapshot: Reconciler.HealthSnapshot { latest.withLock { $0 } }
+    /// The health every reconcile plans with: level-triggered, the current state of each router,
+    /// read now (how long a router has been healthy counts up to this moment).
+    var snapshot: Reconciler.HealthSnapshot {
+        var snapshot = latest.withLock { $0 }
+        snapshot.time = Self.now()
+        return snapshot
+    }
 
     static func now() -> MonotonicTime { MonotonicTime(nanoseconds: MonotonicClock.nowNanoseconds()) }
 
@@ -259,7 +264,8 @@ final class HealthService: Service, Sendable {
             }
             if !routerStatus.wasHealthy { neverHealthy.insert(router) }
         }
-        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true, neverHealthy: neverHealthy) }
+        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true, neverHealthy: neverHealthy,
+                                                                 healthySince: tracker.healthySince) }
         let sets = tracker.snapshot
         status.setHealth(.init(
             rounds: rounds, failed: sets.failed.sorted(), questionable: sets.questionable.sorted(),
