@@ -53,7 +53,7 @@ func makeScenario() -> (RouteSpec, HealthSnapshot, ObservedVPC) {
     let spec = RouteSpec(routes)
     // Steady state: every route already points at the CIDR's first listed router; 5% of the
     // routers have failed, so their CIDRs fail over.
-    var statuses: [IPv4Address: HealthSnapshot.Status] = [:]
+    var statuses: [IPv4Address: RouterCondition] = [:]
     for (index, router) in routers.enumerated() { statuses[router] = index % 20 == 0 ? .failed : .healthy }
     let interfaceByAddress = Dictionary(uniqueKeysWithValues: interfaces.map { ($0.privateAddresses[0], $0) })
     var tables: [ObservedRouteTable] = []

@@ -17,7 +17,7 @@ private struct RoundDriver {
     var now: MonotonicTime { MonotonicTime(nanoseconds: 0) + interval * round }
 
     @discardableResult
-    mutating func round(_ verdicts: [String: ProbeVerdict]) -> HealthRoundOutcome {
+    mutating func round(_ verdicts: [String: HealthVerdict]) -> HealthRoundOutcome {
         round += 1
         let results = Dictionary(uniqueKeysWithValues: verdicts.map { (ip($0.key), ProbeResult($0.value)) })
         return tracker.recordRound(results, at: now)
@@ -210,9 +210,9 @@ struct HealthTrackerTests {
     }
 
     @Test("healthy-since: a stretch of healthy rounds counts from its first; any other round ends it", arguments: [
-        ProbeVerdict.failed, .questionable,
+        HealthVerdict.failed, .questionable,
     ])
-    func healthySinceRestartsAfterABreak(breaking: ProbeVerdict) throws {
+    func healthySinceRestartsAfterABreak(breaking: HealthVerdict) throws {
         // fall 2: one failed round makes the router suspect, which breaks the stretch as well.
         var driver = RoundDriver(policy: try HealthPolicy(interval: .seconds(1), fall: 2, rise: 1, holdDown: .zero), routers: [a, b])
         driver.round([a: .healthy, b: .healthy])
@@ -222,6 +222,10 @@ struct HealthTrackerTests {
         #expect(driver.tracker.healthySince == [ip(b): .seconds(1)])
         driver.round([a: .healthy, b: .healthy])
         #expect(driver.tracker.healthySince == [ip(a): .seconds(4), ip(b): .seconds(1)])
+        var snapshot = driver.tracker.snapshot
+        #expect(snapshot.healthySince == driver.tracker.healthySince, "the planner gets it in the snapshot")
+        snapshot.time = .seconds(10)
+        #expect(snapshot.healthyDuration(of: ip(a)) == .seconds(6) && snapshot.healthyDuration(of: ip(b)) == .seconds(9))
     }
 
     @Test("target list: new routers are probed next round, removed ones lose their state")
@@ -252,6 +256,35 @@ struct HealthTrackerTests {
         let same = driver.tracker.updateTargets([ip(b), ip(a)], at: driver.now)
         #expect(!same.changed)
         #expect(driver.tracker.targetGeneration == generation + 3)
+    }
+
+    @Test("the snapshot the planner plans with: conditions, never-healthy routers, the first round")
+    func plannerSnapshot() throws {
+        var driver = RoundDriver(policy: try HealthPolicy(interval: .seconds(2), fall: 2), routers: [a, b])
+        #expect(!driver.tracker.snapshot.firstRoundCompleted)
+        #expect(driver.tracker.snapshot.conditions == [ip(a): .unknown, ip(b): .unknown])
+
+        driver.round([a: .healthy, b: .failed])
+        var snapshot = driver.tracker.snapshot
+        #expect(snapshot.firstRoundCompleted)
+        #expect(snapshot.conditions == [ip(a): .healthy, ip(b): .suspect])
+        #expect(snapshot.neverHealthy == [ip(b)])
+
+        // A new router waits for its verdict as unknown; the first round stays completed.
+        driver.tracker.updateTargets([ip(a), ip(b), ip("10.0.0.3")], at: driver.now)
+        snapshot = driver.tracker.snapshot
+        #expect(snapshot.firstRoundCompleted)
+        #expect(snapshot.condition(of: ip("10.0.0.3")) == .unknown)
+        #expect(snapshot.neverHealthy == [ip(b), ip("10.0.0.3")])
+    }
+
+    @Test("a round over no targets completes the first round")
+    func emptyRound() throws {
+        var tracker = HealthTracker(policy: try HealthPolicy(interval: .seconds(2)))
+        let outcome = tracker.recordRound([:], at: .seconds(2))
+        #expect(!outcome.changed)
+        #expect(outcome.snapshot.firstRoundCompleted)
+        #expect(outcome.snapshot.conditions.isEmpty)
     }
 
     @Test("status keeps counts, last verdict and the last RTT")

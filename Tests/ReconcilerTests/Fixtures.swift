@@ -63,8 +63,8 @@ enum Fixture {
         Dictionary(uniqueKeysWithValues: tables.map { ($0, [route]) })
     }
 
-    static func health(_ statuses: [IPv4Address: HealthSnapshot.Status] = [:], healthy: [IPv4Address] = [r1, r2, r3]) -> HealthSnapshot {
-        var all: [IPv4Address: HealthSnapshot.Status] = [:]
+    static func health(_ statuses: [IPv4Address: RouterCondition] = [:], healthy: [IPv4Address] = [r1, r2, r3]) -> HealthSnapshot {
+        var all: [IPv4Address: RouterCondition] = [:]
         for router in healthy { all[router] = .healthy }
         all.merge(statuses) { _, new in new }
         return HealthSnapshot(all, firstRoundCompleted: true)

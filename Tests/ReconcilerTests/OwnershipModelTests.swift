@@ -16,7 +16,7 @@ import Testing
 
     enum Step: CustomStringConvertible, Sendable {
         case spec([IPv4CIDR: [IPv4Address]])
-        case health([IPv4Address: HealthSnapshot.Status])
+        case health([IPv4Address: RouterCondition])
         /// Someone else writes a route: to the NAT box's ENI, or to a gateway.
         case foreign(table: String, cidr: IPv4CIDR, gateway: Bool)
         /// A pass whose process dies after `writes` of its writes reached EC2, before the confirmation.
@@ -58,7 +58,7 @@ import Testing
                 if routes.isEmpty { routes[pool[0]] = [routers[0]] }
                 return .spec(routes)
             case 2:
-                var statuses: [IPv4Address: HealthSnapshot.Status] = [:]
+                var statuses: [IPv4Address: RouterCondition] = [:]
                 for router in routers { statuses[router] = [.healthy, .healthy, .failed, .questionable].randomElement(using: &random)! }
                 return .health(statuses)
             case 3:

@@ -11,7 +11,7 @@ import Testing
 
     /// A snapshot at `now` seconds where each router has the given status; healthy routers have
     /// been healthy since the time given in `healthySince` (seconds), or since 0.
-    static func health(_ statuses: [IPv4Address: HealthSnapshot.Status], healthySince: [IPv4Address: Double] = [:],
+    static func health(_ statuses: [IPv4Address: RouterCondition], healthySince: [IPv4Address: Double] = [:],
                        now: Double = 1000) -> HealthSnapshot {
         var since: [IPv4Address: MonotonicTime] = [:]
         for (router, status) in statuses where status == .healthy { since[router] = .seconds(healthySince[router] ?? 0) }
@@ -48,8 +48,8 @@ import Testing
         #expect(forward.preferences.isEmpty)
     }
 
-    @Test(arguments: [HealthSnapshot.Status.failed, .suspect, .questionable, .unknown])
-    func aPreferredRouterThatCannotBeTrustedIsPassedOverForANewRoute(_ status: HealthSnapshot.Status) {
+    @Test(arguments: [RouterCondition.failed, .suspect, .questionable, .unknown])
+    func aPreferredRouterThatCannotBeTrustedIsPassedOverForANewRoute(_ status: RouterCondition) {
         let result = run([Fixture.r1, Fixture.r2], health: Self.health([Fixture.r1: status, Fixture.r2: .healthy]))
         #expect(lines(result) == ["create rtb-a 10.55.0.0/16 >eni-2", "create rtb-b 10.55.0.0/16 >eni-2"])
         let word = status == .unknown ? "has not been probed yet" : "is \(status.rawValue)"
@@ -98,8 +98,8 @@ import Testing
         #expect(result.nextFailBackCheck == nil)
     }
 
-    @Test(arguments: [HealthSnapshot.Status.suspect, .questionable, .unknown, .failed])
-    func aPreferredRouterThatIsNotHealthyNowNeverGetsTheRouteBack(_ status: HealthSnapshot.Status) {
+    @Test(arguments: [RouterCondition.suspect, .questionable, .unknown, .failed])
+    func aPreferredRouterThatIsNotHealthyNowNeverGetsTheRouteBack(_ status: RouterCondition) {
         let health = Self.health([Fixture.r1: status, Fixture.r2: .healthy], now: 1000)
         let result = run([Fixture.r1, Fixture.r2], health: health, on: "eni-2", failBackAfter: .seconds(30))
         #expect(lines(result) == ["keep rtb-a 10.55.0.0/16 eni-2", "keep rtb-b 10.55.0.0/16 eni-2"])

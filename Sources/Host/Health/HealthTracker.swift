@@ -20,6 +20,9 @@ public struct HealthTracker: Sendable {
     public private(set) var statuses: [IPv4Address: RouterStatus] = [:]
     /// Increases whenever the target list changes; suits `vpcr_probe_request.generation`.
     public private(set) var targetGeneration: UInt64 = 0
+    /// True once a round has been recorded (a round over no targets counts); it stays true when
+    /// the targets change, so a new router waits for its verdict as `unknown`, not the whole plan.
+    public private(set) var firstRoundCompleted = false
 
     public init(policy: HealthPolicy) {
         self.policy = policy
@@ -30,18 +33,18 @@ public struct HealthTracker: Sendable {
         statuses.keys.sorted()
     }
 
+    /// What the planner plans with: each router's condition, those never judged healthy, since
+    /// when the healthy ones have been healthy, and whether a round has completed. Its `time` is
+    /// left for the reader to set to the moment it plans.
     public var snapshot: HealthSnapshot {
-        var snapshot = HealthSnapshot()
-        for status in statuses.values {
-            switch status.condition {
-            case .unknown: snapshot.unknown.insert(status.router)
-            case .healthy: snapshot.healthy.insert(status.router)
-            case .suspect: snapshot.suspect.insert(status.router)
-            case .questionable: snapshot.questionable.insert(status.router)
-            case .failed: snapshot.failed.insert(status.router)
-            }
+        var conditions: [IPv4Address: RouterCondition] = [:]
+        var neverHealthy: Set<IPv4Address> = []
+        for (router, status) in statuses {
+            conditions[router] = status.condition
+            if !status.wasHealthy { neverHealthy.insert(router) }
         }
-        return snapshot
+        return HealthSnapshot(conditions, neverHealthy: neverHealthy, firstRoundCompleted: firstRoundCompleted,
+                              healthySince: healthySince)
     }
 
     /// When each healthy router became healthy: a failed, suspect or questionable round ends the
@@ -64,11 +67,11 @@ public struct HealthTracker: Sendable {
     /// or healthy router was removed, which the daemon may want to reconcile on.
     @discardableResult
     public mutating func updateTargets(_ routers: some Sequence<IPv4Address>, at now: MonotonicTime) -> HealthRoundOutcome {
-        let before = snapshot
+        let before = judged
         let wanted = Set(routers)
         let current = Set(statuses.keys)
         guard wanted != current else {
-            return HealthRoundOutcome(changed: false, snapshot: before, transitions: [])
+            return HealthRoundOutcome(changed: false, snapshot: snapshot, transitions: [])
         }
         for removed in current.subtracting(wanted) {
             statuses[removed] = nil
@@ -77,14 +80,14 @@ public struct HealthTracker: Sendable {
             statuses[added] = RouterStatus(router: added, since: now)
         }
         targetGeneration += 1
-        let after = snapshot
-        return HealthRoundOutcome(changed: after.judged != before.judged, snapshot: after, transitions: [])
+        return HealthRoundOutcome(changed: judged != before, snapshot: snapshot, transitions: [])
     }
 
     /// Applies one finished round. Verdicts for routers that are no longer targets are ignored
     /// (the list changed while the round ran); targets without a verdict count as `unknown`.
     @discardableResult
     public mutating func recordRound(_ results: [IPv4Address: ProbeResult], at now: MonotonicTime) -> HealthRoundOutcome {
+        firstRoundCompleted = true
         var transitions: [RouterTransition] = []
         for (router, result) in results {
             guard var status = statuses[router] else { continue }
@@ -98,6 +101,12 @@ public struct HealthTracker: Sendable {
         }
         transitions.sort { $0.router < $1.router }
         return HealthRoundOutcome(changed: transitions.contains(where: \.canChangeRoutes), snapshot: snapshot, transitions: transitions)
+    }
+
+    /// The routers that have a condition other than `unknown`: removing one of them can move a
+    /// route, adding a router (which starts unknown) cannot.
+    private var judged: [IPv4Address: RouterCondition] {
+        statuses.compactMapValues { $0.condition == .unknown ? nil : $0.condition }
     }
 
     private func apply(_ result: ProbeResult, to status: inout RouterStatus, at now: MonotonicTime) {
@@ -139,26 +148,6 @@ public struct HealthTracker: Sendable {
             }
             if status.condition == .healthy { status.wasHealthy = true }
         }
-    }
-}
-
-/// The routers in each condition at one moment.
-public struct HealthSnapshot: Sendable, Hashable {
-    public internal(set) var failed: Set<IPv4Address> = []
-    public internal(set) var questionable: Set<IPv4Address> = []
-    /// Part way to `fall`: they keep their routes but are not picked while a healthy router exists.
-    public internal(set) var suspect: Set<IPv4Address> = []
-    public internal(set) var healthy: Set<IPv4Address> = []
-    /// Targets without a verdict yet; they are not failed, so they are eligible.
-    public internal(set) var unknown: Set<IPv4Address> = []
-
-    /// Routers that may carry a route: everything not failed.
-    public var eligible: Set<IPv4Address> {
-        healthy.union(suspect).union(questionable).union(unknown)
-    }
-
-    var judged: [Set<IPv4Address>] {
-        [failed, questionable, suspect, healthy]
     }
 }
 

@@ -1,10 +1,8 @@
 import PluginABI
 import RouteModel
 
-/// One plugin's opinion of one router for one round.
-public enum HealthVerdict: String, Sendable, Equatable, CaseIterable {
-    case unknown, healthy, questionable, failed
-
+/// The plugin ABI's `vpcr_verdict` and the host's verdict, one for the other.
+extension HealthVerdict {
     init(abi: vpcr_verdict) {
         switch abi {
         case VPCR_VERDICT_HEALTHY: self = .healthy
@@ -19,7 +17,8 @@ public enum HealthVerdict: String, Sendable, Equatable, CaseIterable {
         [VPCR_VERDICT_UNKNOWN, VPCR_VERDICT_HEALTHY, VPCR_VERDICT_QUESTIONABLE, VPCR_VERDICT_FAILED].contains(abi)
     }
 
-    var abiValue: vpcr_verdict {
+    /// The ABI's value, as a plugin writes it.
+    public var abiValue: vpcr_verdict {
         switch self {
         case .unknown: VPCR_VERDICT_UNKNOWN
         case .healthy: VPCR_VERDICT_HEALTHY

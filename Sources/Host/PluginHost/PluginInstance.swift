@@ -1,5 +1,6 @@
 import Foundation
 import PluginABI
+import RouteModel
 import Synchronization
 
 /// One running instance of a plugin: create, start, (probe), stop, destroy — in that order.

@@ -86,9 +86,9 @@ struct PlanBuilder {
     /// judged healthy come after all of them: not probed yet, then suspect, then questionable.
     /// Failed routers are not candidates (nil).
     private func rank(_ router: IPv4Address) -> Int? {
-        let status = health.status(of: router)
+        let condition = health.condition(of: router)
         let base: Int
-        switch status {
+        switch condition {
         case .healthy: return 0
         case .unknown: return 3
         case .failed: return nil
@@ -102,7 +102,7 @@ struct PlanBuilder {
     /// (or one gone or stopped, decided elsewhere) loses its routes, and a questionable one when a
     /// better-ranked router exists. A suspect or not yet probed router keeps them.
     private func holdsRoutes(_ router: IPv4Address) -> Bool {
-        switch health.status(of: router) {
+        switch health.condition(of: router) {
         case .healthy, .suspect, .unknown: true
         case .questionable, .failed: false
         }
@@ -414,7 +414,7 @@ struct PlanBuilder {
         }
         let backup = "backup \(carrier.router) (choice \(carrier.position + 1) of \(routers.count))"
         // Healthy routers listed before the carrier, in order of preference.
-        let healthyAhead = candidates.filter { $0.position < carrier.position && health.status(of: $0.router) == .healthy }
+        let healthyAhead = candidates.filter { $0.position < carrier.position && health.condition(of: $0.router) == .healthy }
             .sorted { $0.position < $1.position }
         guard kept != nil, let first = healthyAhead.first else {
             // A new route (or one leaving a router that cannot keep it) goes to the best router
@@ -448,12 +448,12 @@ struct PlanBuilder {
     /// "preferred router 10.0.1.10 is failed".
     private func routersAheadNotChosen(_ routers: [IPv4Address], before position: Int) -> String {
         routers.prefix(position).enumerated().map { index, router in
-            (index == 0 ? "preferred router " : "router ") + "\(router) " + condition(of: router)
+            (index == 0 ? "preferred router " : "router ") + "\(router) " + conditionWords(of: router)
         }.joined(separator: ", ")
     }
 
     /// A router's state in words: "is failed", "is not in the VPC", "has not been probed yet".
-    private func condition(of router: IPv4Address) -> String {
+    private func conditionWords(of router: IPv4Address) -> String {
         guard let interface = vpc.interfaceIndex(holding: router) else { return "is not in the VPC" }
         let eni = vpc.interfaces[interface]
         switch eni.forwardingProblem {
@@ -461,7 +461,7 @@ struct PlanBuilder {
         case .instanceNotRunning(let state)?: return "is on instance \(eni.attachedInstanceId ?? "?"), which is \(state.rawValue)"
         case nil: break
         }
-        let status = health.status(of: router)
+        let status = health.condition(of: router)
         switch status {
         case .unknown: return "has not been probed yet"
         case .healthy: return "is healthy"
@@ -556,7 +556,7 @@ struct PlanBuilder {
                 problem = .blackhole; isBroken = true
             } else if router == nil {
                 problem = .unlistedRouter
-            } else if health.status(of: router!) == .failed {
+            } else if health.condition(of: router!) == .failed {
                 problem = .routerFailed; isBroken = true
             } else if problem == nil, let recordedInstance, recordedInstance != eni.attachedInstanceId {
                 problem = .attachmentMoved
@@ -592,7 +592,7 @@ struct PlanBuilder {
             switch eni.forwardingProblem {
             case .detached?: return "\(router) (\(eni.id) is not attached)"
             case .instanceNotRunning(let state)?: return "\(router) (instance \(eni.attachedInstanceId ?? "?") is \(state.rawValue))"
-            case nil: return "\(router) (\(health.status(of: router).rawValue))"
+            case nil: return "\(router) (\(health.condition(of: router).rawValue))"
             }
         }.joined(separator: ", ")
     }

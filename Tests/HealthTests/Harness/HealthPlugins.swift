@@ -105,7 +105,7 @@ public final class HealthPluginRun: Sendable {
         }
         let budget = timeout ?? schedule.timeout
         let verdicts = try instance.probe(targets, deadline: HealthPlugins.now() + UInt64(budget * 1e9), generation: 1)
-        return verdicts.map(\.abiVerdict)
+        return verdicts.map(\.abiValue)
     }
 
     /// report_info's fields as section -> key -> value.
@@ -127,16 +127,4 @@ public final class HealthPluginRun: Sendable {
 public struct HarnessError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
-}
-
-extension HealthVerdict {
-    /// The ABI's value, for comparing with the verdicts a plugin writes.
-    var abiVerdict: vpcr_verdict {
-        switch self {
-        case .unknown: VPCR_VERDICT_UNKNOWN
-        case .healthy: VPCR_VERDICT_HEALTHY
-        case .questionable: VPCR_VERDICT_QUESTIONABLE
-        case .failed: VPCR_VERDICT_FAILED
-        }
-    }
 }

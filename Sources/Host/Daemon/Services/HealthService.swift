@@ -20,7 +20,7 @@ final class HealthService: Service, Sendable {
     let trigger: ReconcileTrigger
     let logger: Logger
     let gate: StartupGate
-    private let latest = Mutex(Reconciler.HealthSnapshot([:], firstRoundCompleted: false))
+    private let latest = Mutex(HealthSnapshot(firstRoundCompleted: false))
     private let probeQueue = DispatchQueue(label: "vpcrouter.health-probe")
     /// True while a probe is inside the plugin; a hung one keeps it true, and no other is queued.
     private let probeRunning = Mutex(false)
@@ -63,7 +63,7 @@ final class HealthService: Service, Sendable {
 
     /// The health every reconcile plans with: level-triggered, the current state of each router,
     /// read now (how long a router has been healthy counts up to this moment).
-    var snapshot: Reconciler.HealthSnapshot {
+    var snapshot: HealthSnapshot {
         var snapshot = latest.withLock { $0 }
         snapshot.time = Self.now()
         return snapshot
@@ -117,6 +117,7 @@ final class HealthService: Service, Sendable {
                 // A spec whose router lists are all empty has no one to probe: the first round has
                 // nothing to wait for, or the plan would hold (and never delete) for ever.
                 if !latest.withLock({ $0.firstRoundCompleted }) {
+                    tracker.recordRound([:], at: Self.now())
                     publish(tracker, rounds: rounds)
                     trigger.fire(.health)
                 }
@@ -213,7 +214,7 @@ final class HealthService: Service, Sendable {
                     do {
                         let verdicts = try instance.probe(targets, deadline: deadline, generation: generation)
                         for (target, verdict) in zip(targets, verdicts) {
-                            results[target.address] = ProbeResult(Self.verdict(verdict))
+                            results[target.address] = ProbeResult(verdict)
                         }
                     } catch {
                         failed = true
@@ -242,39 +243,15 @@ final class HealthService: Service, Sendable {
         watch.withLock { watch in (watch.lastAnsweredAt ?? watch.startedAt).map { now - $0 } }
     }
 
-    static func verdict(_ verdict: HealthVerdict) -> ProbeVerdict {
-        switch verdict {
-        case .healthy: .healthy
-        case .questionable: .questionable
-        case .failed: .failed
-        case .unknown: .unknown
-        }
-    }
-
     func publish(_ tracker: HealthTracker, rounds: UInt64) {
-        var statuses: [IPv4Address: Reconciler.HealthSnapshot.Status] = [:]
-        var neverHealthy: Set<IPv4Address> = []
-        for (router, routerStatus) in tracker.statuses {
-            statuses[router] = switch routerStatus.condition {
-            case .healthy: .healthy
-            case .suspect: .suspect
-            case .questionable: .questionable
-            case .failed: .failed
-            case .unknown: .unknown
-            }
-            if !routerStatus.wasHealthy { neverHealthy.insert(router) }
-        }
-        latest.withLock { $0 = Reconciler.HealthSnapshot(statuses, firstRoundCompleted: true, neverHealthy: neverHealthy,
-                                                                 healthySince: tracker.healthySince) }
-        let sets = tracker.snapshot
+        let snapshot = tracker.snapshot
+        latest.withLock { $0 = snapshot }
         status.setHealth(.init(
-            rounds: rounds, failed: sets.failed.sorted(), questionable: sets.questionable.sorted(),
-            suspect: sets.suspect.sorted(), workingSet: tracker.probeTargets.sorted()))
-        metrics.routersByVerdict["healthy"]?.record(sets.healthy.count)
-        metrics.routersByVerdict["suspect"]?.record(sets.suspect.count)
-        metrics.routersByVerdict["questionable"]?.record(sets.questionable.count)
-        metrics.routersByVerdict["failed"]?.record(sets.failed.count)
-        metrics.routersByVerdict["unknown"]?.record(sets.unknown.count)
+            rounds: rounds, failed: snapshot.failed.sorted(), questionable: snapshot.questionable.sorted(),
+            suspect: snapshot.suspect.sorted(), workingSet: tracker.probeTargets.sorted()))
+        for condition in RouterCondition.allCases {
+            metrics.routersByVerdict[condition.rawValue]?.record(snapshot.routers(in: condition).count)
+        }
     }
 }
 
