@@ -69,6 +69,12 @@ extension EndToEnd {
             let shown = try await eventually(.seconds(20)) { await preference(port: port)?["reason"] as? String == held }
             let shownPreference = await preference(port: port) ?? [:]
             #expect(shown, "\(shownPreference)\n\(daemon.output.suffix(3000))")
+            // /vpc says the same on the CIDR's route in each managed table.
+            let vpc = try await HTTPProbe.request("http://127.0.0.1:\(port)/vpc").json as? [String: Any]
+            let tables = (vpc?["route_tables"] as? [String: Any])?.values.compactMap { $0 as? [String: Any] } ?? []
+            let onRoutes = tables.compactMap { (($0["routes"] as? [String: Any])?[cidr.description] as? [String: Any])?["preference"] as? [String: Any] }
+            #expect(onRoutes.count == 2 && onRoutes.allSatisfy { $0["carrier"] as? String == routerA && $0["reason"] as? String == held },
+                    "\(onRoutes)")
             // Past a recheck and many health rounds: still on the backup.
             try await Task.sleep(for: .seconds(7))
             #expect(try await routes.targets() == [fixture.eniA, fixture.eniA], "\(daemon.output.suffix(3000))")
