@@ -57,8 +57,14 @@ extension EndToEnd {
 
             let first = try await routes.waitForTargets(in: [fixture.eniB])
             #expect(first == [fixture.eniB, fixture.eniB], "on the first router listed\n\(daemon.output)")
-            let preferred = await preference(port: port)
-            #expect(preferred?["preferred"] as? String == routerB && preferred?["carrier"] as? String == routerB, "\(preferred ?? [:])")
+            // The status follows once the pass that wrote the routes has seen them.
+            let shownFirst = try await eventually(.seconds(15)) {
+                let preferred = await preference(port: port)
+                return preferred?["preferred"] as? String == routerB && preferred?["carrier"] as? String == routerB
+                    && preferred?["reason"] as? String == "on the preferred router \(routerB)"
+            }
+            let firstPreference = await preference(port: port) ?? [:]
+            #expect(shownFirst, "\(firstPreference)")
 
             try routers.kill(routerB)
             let moved = try await routes.waitForTargets(in: [fixture.eniA])
