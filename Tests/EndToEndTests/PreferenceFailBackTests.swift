@@ -34,6 +34,25 @@ extension EndToEnd {
             return entry["preference"] as? [String: Any]
         }
 
+        /// For each fail-back pass in the log, the seconds from the preferred router's last turn to
+        /// healthy before it to the write (from the log's own timestamps).
+        func failBackDelays(_ output: String, router: String) -> [Double] {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var healthyAt: Date?
+            var delays: [Double] = []
+            for line in output.split(separator: "\n") {
+                guard let stamp = line.split(separator: " ").first, let time = formatter.date(from: String(stamp)) else { continue }
+                if line.contains("health.to=healthy router.ip=\(router)") {
+                    healthyAt = time
+                } else if line.contains("NOTICE vpcrouter: replace") && line.contains("reason=\"fail-back"), let since = healthyAt {
+                    delays.append(time.timeIntervalSince(since))
+                    healthyAt = nil  // the other table's write of the same pass
+                }
+            }
+            return delays
+        }
+
         /// Route writes the daemon logged (one per table and move); fail-backs among them.
         func writes(_ output: String) -> (all: Int, failBacks: Int) {
             let lines = output.split(separator: "\n").filter { $0.contains("NOTICE vpcrouter: replace") }
@@ -117,7 +136,12 @@ extension EndToEnd {
             let backAfter = ContinuousClock.now - revived
             #expect(back == [fixture.eniA, fixture.eniA], "\(daemon.output.suffix(4000))")
             #expect(backAfter >= .seconds(hold), "fail-back after \(backAfter), before the hold time")
-            print("fail-back: preferred router revived to route back on it: \(backAfter) (hold \(hold) s)")
+            let firstDelays = failBackDelays(daemon.output, router: routerA)
+            print("fail-back: preferred router revived to route back on it: \(backAfter); "
+                  + "healthy to fail-back write: \(firstDelays) s (hold \(hold) s)")
+            // The planner's own guarantee, from the log: the write comes at least the hold time
+            // after the router's last turn to healthy (less a margin for the log line's own delay).
+            #expect(firstDelays.count == 1 && firstDelays.allSatisfy { $0 >= hold - 0.25 }, "\(firstDelays)")
             #expect(writes(daemon.output) == (4, 2), "failover and fail-back, each written to both tables\n\(daemon.output)")
             let onPreferred = try await eventually(.seconds(10)) {
                 await preference(port: port)?["reason"] as? String == "on the preferred router \(routerA)"
@@ -149,8 +173,11 @@ extension EndToEnd {
             let after = writes(daemon.output)
             let failBacksWhileFlapping = duringFlapping.failBacks - before.failBacks
             let moves = (after.all - before.all) / 2
+            let delays = failBackDelays(daemon.output, router: routerA)
             print("flapping fail-back: preferred router flapped 1 s down / 1 s up for 30 s: \(moves) route moves "
-                  + "(\(failBacksWhileFlapping) fail-backs while flapping); back on it \(settledAfter) after its last revival")
+                  + "(\(failBacksWhileFlapping) fail-backs while flapping); back on it \(settledAfter) after its last revival; "
+                  + "healthy to fail-back write: \(delays.last ?? -1) s")
+            #expect(delays.count == 2 && delays.allSatisfy { $0 >= hold - 0.25 }, "\(delays)")
             #expect(settled == [fixture.eniA, fixture.eniA], "\(daemon.output.suffix(4000))")
             #expect(sawHeld, "while A flapped, the status said the route was held on the backup")
             #expect(failBacksWhileFlapping == 0, "no fail-back while the router flaps\n\(daemon.output.suffix(6000))")

@@ -29,7 +29,7 @@ final class ReconcileService: Service, Sendable {
         var ledger: OwnershipLedger
         var lastObservation: (vpc: ObservedVPC, at: ContinuousClock.Instant)?
         /// From the last plan: when a route held on a backup may fail back (see `RoutePlan.nextFailBackCheck`).
-        var failBackCheck: Duration?
+        var failBackCheck: ContinuousClock.Instant?
     }
 
     let access: any VPCRouteAccess
@@ -116,11 +116,14 @@ final class ReconcileService: Service, Sendable {
                 // A route held on a backup: plan again when its preferred router may have been
                 // healthy for the hold time (one timer for the soonest; a pass then sets the next).
                 if let due = memory.failBackCheck {
-                    let at = ContinuousClock.now + max(due, .zero) + .milliseconds(20)
+                    let at = due + .milliseconds(20)
                     if failBackArmedFor.map({ $0 <= .now || at < $0 }) ?? true {
                         failBackArmedFor = at
+                        let delay = max(at - .now, .zero)
+                        logger.debug("a route is held on a backup; planning again when its preferred router may have been healthy for the hold time",
+                                     metadata: ["fail_back.check_in_ms": "\(Self.milliseconds(delay))"])
                         tasks.addTask { [self] in
-                            do { try await cancelWhenGracefulShutdown { try await Task.sleep(until: at) } } catch { return }
+                            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } } catch { return }
                             trigger.fire(.failBack)
                         }
                     }
@@ -197,7 +200,8 @@ final class ReconcileService: Service, Sendable {
         health.learnInstances(from: observed)
         let ledger = memory.ledger
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: ledger, policy: settings.policy)
-        memory.failBackCheck = routePlan.nextFailBackCheck
+        // Counted from when health was read for the plan, not from the end of this pass.
+        memory.failBackCheck = routePlan.nextFailBackCheck.map { started + $0 }
         if settings.singlePass, spec != nil, healthSnapshot.firstRoundCompleted {
             firstCompletePlan.withLock { $0 = routePlan }
         }
