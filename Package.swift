@@ -105,11 +105,37 @@ let package = Package(
             path: "Sources/Host/StatusServer"
         ),
 
-        // The daemon: CLI, start and stop.
+        // The runtime: the reconcile and health loops, the spec store, status and metrics. It reaches
+        // the cloud, the health plugin and the clock only through the protocols in Runtime/Ports, so
+        // tests run it in-process with fakes; PluginHost is used for its value types only.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "RouteModel", "Reconciler", "Health", "StateStore", "StatusServer", "PluginHost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Host/Runtime"
+        ),
+
+        // Scenario tests of the runtime in-process: a recording fake of the VPC, a scripted probe, a manual clock.
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "RouteModel", "Reconciler", "Health", "StateStore", "PluginHost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The daemon: CLI, the plugins, the EC2 adapter, leader election and composition.
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "Leadership",
+                "Runtime", "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "Leadership",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -69,8 +69,8 @@ def build(lab, options):
     spec_path = os.path.join(lab.directory, "spec.json")
     write_spec(spec_path, {FIRST_CIDR: [fixture["addressA"], fixture["addressB"]]})
     daemon = lab.start_daemon(["-m", "configfile", "-f", spec_path, "-H", "icmpecho"] + DEFAULT_OPTIONS + options)
-    say("vpcrouter started (pid %d), spec %s = %s"
-        % (daemon.pid, FIRST_CIDR, [fixture["addressA"], fixture["addressB"]]))
+    say("vpcrouter started (pid %d), spec %s = %s; status page: %s"
+        % (daemon.pid, FIRST_CIDR, [fixture["addressA"], fixture["addressB"]], daemon.url("/")))
     return daemon, names, spec_path
 
 
@@ -166,6 +166,7 @@ def run_sandbox(lab, options):
     print("""
 The sandbox is up; Ctrl-C tears it down. Try:
 
+  open %(url)s/ in a browser: the status page (routes per table, routers, last decisions)
   curl %(url)s/vpc          # per table, per CIDR: state, router, last action, reason
   curl %(url)s/route_info   # spec, routes with router, instance and ENI
   curl %(url)s/ips          # failed, questionable and working routers

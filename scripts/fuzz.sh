@@ -23,7 +23,7 @@ case "$target" in
         ;;
     ec2xml)
         ec2="$root/Sources/Host/EC2"
-        sources=("${routemodel[@]}" "$ec2/XMLTreeNode.swift" "$ec2/XMLTreeBuilder.swift" "$ec2/RouteTable.swift"
+        sources=("${routemodel[@]}" "$ec2/XMLTreeNode.swift" "$ec2/XMLDocumentParser.swift" "$ec2/XMLSyntaxError.swift" "$ec2/RouteTable.swift"
                  "$ec2/NetworkInterface.swift" "$ec2/Instance.swift" "$ec2/Subnet.swift" "$ec2/VPC.swift"
                  "$root/Fuzz/EC2AnswerFuzz.swift")
         seeds="$root/Tests/EC2Tests/corpus/answers"

@@ -10,6 +10,7 @@ apt_packages=(
     fping                             # the health benchmark's comparison (make bench)
     etcd-server etcd-client           # the etcd mode, the Romana example and leader election
     prometheus                        # promtool: the end-to-end suite checks a live daemon's /metrics
+    chromium                          # the status page is checked in a real (headless) browser
 )
 
 missing=()
@@ -26,10 +27,11 @@ fi
 # Python tools of the tests, the demo and the benchmarks, pinned to the versions the suite was
 # proven with (their behaviour and output change between releases): moto is the EC2 emulator
 # (boto3 and Flask come with its server), prometheus_client the reference Prometheus text parser,
-# schemathesis checks the live HTTP API against docs/openapi.yaml.
+# schemathesis checks the live HTTP API against docs/openapi.yaml, websocket-client drives headless
+# Chromium over its DevTools protocol (Tests/Tools/browserdriver.py).
 python_packages=(
     moto==5.2.1 boto3==1.43.11 botocore==1.43.11 Flask==3.1.3 flask-cors==6.0.2 Werkzeug==3.1.8
-    prometheus_client==0.26.0 schemathesis==4.32.5
+    prometheus_client==0.26.0 schemathesis==4.32.5 websocket-client==1.8.0
 )
 installed=$(python3 -m pip list --format=freeze 2>/dev/null | tr '[:upper:]_' '[:lower:]-' || true)
 wanted=()

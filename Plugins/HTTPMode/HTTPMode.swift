@@ -8,10 +8,10 @@
 // JSON (XML, HTML, multipart, images...), 403 for a browser's cross-site form post.
 // GET /route_spec returns the spec in force (404 before the first). Body size limits and bearer
 // tokens for mutating requests are enforced by the host's server before a request gets here.
-import Foundation
 import Glibc
 import PluginABI
 import PluginKit
+import Synchronization
 
 private let plugin = PluginExport(
     kind: VPCR_KIND_MODE, name: "http", version: "1.0.0", summary: "route specs POSTed to /route_spec",
@@ -20,27 +20,29 @@ private let plugin = PluginExport(
 /// The one instance: its host context and its counters. Handlers may run concurrently.
 private final class HTTPMode: PluginInstance, @unchecked Sendable {
     let context: OpaquePointer?
-    private let lock = NSLock()
-    private var generation: UInt64 = 0
-    private var accepted = 0
-    private var refused = 0
+    private struct Counters {
+        var generation: UInt64 = 0
+        var accepted = 0
+        var refused = 0
+    }
+    private let counters = Mutex(Counters())
 
     init(context: OpaquePointer?) {
         self.context = context
     }
 
     func nextGeneration() -> UInt64 {
-        lock.withLock {
-            generation += 1
-            return generation
+        counters.withLock {
+            $0.generation += 1
+            return $0.generation
         }
     }
 
     func count(accepted wasAccepted: Bool) {
-        lock.withLock { if wasAccepted { accepted += 1 } else { refused += 1 } }
+        counters.withLock { if wasAccepted { $0.accepted += 1 } else { $0.refused += 1 } }
     }
 
-    var counts: (accepted: Int, refused: Int) { lock.withLock { (accepted, refused) } }
+    var counts: (accepted: Int, refused: Int) { counters.withLock { ($0.accepted, $0.refused) } }
 
     /// Registers the handlers. The host keeps them for the life of the process, so the instance
     /// they point at is kept too (one reference is never released).
@@ -85,7 +87,12 @@ private struct JSONText {
             case "\\": escaped += "\\\\"
             case "\n": escaped += "\\n"
             default:
-                if scalar.value < 0x20 { escaped += "\\u" + String(format: "%04x", scalar.value) } else { escaped.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    let digits = String(scalar.value, radix: 16)
+                    escaped += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
             }
         }
         return JSONText(text: "\"" + escaped + "\"")
@@ -122,10 +129,17 @@ enum RouteSpecBodyType {
     }
 }
 
+/// Optional whitespace in HTTP headers is spaces and tabs.
+private func withoutBlanks(_ text: Substring) -> Substring {
+    let isBlank = { (character: Character) in character == " " || character == "\t" }
+    guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }) else { return "" }
+    return text[first...last]
+}
+
 private let postRouteSpec: vpcr_http_handler_fn = { handlerContext, request, response in
     guard let handlerContext, let request else { return vpcr_status(VPCR_E_INVALID) }
     let mode = Unmanaged<HTTPMode>.fromOpaque(handlerContext).takeUnretainedValue()
-    let type = header(request, "content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    let type = header(request, "content-type")?.split(separator: ";").first.map(withoutBlanks)?.lowercased()
     if let type, RouteSpecBodyType.isClearlyNotJSON(type) {
         respond(response, 415, [("error", .string("the route spec must be JSON (application/json), not \(type)"))])
         return vpcr_status(VPCR_OK)

@@ -1,7 +1,7 @@
-import Foundation
 import Glibc
 import PluginABI
 import PluginKit
+import Synchronization
 
 /// One icmpecho instance: its settings, its socket and its statistics.
 final class ICMPEchoMonitor {
@@ -12,8 +12,7 @@ final class ICMPEchoMonitor {
     /// Our echo identifier on a raw socket; a datagram socket's kernel replaces it.
     private let identifier: UInt16
     private var roundNumber: UInt64 = 0
-    private let statisticsLock = NSLock()
-    private var statistics = EchoStatistics()
+    private let statistics = Mutex(EchoStatistics())
 
     private init(context: OpaquePointer?, interval: Double, timeout: Double, socket: ICMPSocket) {
         self.context = context
@@ -101,7 +100,7 @@ final class ICMPEchoMonitor {
             probes: round.sentCount,
             rtts: zip(ips, answers).map { ($0, $1.1) },
             unanswered: targetCount - answers.count)
-        statisticsLock.withLock { statistics.record(measurement) }
+        statistics.withLock { $0.record(measurement) }
         if round.sendErrors > 0 {
             hostLog(context, VPCR_LOG_DEBUG, "icmpecho: \(round.sendErrors) echo requests could not be sent (no route or interface down)")
         }
@@ -111,7 +110,7 @@ final class ICMPEchoMonitor {
     // MARK: - Status
 
     func reportInfo(to sink: OpaquePointer) {
-        let snapshot = statisticsLock.withLock { statistics }
+        let snapshot = statistics.withLock { $0 }
         hostInfoAdd(sink, "params", "icmp_check_interval", "\(interval)")
         hostInfoAdd(sink, "params", "icmp_check_timeout", "\(timeout)")
         hostInfoAdd(sink, "params", "socket", socket.kind.rawValue)

@@ -1,7 +1,7 @@
-import Foundation
 import Glibc
 import PluginABI
 import PluginKit
+import Synchronization
 
 /// One tcp instance: settings and statistics. Each probe is a `ConnectRound`.
 final class TCPConnectMonitor {
@@ -13,11 +13,13 @@ final class TCPConnectMonitor {
     /// descriptor limit; the rest wait for a slot. A quarter of the soft limit leaves the host
     /// room for its own files, and the limit itself is process-wide state we leave alone.
     let maximumOpenSockets: Int
-    private let statisticsLock = NSLock()
-    private var rounds = 0
-    private var connectsTried = 0
-    private var connected = 0
-    private var lastRoundUnstarted = 0
+    private struct Counters {
+        var rounds = 0
+        var connectsTried = 0
+        var connected = 0
+        var lastRoundUnstarted = 0
+    }
+    private let counters = Mutex(Counters())
 
     private init(context: OpaquePointer?, port: UInt16, interval: Double, connectTimeout: Double) {
         self.context = context
@@ -108,11 +110,11 @@ final class TCPConnectMonitor {
         if unstarted > 0 {
             hostLog(context, VPCR_LOG_WARNING, "tcp: \(unstarted) routers were not probed this round (no time left or not an IPv4 address)")
         }
-        statisticsLock.withLock {
-            rounds += 1
-            connectsTried += round.started
-            connected += succeeded
-            lastRoundUnstarted = unstarted
+        counters.withLock {
+            $0.rounds += 1
+            $0.connectsTried += round.started
+            $0.connected += succeeded
+            $0.lastRoundUnstarted = unstarted
         }
         return vpcr_status(VPCR_OK)
     }
@@ -122,10 +124,10 @@ final class TCPConnectMonitor {
         hostInfoAdd(sink, "params", "tcp_check_interval", "\(interval)")
         hostInfoAdd(sink, "params", "tcp_check_timeout", "\(connectTimeout)")
         hostInfoAdd(sink, "params", "max_open_sockets", "\(maximumOpenSockets)")
-        let counters = statisticsLock.withLock { (rounds, connectsTried, connected, lastRoundUnstarted) }
-        hostInfoAdd(sink, "stats", "rounds", "\(counters.0)")
-        hostInfoAdd(sink, "stats", "connects_tried", "\(counters.1)")
-        hostInfoAdd(sink, "stats", "connected", "\(counters.2)")
-        hostInfoAdd(sink, "stats", "last_round_not_probed", "\(counters.3)")
+        let counted = counters.withLock { $0 }
+        hostInfoAdd(sink, "stats", "rounds", "\(counted.rounds)")
+        hostInfoAdd(sink, "stats", "connects_tried", "\(counted.connectsTried)")
+        hostInfoAdd(sink, "stats", "connected", "\(counted.connected)")
+        hostInfoAdd(sink, "stats", "last_round_not_probed", "\(counted.lastRoundUnstarted)")
     }
 }

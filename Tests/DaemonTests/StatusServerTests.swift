@@ -90,6 +90,40 @@ import TestSupport
         #expect(deleteSpec.status == 405)
     }
 
+    /// The operator's page: complete HTML on the first load, under a policy that allows nothing
+    /// inline and nothing from elsewhere, with its script and stylesheet served by the daemon.
+    @Test func theStatusPageIsCompleteHTMLUnderAStrictPolicy() async throws {
+        let page = try await HTTPProbe.request(base + "/", headers: ["Accept": "text/html"])
+        #expect(page.status == 200)
+        let policy = try #require(page.header("content-security-policy"))
+        #expect(policy.contains("default-src 'none'") && policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"))
+        #expect(page.text.contains("<main id=\"dashboard\""))
+        #expect(page.text.contains("data-field=\"readiness\">waiting for a route spec"))
+        // Every script and stylesheet is the daemon's own; no inline script, no outside address.
+        #expect(page.text.components(separatedBy: "<script").count == 2)
+        #expect(page.text.contains("<script src=\"/ui/dashboard.js\""))
+        #expect(!page.text.contains("http://") && !page.text.contains("https://"))
+        #expect(!page.text.contains(Self.token))
+        let script = try await HTTPProbe.request(base + "/ui/dashboard.js")
+        #expect(script.status == 200 && script.header("content-type")?.hasPrefix("text/javascript") == true)
+        #expect(script.text.contains("setInterval(refresh"))
+        let stylesheet = try await HTTPProbe.request(base + "/ui/dashboard.css")
+        #expect(stylesheet.status == 200 && stylesheet.header("content-type")?.hasPrefix("text/css") == true)
+        let posted = try await HTTPProbe.request(base + "/ui/dashboard.js", method: "POST", body: Data("x".utf8))
+        #expect(posted.status == 405)
+    }
+
+    /// A part of the Accept header that is only `;` has no media range at all; reading the first of
+    /// its no parts once stopped the daemon (SIGILL) on any request that carried it.
+    @Test func anAcceptHeaderWithoutAMediaRangeIsAnswered() async throws {
+        for (accept, status) in [(";", 406), (";;q=1", 406), ("text/html,;", 200), ("image/png, ;", 406)] {
+            let answer = try await HTTPProbe.request(base + "/ips", headers: ["Accept": accept])
+            #expect(answer.status == status, "Accept: \(accept)")
+        }
+        #expect(try await HTTPProbe.request(base + "/ips").status == 200)
+        #expect(daemon.process.isRunning)
+    }
+
     @Test func httpModeAcceptsRefusesAndKeepsTheLastGoodSpec() async throws {
         let before = try await HTTPProbe.request(base + "/route_spec")
         #expect(before.status == 404)

@@ -159,6 +159,23 @@ import TestSupport
         #expect(loader.load(file: truncated.path).refusalText == "libtruncated.so: truncated ELF header (12 bytes)")
         #expect(loader.load(file: arm.path).refusalText == "libarm.so: built for aarch64; this vpcrouter runs on x86_64")
         #expect(loader.load(file: cut.path).refusalText?.hasPrefix("libcut.so: truncated ELF file: a segment ends at byte ") == true)
+        // Header fields a hostile file sets to overflow the arithmetic: refused, never a trap.
+        func withField(_ offset: Int, _ value: UInt64, in data: Data) -> Data {
+            var data = data
+            for byte in 0..<8 { data[offset + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
+            return data
+        }
+        let hugeTable = directory.appendingPathComponent("libhugetable.so")
+        try withField(32, 0xFFFF_FFFF_FFFF_FFF0, in: bytes).write(to: hugeTable)  // e_phoff
+        #expect(loader.load(file: hugeTable.path).refusalText?.hasPrefix("libhugetable.so: truncated ELF file: its program headers end at byte ") == true)
+        let programHeaders = Int(bytes[32]) | Int(bytes[33]) << 8 | Int(bytes[34]) << 16
+        let hugeSegment = directory.appendingPathComponent("libhugesegment.so")
+        // The first program header's p_offset and p_filesz (x86_64 shared objects begin with a PT_LOAD or PT_PHDR).
+        var segment = withField(programHeaders + 8, 0x8000_0000_0000_0000, in: bytes)
+        segment = withField(programHeaders + 32, 0x8000_0000_0000_0000, in: segment)
+        segment[programHeaders] = 1  // PT_LOAD
+        try segment.write(to: hugeSegment)
+        #expect(loader.load(file: hugeSegment.path).refusalText?.hasPrefix("libhugesegment.so: truncated ELF file: a segment ends at byte ") == true)
         #expect(loader.load(file: directory.appendingPathComponent("libmissing.so").path).refusalText?
             .hasPrefix("libmissing.so: cannot be read") == true)
         let libc = "/lib/x86_64-linux-gnu/libm.so.6"

@@ -66,6 +66,7 @@ import Testing
             } catch {
                 #expect(error.code == .directoryUnusable)
                 #expect(error.message.hasPrefix("cannot create state directory \(file)/state: "))
+                #expect(error.message.contains(": Not a directory; "), "the system's reason: \(error.message)")
             }
             let onFile = StateStore(directory: file)
             do throws(StateStoreError) {

@@ -6,6 +6,7 @@ import Logging
 import PluginHost
 import Reconciler
 import RouteModel
+import Runtime
 import ServiceLifecycle
 import StateStore
 import StatusServer
@@ -44,10 +45,11 @@ struct Daemon {
             }
         }
         defer { earlyWatch.cancel() }
+        let clock = SystemClock()
         let metrics = DaemonMetrics()
-        let specStore = RouteSpecStore(logger: logger, metrics: metrics)
-        let status = DaemonStatus(options: options, modeName: selection.mode.name, healthName: selection.health.name,
-                                  specStore: specStore, metrics: metrics)
+        let specStore = RouteSpecStore(logger: logger, metrics: metrics, clock: clock)
+        let status = DaemonStatus(parameters: statusParameters(), modeName: selection.mode.name, healthName: selection.health.name,
+                                  specStore: specStore, metrics: metrics, clock: clock)
         let http = PluginHTTPRegistry(reservedPaths: StatusServer.reservedPaths)
         let services = pluginServices(specStore: specStore, http: http)
         // Create every plugin first: creation checks the plugins' option values (a value a plugin
@@ -116,7 +118,8 @@ struct Daemon {
         metrics.addExpositionSource { EC2MetricsText.render(client.metrics.snapshot()) }
         status.setLocation(region: location.region, vpc: location.vpcId)
 
-        status.setInstances(created)
+        let running = created
+        status.setPlugins { running.map(\.infoSnapshot) }
 
         let server = StatusServer(configuration: configuration, source: status, plugins: http, logger: logger)
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -137,11 +140,11 @@ struct Daemon {
             runServices = [.init(service: TimeLimitService(limit: timeLimit), successTerminationBehavior: .gracefullyShutdownGroup)]
         }
         let gate = StartupGate()
-        let trigger = ReconcileTrigger()
+        let trigger = ReconcileTrigger(clock: clock)
         let pluginsService = PluginInstancesService(instances: created, serverListening: listening, gate: gate, logger: logger)
         let healthService = HealthService(
-            instance: created[1], policy: try healthPolicy(for: created[1]), specStore: specStore, status: status,
-            metrics: metrics, trigger: trigger, gate: gate, logger: logger)
+            plugin: PluginHealthProbe(instance: created[1]), policy: try healthPolicy(for: created[1]), specStore: specStore,
+            status: status, metrics: metrics, trigger: trigger, gate: gate, clock: clock, logger: logger)
         // `plan` writes nothing, so it never campaigns.
         let election = settings.singlePass ? nil : options.leaderElection.map { makeElection($0, trigger: trigger) }
         if let election {
@@ -155,7 +158,7 @@ struct Daemon {
         let reconcileService = ReconcileService(
             access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority, logger: logger), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
-            metrics: metrics, gate: gate, writeAuthority: writeAuthority, logger: logger)
+            metrics: metrics, gate: gate, writeAuthority: writeAuthority, clock: clock, logger: logger)
         // Services stop in reverse order: the reconciler finishes before the election releases the lease.
         runServices += [.init(service: pluginsService), .init(service: healthService)]
         if let election { runServices.append(.init(service: election)) }
@@ -201,6 +204,12 @@ struct Daemon {
             client: EtcdElectionClient(endpoints: election.endpoints, requestTimeout: requestTimeout),
             settings: LeaderElectionService.Settings(key: election.key, identity: election.identity, ttl: election.ttl),
             trigger: trigger, logger: logger)
+    }
+
+    /// What `/` shows under `params`.
+    func statusParameters() -> StatusParameters {
+        StatusParameters(region: options.region, vpc: options.vpc, address: options.address, port: options.port, logfile: options.logfile,
+                         verbose: options.verbose, routeRecheckInterval: options.routeRecheckInterval, ignoreRoutes: options.ignoreRoutes)
     }
 
     /// Region and VPC from the options, with instance metadata (IMDSv2) filling only what is missing.

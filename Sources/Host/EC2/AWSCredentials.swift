@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An AWS access key pair, optionally temporary. Its description never shows the secret or token.
 public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Endpoint resolution following the SDK conventions: service-specific variable, then the global one,
 /// then the public regional endpoint.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How far this host's clock is from EC2's, learnt from the `Date` header of an answer that
 /// refused a request as signed at the wrong time. Requests are then signed with EC2's time, as the
@@ -12,7 +13,7 @@ public struct ClockSkew: Sendable, Equatable {
     /// The error codes with which AWS refuses a request signed too far from its own time.
     public static func isSkewError(_ error: EC2Error) -> Bool {
         ["RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture"].contains(error.code)
-            || ([.authFailure, "SignatureDoesNotMatch"].contains(error.code) && error.message.localizedCaseInsensitiveContains("expired"))
+            || ([.authFailure, "SignatureDoesNotMatch"].contains(error.code) && error.message.lowercased().contains("expired"))
     }
 
     /// The time to sign with.

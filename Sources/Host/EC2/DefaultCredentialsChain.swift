@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The SDK default chain: environment, shared files/profile, web identity, container, IMDSv2 instance

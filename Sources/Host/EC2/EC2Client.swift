@@ -304,7 +304,7 @@ public actor EC2Client {
         } catch {
             let snippet = String(response.bodyText.prefix(120).map { $0.isNewline ? " " : $0 })
             throw EC2Error(
-                code: .malformedResponse, message: "HTTP \(response.status) answer is not XML (\(error.reason)): \(snippet)",
+                code: .malformedResponse, message: "HTTP \(response.status) answer is not XML (\(error.reason)) at byte \(error.offset): \(snippet)",
                 requestId: requestId, httpStatus: response.status, action: action)
         }
         if response.status == 200 {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Tunables of `EC2Client`; defaults follow EC2's published limits.
 public struct EC2ClientConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An EC2 call that failed: an error answer from the service, or a client-side failure around it.
 public struct EC2Error: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A plain HTTP exchange, independent of URLSession so tests and other transports can stand in.
 public struct HTTPRequest: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// AWS Signature Version 4 for header-signed requests. Pure: same inputs, same signature.
 public struct SigV4Signer: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One consistent-enough read of a VPC: its route tables, interfaces and subnets.
 public struct VPCObservation: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Reads the first bytes of a file and says why it cannot be a plugin for this machine, before
 /// the dynamic loader sees it: dlopen()'s own message for a wrong architecture is vague.
@@ -14,13 +14,13 @@ enum ELFHeaderCheck {
     }()
 
     static func problem(withFileAt path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
             return "cannot be read (\(String(cString: strerror(errno))))"
         }
-        defer { try? handle.close() }
-        let fileSize = (try? handle.seekToEnd()).map(Int.init) ?? 0
-        try? handle.seek(toOffset: 0)
-        let header = [UInt8]((try? handle.read(upToCount: 64)) ?? Data())
+        defer { close(descriptor) }
+        let fileSize = max(0, Int(lseek(descriptor, 0, SEEK_END)))
+        let header = bytes(of: descriptor, at: 0, count: 64)
         if header.count < 4 || header[0..<4] != [0x7f, 0x45, 0x4c, 0x46] {
             return "not an ELF shared object"
         }
@@ -41,25 +41,43 @@ enum ELFHeaderCheck {
         guard header.count == 64 else { return "truncated ELF header (\(header.count) bytes)" }
         // The loader maps segments straight from the file; one that ends past the end of the file
         // would fault (SIGBUS) when touched, so a truncated file must be refused before dlopen().
-        let programHeaderOffset = Int(little(header, 32, 8))
+        // Every field comes from the file: sums saturate instead of trapping on a hostile value.
+        let programHeaderOffset = Int(clamping: little(header, 32, 8))
         let programHeaderSize = Int(little(header, 54, 2))
         let programHeaderCount = Int(little(header, 56, 2))
-        let tableEnd = programHeaderOffset + programHeaderSize * programHeaderCount
+        let tableEnd = saturatingSum(programHeaderOffset, programHeaderSize * programHeaderCount)
         guard programHeaderSize >= 56, tableEnd <= fileSize else {
             return "truncated ELF file: its program headers end at byte \(tableEnd) but the file has \(fileSize) bytes"
         }
-        try? handle.seek(toOffset: UInt64(programHeaderOffset))
-        let table = [UInt8]((try? handle.read(upToCount: tableEnd - programHeaderOffset)) ?? Data())
+        let table = bytes(of: descriptor, at: programHeaderOffset, count: tableEnd - programHeaderOffset)
         guard table.count == tableEnd - programHeaderOffset else { return "truncated ELF file (cannot read its program headers)" }
         for index in 0..<programHeaderCount {
             let entry = Array(table[(index * programHeaderSize)..<((index + 1) * programHeaderSize)])
             let isLoadable = little(entry, 0, 4) == 1
-            let segmentEnd = Int(little(entry, 8, 8) + little(entry, 32, 8))
+            let segmentEnd = saturatingSum(Int(clamping: little(entry, 8, 8)), Int(clamping: little(entry, 32, 8)))
             if isLoadable && segmentEnd > fileSize {
                 return "truncated ELF file: a segment ends at byte \(segmentEnd) but the file has \(fileSize) bytes"
             }
         }
         return nil
+    }
+
+    /// Up to `count` bytes of the file from `offset`: fewer at its end or after a read error.
+    static func bytes(of descriptor: Int32, at offset: Int, count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
+            if read < 0 && errno == EINTR { continue }
+            guard read > 0 else { break }
+            filled += read
+        }
+        return Array(bytes[..<filled])
+    }
+
+    static func saturatingSum(_ left: Int, _ right: Int) -> Int {
+        let (sum, overflow) = left.addingReportingOverflow(right)
+        return overflow ? .max : sum
     }
 
     /// Reads a little-endian unsigned integer of `width` bytes.

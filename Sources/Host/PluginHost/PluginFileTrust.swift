@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Decides whether a plugin file may be run inside the daemon: loading a plugin runs its code with
 /// the daemon's capabilities and AWS credentials, so nobody but root and the daemon's own user may
@@ -86,7 +87,8 @@ public struct PluginFileTrust: Sendable {
     }
 
     static func modeText(_ info: stat) -> String {
-        String(format: "%04o", UInt32(info.st_mode) & 0o7777)
+        let octal = String(UInt32(info.st_mode) & 0o7777, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - octal.count)) + octal
     }
 
     /// `root`, or `uid 65534 (nobody)`.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import PluginABI
 import RouteModel
 import Synchronization

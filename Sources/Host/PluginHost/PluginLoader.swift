@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import PluginABI
 
 /// Finds, opens and checks plugin files. Every refusal is one line naming the file and the
@@ -93,7 +94,7 @@ public struct PluginLoader: Sendable {
         let magicBytes = UnsafeRawPointer(magicPointer)
         let magic = magicBytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
         guard magic == VPCR_MAGIC else {
-            return refuse(String(format: "bad magic 0x%08x in its identification block (expected 0x%08x)", magic, VPCR_MAGIC))
+            return refuse("bad magic \(Self.hex(magic)) in its identification block (expected \(Self.hex(VPCR_MAGIC)))")
         }
         let magicSize = magicBytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
         let abiMajor = magicBytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
@@ -150,6 +151,12 @@ public struct PluginLoader: Sendable {
         return .success(LoadedPlugin(
             file: file, resolvedFile: resolvedFile, trustWarning: trustWarning, name: name, version: version, kind: kind, abiMajor: abiMajor, abiMinor: abiMinor,
             summary: summary, options: options, descriptor: descriptor))
+    }
+
+    /// `0x0000abcd`: eight lowercase hexadecimal digits.
+    static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     static func isValidPluginName(_ name: String) -> Bool {

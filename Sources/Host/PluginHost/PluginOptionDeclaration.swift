@@ -40,7 +40,7 @@ public struct PluginOptionDeclaration: Sendable, Equatable {
     public var normalizedName: String { Self.normalize(longName) }
 
     public static func normalize(_ name: String) -> String {
-        name.replacingOccurrences(of: "_", with: "-")
+        String(name.map { $0 == "_" ? "-" : $0 })
     }
 
     static func valueType(_ abi: vpcr_option_type) -> ValueType? {

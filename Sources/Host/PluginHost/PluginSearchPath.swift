@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where plugins are looked for, in order: every `--plugin-dir`, then `VPCROUTER_PLUGIN_PATH`
 /// (colon-separated), then the executable's own directory, then `/usr/lib/vpcrouter`.

@@ -6,6 +6,12 @@ public struct RouteSpecSubmission: Sendable {
     public let spec: RouteSpec
     public let generation: UInt64
     public let plugin: String
+
+    public init(spec: RouteSpec, generation: UInt64, plugin: String) {
+        self.spec = spec
+        self.generation = generation
+        self.plugin = plugin
+    }
 }
 
 /// What the host offers a plugin instance: the daemon supplies these when it creates one.

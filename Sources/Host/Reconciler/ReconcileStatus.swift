@@ -50,7 +50,7 @@ public struct ReconcileStatus: Equatable, Sendable {
             }
             entriesByTable[tableId, default: []].append(RouteTableStatus.Entry(
                 cidr: action.cidr, observed: action.oldTarget, isBlackhole: route?.state == .blackhole,
-                action: action.verb, planned: planned, reason: action.reason))
+                action: action.verb, planned: planned, reason: action.reason, state: RouteState(action)))
         }
         let managed = Set(plan.managedTableIds)
         let explicitlyAssociated = Set((observed?.routeTables ?? []).flatMap(\.subnetIds))

@@ -12,6 +12,7 @@ public struct RouteTableStatus: Equatable, Sendable {
         /// The target after the plan is applied (nil for a delete).
         public var planned: RouteTarget?
         public var reason: String
+        public var state: RouteState
     }
 
     public var id: String

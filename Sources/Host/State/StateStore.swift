@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import FoundationEssentials
 import Reconciler
 
 /// Keeps the ownership ledger in the state directory, so a restart still knows which routes are
@@ -27,9 +27,9 @@ public struct StateStore: Sendable {
     /// Creates the state directory (and its parents) if missing and checks that files can be
     /// written in it. Call at start-up so a bad directory stops the daemon before it changes routes.
     public func prepare() throws(StateStoreError) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
+        var info = stat()
+        if stat(directory, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw StateStoreError(.directoryUnusable, path: directory,
                                       "state directory \(directory) exists but is not a directory")
             }
@@ -119,11 +119,10 @@ public struct StateStore: Sendable {
     private static func errnoText() -> String { String(cString: strerror(errno)) }
 
     private static func reason(_ error: any Error) -> String {
-        if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError,
-           underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
+        if let cocoa = error as? CocoaError, let underlying = cocoa.underlying as? POSIXError {
+            return String(cString: strerror(underlying.code.rawValue))
         }
-        return error.localizedDescription
+        return "\(error)"
     }
 
     private static func decodingReason(_ error: any Error) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RouteModel
 
 /// The HTML view of a status document, for browsers: the indented JSON with `_href` values as links.

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -19,6 +18,7 @@ public struct StatusServer: Sendable {
     ]
     /// Paths the host serves itself; plugins cannot register them.
     public static let reservedPaths: Set<String> = Set(statusPages.keys).union(["/metrics", "/healthz", "/readyz"])
+        .union(DashboardAssets.files.keys)
 
     public init(configuration: HTTPServerConfiguration, source: any StatusSource, plugins: PluginHTTPRegistry, logger: Logger) {
         self.configuration = configuration
@@ -48,6 +48,15 @@ public struct StatusServer: Sendable {
                 return Self.error(.methodNotAllowed, "\(method) is not allowed on \(path)", allow: "GET, HEAD")
             }
             return builtIn(path: path, accept: request.headers[.accept])
+        }
+        if let asset = DashboardAssets.files[path] {
+            guard request.method == .get || request.method == .head else {
+                return Self.error(.methodNotAllowed, "\(method) is not allowed on \(path)", allow: "GET, HEAD")
+            }
+            var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: asset.body)))
+            response.headers[.contentType] = asset.contentType
+            response.headers[.cacheControl] = "no-cache"
+            return response
         }
         let allowed = plugins.methods(for: path)
         guard !allowed.isEmpty else { return Self.error(.notFound, "no such resource: \(path)") }
@@ -115,9 +124,13 @@ public struct StatusServer: Sendable {
             response.headers[.contentType] = "text/plain; charset=utf-8"
             return response
         case .html:
-            let page = StatusPage.html(title: Self.statusPages[path] ?? path, document: document)
+            // `/` is the operator's dashboard; the other pages show their document.
+            let page = path == "/" ? DashboardPage.html(DashboardDocuments(source: source))
+                : StatusPage.html(title: Self.statusPages[path] ?? path, document: document)
             var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: page)))
             response.headers[.contentType] = "text/html; charset=utf-8"
+            response.headers[.contentSecurityPolicy] = DashboardPage.contentSecurityPolicy
+            response.headers[.cacheControl] = "no-store"
             return response
         }
     }

@@ -2,6 +2,7 @@ import EC2
 import Logging
 import Reconciler
 import RouteModel
+import Runtime
 
 /// The reconciler's view of EC2: observations mapped into the planner's value types, and route
 /// writes through the throttle-aware client (failover writes first in its budget).

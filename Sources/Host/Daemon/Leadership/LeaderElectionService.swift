@@ -1,6 +1,7 @@
 import Foundation
 import Leadership
 import Logging
+import Runtime
 import ServiceLifecycle
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PluginHost
+import Runtime
 import ServiceLifecycle
 import Synchronization
 

@@ -9,19 +9,25 @@ import Synchronization
 /// The run loop: observe → plan → apply → record, serially, on a new spec, on any health change
 /// and every recheck interval. Triggers that arrive during a pass coalesce into one more pass
 /// with the newest inputs. Nothing is written on a failed or partial observation.
-final class ReconcileService: Service, Sendable {
-    struct Settings: Sendable {
-        var policy: ReconcilePolicy
-        var recheckInterval: Duration?
-        var dryRun: Bool
+public final class ReconcileService: Service, Sendable {
+    public struct Settings: Sendable {
+        public var policy: ReconcilePolicy
+        public var recheckInterval: Duration?
+        public var dryRun: Bool
         /// How long to wait for written routes to show in a re-read (eventual consistency).
-        var visibilityTimeout: Duration = .seconds(10)
+        public var visibilityTimeout: Duration = .seconds(10)
         /// How old the last observation may be for a failover to be written from it before a new
         /// read (the read costs a round trip to EC2; the failover should not wait for it).
-        var failoverObservationMaxAge: Duration = .seconds(60)
+        public var failoverObservationMaxAge: Duration = .seconds(60)
         /// Stop after the first pass that had a spec, a completed health round and an
         /// observation, keeping its plan (`vpcrouter plan`).
-        var singlePass = false
+        public var singlePass = false
+
+        public init(policy: ReconcilePolicy, recheckInterval: Duration?, dryRun: Bool) {
+            self.policy = policy
+            self.recheckInterval = recheckInterval
+            self.dryRun = dryRun
+        }
     }
 
     /// What one pass hands to the next.
@@ -44,19 +50,24 @@ final class ReconcileService: Service, Sendable {
     /// Whether a route write may start now; nil without leader election (always).
     let writeAuthority: (@Sendable () -> Bool)?
     let logger: Logger
+    let clock: any RuntimeClock
     /// The plan of the first complete pass, in a single-pass run.
     private let firstCompletePlan = Mutex<RoutePlan?>(nil)
-    var completePlan: RoutePlan? { firstCompletePlan.withLock { $0 } }
+    public var completePlan: RoutePlan? { firstCompletePlan.withLock { $0 } }
     private let followerNoticeShown = Mutex(false)
     /// What went wrong in the current pass (a failed read or write), for the retry.
     private let passProblem = Mutex<String?>(nil)
-    let retries = ReconcileRetries()
+    public let retries = ReconcileRetries()
+    private let passesFinished = Atomic<UInt64>(0)
+    /// Passes finished, whatever their outcome (with the retry they scheduled already recorded).
+    public var passes: UInt64 { passesFinished.load(ordering: .acquiring) }
     /// Routes already reported as someone else's (table, CIDR, target): each is logged once.
     private let foreignReported = Mutex(Set<String>())
 
-    init(access: any VPCRouteAccess, settings: Settings, specStore: RouteSpecStore, health: HealthService, stateStore: StateStore,
-         trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate,
-         writeAuthority: (@Sendable () -> Bool)? = nil, logger: Logger) {
+    public init(access: any VPCRouteAccess, settings: Settings, specStore: RouteSpecStore, health: HealthService, stateStore: StateStore,
+                trigger: ReconcileTrigger, status: DaemonStatus, metrics: DaemonMetrics, gate: StartupGate,
+                writeAuthority: (@Sendable () -> Bool)? = nil, clock: any RuntimeClock = SystemClock(), logger: Logger) {
+        self.clock = clock
         self.access = access
         self.settings = settings
         self.specStore = specStore
@@ -76,7 +87,7 @@ final class ReconcileService: Service, Sendable {
         writeAuthority?() ?? true
     }
 
-    func run() async throws {
+    public func run() async throws {
         await gate.wait()
         guard !Task.isCancelled else { return }
         var ledger = OwnershipLedger()
@@ -98,7 +109,7 @@ final class ReconcileService: Service, Sendable {
             if let interval = settings.recheckInterval {
                 tasks.addTask { [self] in
                     while !Task.isShuttingDownGracefully {
-                        do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
+                        do { try await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(for: interval) } } catch { return }
                         trigger.fire(.recheck)
                     }
                 }
@@ -117,13 +128,12 @@ final class ReconcileService: Service, Sendable {
                 // healthy for the hold time (one timer for the soonest; a pass then sets the next).
                 if let due = memory.failBackCheck {
                     let at = due + .milliseconds(20)
-                    if failBackArmedFor.map({ $0 <= .now || at < $0 }) ?? true {
+                    if failBackArmedFor.map({ $0 <= clock.now || at < $0 }) ?? true {
                         failBackArmedFor = at
-                        let delay = max(at - .now, .zero)
                         logger.debug("a route is held on a backup; planning again when its preferred router may have been healthy for the hold time",
-                                     metadata: ["fail_back.check_in_ms": "\(Self.milliseconds(delay))"])
+                                     metadata: ["fail_back.check_in_ms": "\(Self.milliseconds(max(at - clock.now, .zero)))"])
                         tasks.addTask { [self] in
-                            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } } catch { return }
+                            do { try await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(until: at) } } catch { return }
                             trigger.fire(.failBack)
                         }
                     }
@@ -131,9 +141,11 @@ final class ReconcileService: Service, Sendable {
                 // A failed read or write is retried on its own schedule, not the recheck's.
                 let retry = retries.afterPass(problem: passProblem.withLock { $0 }, backoff: &backoff)
                 status.setRetry(retries.view)
+                passesFinished.add(1, ordering: .releasing)
                 if let retry {
+                    let due = clock.now + retry.delay
                     tasks.addTask { [self] in
-                        do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: retry.delay) } } catch { return }
+                        do { try await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(until: due) } } catch { return }
                         if retries.isCurrent(retry) { trigger.fire(.retry) }
                     }
                 }
@@ -150,17 +162,17 @@ final class ReconcileService: Service, Sendable {
         let healthChangedAt = trigger.takeHealthChange()
         let spec = specStore.spec
         let healthSnapshot = health.snapshot
-        let started = ContinuousClock.now
+        let started = clock.now
         let ledgerAtStart = memory.ledger
         metrics.reconciles.increment()
         defer {
             if memory.ledger != ledgerAtStart { persist(memory.ledger) }
-            metrics.reconcileDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanosecondsClamped))
+            metrics.reconcileDuration.recordNanoseconds(Int64((clock.now - started).nanosecondsClamped))
         }
 
         var early: ObservedVPC?
         if !settings.dryRun, let healthChangedAt, let last = memory.lastObservation,
-           ContinuousClock.now - last.at < settings.failoverObservationMaxAge {
+           clock.now - last.at < settings.failoverObservationMaxAge {
             let earlyPlan = plan(spec: spec, health: healthSnapshot, observed: last.vpc, ledger: memory.ledger, policy: settings.policy)
             let moves = earlyPlan.writes.filter(\.followsHealthChange)
             if !moves.isEmpty {
@@ -196,7 +208,7 @@ final class ReconcileService: Service, Sendable {
             status.setObservationError("\(error)")
             return
         }
-        memory.lastObservation = (observed, .now)
+        memory.lastObservation = (observed, clock.now)
         health.learnInstances(from: observed)
         let ledger = memory.ledger
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: ledger, policy: settings.policy)
@@ -219,7 +231,7 @@ final class ReconcileService: Service, Sendable {
                 reportFailoverVisible(since: healthChangedAt)
             }
             // After writes, the status shows the tables as re-read.
-            memory.lastObservation = (visible, .now)
+            memory.lastObservation = (visible, clock.now)
             shown = visible
             shownPlan = plan(spec: spec, health: healthSnapshot, observed: visible, ledger: memory.ledger, policy: settings.policy)
         }
@@ -246,14 +258,15 @@ final class ReconcileService: Service, Sendable {
                 break
             }
             followerNoticeShown.withLock { $0 = false }
-            let sent = ContinuousClock.now
+            let sent = clock.now
             do {
                 try await access.apply(action)
                 succeeded.append(action)
+                status.recordWrite(action)
                 metrics.actions[action.verb.rawValue]?.increment()
                 if action.isFailover { metrics.failovers.increment() }
                 if action.followsHealthChange, let healthChangedAt {
-                    let latency = ContinuousClock.now - healthChangedAt
+                    let latency = clock.now - healthChangedAt
                     metrics.detectionToWrite.recordNanoseconds(Int64(latency.nanosecondsClamped))
                     logger.info("failover written", metadata: Self.fields(action).merging([
                         "latency.detection_to_send_ms": "\(Self.milliseconds(sent - healthChangedAt))",
@@ -272,8 +285,9 @@ final class ReconcileService: Service, Sendable {
     }
 
     func reportFailoverVisible(since healthChangedAt: ContinuousClock.Instant) {
-        let total = ContinuousClock.now - healthChangedAt
+        let total = clock.now - healthChangedAt
         metrics.detectionToVisible.recordNanoseconds(Int64(total.nanosecondsClamped))
+        status.recordFailoverVisible(after: total)
         logger.notice("failover visible", metadata: ["latency.detection_to_visible_ms": "\(Self.milliseconds(total))"])
     }
 
@@ -312,16 +326,16 @@ final class ReconcileService: Service, Sendable {
     /// change ends the wait (nil): a second failover must not queue behind the first one's polling.
     func waitUntilVisible(writes: [RouteAction]) async -> ObservedVPC? {
         let routers = specStore.spec?.routerAddresses ?? []
-        let deadline = ContinuousClock.now + settings.visibilityTimeout
+        let deadline = clock.now + settings.visibilityTimeout
         var delay = Duration.milliseconds(50)
-        while ContinuousClock.now < deadline {
+        while clock.now < deadline {
             if trigger.healthChangePending {
                 logger.info("health changed while waiting for written routes to show; acting on it first", metadata: ["writes": "\(writes.count)"])
                 return nil
             }
             guard let observed = try? await access.observe(routers: routers) else { return nil }
             if writes.allSatisfy({ Self.isVisible($0, in: observed) }) { return observed }
-            try? await Task.sleep(for: delay)
+            try? await clock.sleep(for: delay)
             delay = min(delay * 2, .seconds(1))
         }
         logger.warning("written routes not visible yet; the next pass will check again", metadata: ["writes": "\(writes.count)"])

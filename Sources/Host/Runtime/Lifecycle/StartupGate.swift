@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A one-way gate: services that need the plugins running wait here until start-up opens it.
-final class StartupGate: Sendable {
+public final class StartupGate: Sendable {
     private struct State {
         var isOpen = false
         var nextWaiter = 0
@@ -10,7 +10,9 @@ final class StartupGate: Sendable {
 
     private let state = Mutex(State())
 
-    func open() {
+    public init() {}
+
+    public func open() {
         let waiters = state.withLock { state in
             state.isOpen = true
             defer { state.waiters = [:] }
@@ -20,7 +22,7 @@ final class StartupGate: Sendable {
     }
 
     /// Returns once the gate is open, or at once when the task is cancelled (check for that).
-    func wait() async {
+    public func wait() async {
         let id = state.withLock { state -> Int in
             state.nextWaiter += 1
             return state.nextWaiter

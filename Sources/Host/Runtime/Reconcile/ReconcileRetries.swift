@@ -3,19 +3,19 @@ import Synchronization
 
 /// The retry after a pass whose VPC read or route write failed: its backoff state, for the
 /// reconcile loop, `/vpc` and `/metrics`.
-final class ReconcileRetries: Sendable {
+public final class ReconcileRetries: Sendable {
     /// One scheduled retry; a later pass makes it stale.
-    struct Scheduled: Sendable, Equatable {
-        let generation: UInt64
-        let delay: Duration
+    public struct Scheduled: Sendable, Equatable {
+        public let generation: UInt64
+        public let delay: Duration
     }
 
     /// The state as `/vpc` shows it.
-    struct View: Sendable {
-        var failedPasses: Int
-        var nextDelay: Duration?
-        var lastProblem: String?
-        var retries: UInt64
+    public struct View: Sendable {
+        public var failedPasses: Int
+        public var nextDelay: Duration?
+        public var lastProblem: String?
+        public var retries: UInt64
     }
 
     private struct State {
@@ -25,10 +25,12 @@ final class ReconcileRetries: Sendable {
 
     private let state = Mutex(State())
 
-    var view: View { state.withLock { $0.view } }
+    public init() {}
+
+    public var view: View { state.withLock { $0.view } }
 
     /// Records a pass's outcome; returns the retry to schedule after a failed one.
-    func afterPass(problem: String?, backoff: inout RetryBackoff) -> Scheduled? {
+    public func afterPass(problem: String?, backoff: inout RetryBackoff) -> Scheduled? {
         state.withLock { state in
             state.generation += 1
             guard let problem else {
@@ -47,11 +49,11 @@ final class ReconcileRetries: Sendable {
     }
 
     /// False once another pass ran after the one that scheduled `retry`.
-    func isCurrent(_ retry: Scheduled) -> Bool {
+    public func isCurrent(_ retry: Scheduled) -> Bool {
         state.withLock { $0.generation == retry.generation }
     }
 
-    func exposition() -> String {
+    public func exposition() -> String {
         let view = self.view
         let delay = view.nextDelay.map { Double($0.nanosecondsClamped) / 1e9 } ?? 0
         return "# HELP vpcrouter_reconcile_retry_failed_passes Passes in a row whose VPC read or a route write failed (0: none)\n"

@@ -4,31 +4,33 @@ import RouteModel
 import Synchronization
 
 /// The route spec in force. Plugins submit whole specs; a refused one leaves this unchanged.
-final class RouteSpecStore: Sendable {
-    struct Current: Sendable {
-        var spec: RouteSpec
-        var generation: UInt64
-        var plugin: String
-        var acceptedAt: ContinuousClock.Instant
+public final class RouteSpecStore: Sendable {
+    public struct Current: Sendable {
+        public var spec: RouteSpec
+        public var generation: UInt64
+        public var plugin: String
+        public var acceptedAt: ContinuousClock.Instant
         /// Counts every accepted submission, across plugins.
-        var sequence: UInt64
+        public var sequence: UInt64
     }
 
     private let current = Mutex<Current?>(nil)
     private let subscribers = Mutex<[AsyncStream<Current>.Continuation]>([])
     private let logger: Logger
     private let metrics: DaemonMetrics
+    private let clock: any RuntimeClock
 
-    init(logger: Logger, metrics: DaemonMetrics) {
+    public init(logger: Logger, metrics: DaemonMetrics, clock: any RuntimeClock = SystemClock()) {
+        self.clock = clock
         self.logger = logger
         self.metrics = metrics
     }
 
-    var spec: RouteSpec? { current.withLock { $0?.spec } }
-    var snapshot: Current? { current.withLock { $0 } }
+    public var spec: RouteSpec? { current.withLock { $0?.spec } }
+    public var snapshot: Current? { current.withLock { $0 } }
 
     /// A stream of accepted specs that starts with the one in force; a slow reader sees only the newest.
-    func updates() -> AsyncStream<Current> {
+    public func updates() -> AsyncStream<Current> {
         let (stream, continuation) = AsyncStream.makeStream(of: Current.self, bufferingPolicy: .bufferingNewest(1))
         let now = current.withLock { current in
             subscribers.withLock { $0.append(continuation) }
@@ -38,10 +40,10 @@ final class RouteSpecStore: Sendable {
         return stream
     }
 
-    func accept(_ submission: RouteSpecSubmission) -> Result<Void, RouteSpecError> {
+    public func accept(_ submission: RouteSpecSubmission) -> Result<Void, RouteSpecError> {
         let accepted = current.withLock { current -> Current in
             let next = Current(spec: submission.spec, generation: submission.generation, plugin: submission.plugin,
-                               acceptedAt: .now, sequence: (current?.sequence ?? 0) + 1)
+                               acceptedAt: clock.now, sequence: (current?.sequence ?? 0) + 1)
             current = next
             subscribers.withLock { $0.forEach { $0.yield(next) } }
             return next
@@ -55,7 +57,7 @@ final class RouteSpecStore: Sendable {
         return .success(())
     }
 
-    func finish() {
+    public func finish() {
         subscribers.withLock { $0.forEach { $0.finish() } }
     }
 }

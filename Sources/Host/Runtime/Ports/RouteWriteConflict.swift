@@ -2,11 +2,16 @@ import RouteModel
 
 /// A CreateRoute refused because the route exists: it appeared after the read the plan was made
 /// from. It is not overwritten; the reconciler reads the VPC again and decides anew.
-struct RouteWriteConflict: Error, CustomStringConvertible {
-    let tableId: String
-    let cidr: IPv4CIDR
+public struct RouteWriteConflict: Error, CustomStringConvertible {
+    public let tableId: String
+    public let cidr: IPv4CIDR
 
-    var description: String {
+    public init(tableId: String, cidr: IPv4CIDR) {
+        self.tableId = tableId
+        self.cidr = cidr
+    }
+
+    public var description: String {
         "a route for \(cidr) in \(tableId) appeared since the read; not overwritten, the next read decides"
     }
 }

@@ -11,8 +11,8 @@ import Synchronization
 /// (fall, rise, hold-down), publishes the current sets and wakes the reconciler at once when
 /// they change. Probes are blocking plugin calls, so they run on their own dispatch queue, not on
 /// the Swift concurrency threads.
-final class HealthService: Service, Sendable {
-    let instance: PluginInstance
+public final class HealthService: Service, Sendable {
+    let plugin: any HealthProbe
     let policy: HealthPolicy
     let specStore: RouteSpecStore
     let status: DaemonStatus
@@ -20,6 +20,9 @@ final class HealthService: Service, Sendable {
     let trigger: ReconcileTrigger
     let logger: Logger
     let gate: StartupGate
+    let clock: any RuntimeClock
+    /// Where the health policy's monotonic times count from.
+    private let origin: ContinuousClock.Instant
     private let latest = Mutex(HealthSnapshot(firstRoundCompleted: false))
     private let probeQueue = DispatchQueue(label: "vpcrouter.health-probe")
     /// True while a probe is inside the plugin; a hung one keeps it true, and no other is queued.
@@ -35,17 +38,19 @@ final class HealthService: Service, Sendable {
     /// probe targets carry it (`vpcr_target.instance_id`) once known.
     private let instanceIDs = Mutex<[IPv4Address: String]>([:])
 
-    init(instance: PluginInstance, policy: HealthPolicy, specStore: RouteSpecStore, status: DaemonStatus,
-         metrics: DaemonMetrics, trigger: ReconcileTrigger, gate: StartupGate, logger: Logger) {
+    public init(plugin: any HealthProbe, policy: HealthPolicy, specStore: RouteSpecStore, status: DaemonStatus,
+                metrics: DaemonMetrics, trigger: ReconcileTrigger, gate: StartupGate, clock: any RuntimeClock = SystemClock(), logger: Logger) {
         self.gate = gate
-        self.instance = instance
+        self.plugin = plugin
+        self.clock = clock
+        self.origin = clock.now
         self.policy = policy
         self.specStore = specStore
         self.status = status
         self.metrics = metrics
         self.trigger = trigger
         self.logger = logger
-        let staleAfter = Self.staleAfter(instance.schedule)
+        let staleAfter = Self.staleAfter(plugin.schedule)
         status.setHealthFreshness(staleAfter: staleAfter) { [self] in watch.withLock { $0.lastAnsweredAt } }
         metrics.addExpositionSource { [self] in
             let missed = watch.withLock { $0.roundsWithoutAnswer }
@@ -63,47 +68,50 @@ final class HealthService: Service, Sendable {
 
     /// The health every reconcile plans with: level-triggered, the current state of each router,
     /// read now (how long a router has been healthy counts up to this moment).
-    var snapshot: HealthSnapshot {
+    public var snapshot: HealthSnapshot {
         var snapshot = latest.withLock { $0 }
-        snapshot.time = Self.now()
+        snapshot.time = monotonicNow()
         return snapshot
     }
 
-    static func now() -> MonotonicTime { MonotonicTime(nanoseconds: MonotonicClock.nowNanoseconds()) }
+    /// Now as the health policy counts time (nanoseconds on the runtime's clock since this service was made).
+    func monotonicNow() -> MonotonicTime {
+        MonotonicTime(nanoseconds: UInt64(clamping: (clock.now - origin).nanosecondsClamped))
+    }
 
     /// How long past its deadline a probe may run before its round counts as no opinion.
-    static let probeGrace: Duration = .seconds(1)
+    public static let probeGrace: Duration = .seconds(1)
 
     /// Health is stale (and `/readyz` fails) when no round has been answered for this long.
-    static func staleAfter(_ schedule: HealthSchedule) -> Duration {
+    public static func staleAfter(_ schedule: HealthSchedule) -> Duration {
         schedule.interval * 3 + schedule.timeout + probeGrace
     }
 
-    func run() async throws {
+    public func run() async throws {
         await cancelWhenGracefulShutdown { await self.gate.wait() }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
-        let schedule = instance.schedule
+        let schedule = plugin.schedule
         var tracker = HealthTracker(policy: policy)
-        var scheduler = RoundScheduler(interval: schedule.interval, firstRoundAt: Self.now())
+        var scheduler = RoundScheduler(interval: schedule.interval, firstRoundAt: monotonicNow())
         var specSequence: UInt64 = 0
         var rounds: UInt64 = 0
         var hungSince: ContinuousClock.Instant?
         var lastTargets: [HealthTarget] = []
         var probeGeneration: UInt64 = 0
-        watch.withLock { $0.startedAt = .now }
+        watch.withLock { $0.startedAt = clock.now }
         logger.info("health checks scheduled", metadata: [
-            "plugin.name": "\(instance.plugin.name)", "health.interval": "\(schedule.interval)",
+            "plugin.name": "\(plugin.name)", "health.interval": "\(schedule.interval)",
             "health.timeout": "\(schedule.timeout)", "health.fall": "\(policy.fall)", "health.rise": "\(policy.rise)",
             "health.hold_down": "\(policy.holdDown)",
         ])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let delay = scheduler.delay(from: Self.now())
+            let delay = scheduler.delay(from: monotonicNow())
             if delay > .zero {
-                do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } } catch { break }
+                do { try await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(for: delay) } } catch { break }
             }
             if let current = specStore.snapshot, current.sequence != specSequence {
                 specSequence = current.sequence
-                _ = tracker.updateTargets(current.spec.routerAddresses, at: Self.now())
+                _ = tracker.updateTargets(current.spec.routerAddresses, at: monotonicNow())
             }
             let known = instanceIDs.withLock { $0 }
             let targets = tracker.probeTargets.map { HealthTarget(address: $0, instanceID: known[$0]) }
@@ -117,7 +125,7 @@ final class HealthService: Service, Sendable {
                 // A spec whose router lists are all empty has no one to probe: the first round has
                 // nothing to wait for, or the plan would hold (and never delete) for ever.
                 if !latest.withLock({ $0.firstRoundCompleted }) {
-                    tracker.recordRound([:], at: Self.now())
+                    _ = tracker.recordRound([:], at: monotonicNow())
                     publish(tracker, rounds: rounds)
                     trigger.fire(.health)
                 }
@@ -129,32 +137,32 @@ final class HealthService: Service, Sendable {
                 case .answered(let answer):
                     if let since = hungSince {
                         logger.notice("health plugin answers again", metadata: [
-                            "plugin.name": "\(instance.plugin.name)", "health.stuck_ms": "\(ReconcileService.milliseconds(.now - since))",
+                            "plugin.name": "\(plugin.name)", "health.stuck_ms": "\(ReconcileService.milliseconds(clock.now - since))",
                         ])
                         hungSince = nil
                     }
-                    watch.withLock { $0.lastAnsweredAt = .now }
+                    watch.withLock { $0.lastAnsweredAt = clock.now }
                     results = answer
                 case .pluginError:
                     // No opinion either, and not a completed round: the first one must carry
                     // verdicts before the reconciler plans with health.
-                    _ = scheduler.roundFinished(at: Self.now())
+                    _ = scheduler.roundFinished(at: monotonicNow())
                     continue
                 case .overdue, .stillRunning:
                     // No opinion: the round is skipped, health keeps its last state, and after a
                     // few intervals `/readyz` says health is stale.
                     if hungSince == nil {
-                        hungSince = .now
+                        hungSince = clock.now
                         logger.error("health plugin did not answer within its deadline; its rounds give no opinion until it does", metadata: [
-                            "plugin.name": "\(instance.plugin.name)", "health.timeout": "\(schedule.timeout)",
+                            "plugin.name": "\(plugin.name)", "health.timeout": "\(schedule.timeout)",
                             "health.grace": "\(Self.probeGrace)",
                         ])
                     }
                     watch.withLock { $0.roundsWithoutAnswer += 1 }
-                    _ = scheduler.roundFinished(at: Self.now())
+                    _ = scheduler.roundFinished(at: monotonicNow())
                     continue
                 }
-                let outcome = tracker.recordRound(results, at: Self.now())
+                let outcome = tracker.recordRound(results, at: monotonicNow())
                 rounds += 1
                 publish(tracker, rounds: rounds)
                 for transition in outcome.transitions {
@@ -164,12 +172,12 @@ final class HealthService: Service, Sendable {
                 }
                 if outcome.changed || rounds == 1 { trigger.fire(.health) }
             }
-            _ = scheduler.roundFinished(at: Self.now())
+            _ = scheduler.roundFinished(at: monotonicNow())
         }
     }
 
     /// How a probe round ended.
-    enum RoundAnswer: Sendable {
+    public enum RoundAnswer: Sendable {
         case answered([IPv4Address: ProbeResult])
         /// The plugin returned an error: no opinion on any router (never "all failed").
         case pluginError
@@ -201,46 +209,50 @@ final class HealthService: Service, Sendable {
             return true
         }
         guard started else { return .stillRunning }
-        let instance = self.instance
+        let plugin = self.plugin
         let logger = self.logger
-        let deadline = MonotonicClock.deadline(after: timeout)
+        let clock = self.clock
+        let deadline = clock.now + timeout
         let answer = OneShotAnswer()
         return await withGracefulShutdownHandler {
-            await withCheckedContinuation { continuation in
-                answer.arm(continuation)
-                probeQueue.async { [self] in
-                    var results: [IPv4Address: ProbeResult] = [:]
-                    var failed = false
-                    do {
-                        let verdicts = try instance.probe(targets, deadline: deadline, generation: generation)
-                        for (target, verdict) in zip(targets, verdicts) {
-                            results[target.address] = ProbeResult(verdict)
-                        }
-                    } catch {
-                        failed = true
-                        logger.error("health probe failed; no router changes state this round", metadata: [
-                            "plugin.name": "\(instance.plugin.name)", "error": "\(error)",
-                        ])
-                    }
-                    probeRunning.withLock { $0 = false }
-                    answer.resume(failed ? .pluginError : .answered(results))
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + Self.dispatchInterval(timeout + Self.probeGrace)) {
+            await withTaskGroup(of: Void.self) { watchdog in
+                // The watchdog: past the deadline plus a grace the round is overdue, whatever the probe does.
+                watchdog.addTask {
+                    do { try await clock.sleep(until: deadline + Self.probeGrace) } catch { return }
                     answer.resume(.overdue)
                 }
+                let result = await withCheckedContinuation { continuation in
+                    answer.arm(continuation)
+                    probeQueue.async { [self] in
+                        var results: [IPv4Address: ProbeResult] = [:]
+                        var failed = false
+                        do {
+                            let verdicts = try plugin.probe(targets, deadline: deadline, generation: generation)
+                            for (target, verdict) in zip(targets, verdicts) {
+                                results[target.address] = ProbeResult(verdict)
+                            }
+                        } catch {
+                            failed = true
+                            logger.error("health probe failed; no router changes state this round", metadata: [
+                                "plugin.name": "\(plugin.name)", "error": "\(error)",
+                            ])
+                        }
+                        probeRunning.withLock { $0 = false }
+                        answer.resume(failed ? .pluginError : .answered(results))
+                    }
+                }
+                watchdog.cancelAll()
+                return result
             }
         } onGracefulShutdown: {
             answer.resume(.stopping)
         }
     }
 
-    static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
-        .nanoseconds(Int(clamping: duration.nanosecondsClamped))
-    }
-
     /// The time since the last answered round (or since health checks began, before any).
-    func roundAge(at now: ContinuousClock.Instant = .now) -> Duration? {
-        watch.withLock { watch in (watch.lastAnsweredAt ?? watch.startedAt).map { now - $0 } }
+    func roundAge() -> Duration? {
+        let now = clock.now
+        return watch.withLock { watch in (watch.lastAnsweredAt ?? watch.startedAt).map { now - $0 } }
     }
 
     func publish(_ tracker: HealthTracker, rounds: UInt64) {
@@ -252,46 +264,5 @@ final class HealthService: Service, Sendable {
         for condition in RouterCondition.allCases {
             metrics.routersByVerdict[condition.rawValue]?.record(snapshot.routers(in: condition).count)
         }
-    }
-}
-
-/// A continuation resumed by whichever of the probe, the watchdog timer and a stop request comes
-/// first (possibly before the continuation exists); the later ones are ignored.
-final class OneShotAnswer: Sendable {
-    private enum State {
-        case idle
-        case waiting(CheckedContinuation<HealthService.RoundAnswer, Never>)
-        case answeredEarly(HealthService.RoundAnswer)
-        case done
-    }
-
-    private let state = Mutex(State.idle)
-
-    func arm(_ continuation: CheckedContinuation<HealthService.RoundAnswer, Never>) {
-        let early = state.withLock { state -> HealthService.RoundAnswer? in
-            guard case .answeredEarly(let answer) = state else {
-                state = .waiting(continuation)
-                return nil
-            }
-            state = .done
-            return answer
-        }
-        if let early { continuation.resume(returning: early) }
-    }
-
-    func resume(_ answer: HealthService.RoundAnswer) {
-        let waiting = state.withLock { state -> CheckedContinuation<HealthService.RoundAnswer, Never>? in
-            switch state {
-            case .idle:
-                state = .answeredEarly(answer)
-                return nil
-            case .waiting(let continuation):
-                state = .done
-                return continuation
-            case .answeredEarly, .done:
-                return nil
-            }
-        }
-        waiting?.resume(returning: answer)
     }
 }

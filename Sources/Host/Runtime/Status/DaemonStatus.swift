@@ -5,32 +5,35 @@ import RouteModel
 import StatusServer
 import Synchronization
 
-/// The role of this replica under leader election, as `/` shows it.
-struct LeadershipView: Sendable {
-    var role: String
-    var holder: String?
-    var key: String
-}
-
 /// The daemon's state as the status pages show it. Each part is replaced whole by its owner
 /// (the spec store, the health service, the reconciler), so a reader never sees half an update.
-final class DaemonStatus: StatusSource {
+public final class DaemonStatus: StatusSource {
     /// The current health sets, from the health service.
-    struct HealthView: Sendable {
-        var rounds: UInt64 = 0
-        var failed: [IPv4Address] = []
-        var questionable: [IPv4Address] = []
+    public struct HealthView: Sendable {
+        public var rounds: UInt64 = 0
+        public var failed: [IPv4Address] = []
+        public var questionable: [IPv4Address] = []
         /// Failed fewer than `--health-fall` rounds in a row: they keep their routes.
-        var suspect: [IPv4Address] = []
-        var workingSet: [IPv4Address] = []
+        public var suspect: [IPv4Address] = []
+        public var workingSet: [IPv4Address] = []
+
+        public init(rounds: UInt64 = 0, failed: [IPv4Address] = [], questionable: [IPv4Address] = [], suspect: [IPv4Address] = [],
+                    workingSet: [IPv4Address] = []) {
+            self.rounds = rounds
+            self.failed = failed
+            self.questionable = questionable
+            self.suspect = suspect
+            self.workingSet = workingSet
+        }
     }
 
-    let options: ValidatedCoreOptions
+    let parameters: StatusParameters
     let startTime = Date()
     let modeName: String
     let healthName: String
     let specStore: RouteSpecStore
-    private let instances = Mutex<[PluginInstance]>([])
+    let clock: any RuntimeClock
+    private let pluginInfo = Mutex<@Sendable () -> [PluginInfo]>({ [] })
     private let health = Mutex(HealthView())
     private let routeInfoDocument = Mutex<JSONValue?>(nil)
     private let vpcDocument = Mutex<JSONValue?>(nil)
@@ -39,36 +42,39 @@ final class DaemonStatus: StatusSource {
     let daemonMetrics: DaemonMetrics
     private let leadership = Mutex<(@Sendable () -> LeadershipView)?>(nil)
 
-    init(options: ValidatedCoreOptions, modeName: String, healthName: String, specStore: RouteSpecStore, metrics: DaemonMetrics) {
-        self.options = options
+    public init(parameters: StatusParameters, modeName: String, healthName: String, specStore: RouteSpecStore, metrics: DaemonMetrics,
+                clock: any RuntimeClock = SystemClock()) {
+        self.parameters = parameters
+        self.clock = clock
         self.modeName = modeName
         self.healthName = healthName
         self.specStore = specStore
         self.daemonMetrics = metrics
     }
 
-    func setInstances(_ running: [PluginInstance]) { instances.withLock { $0 = running } }
-    func setHealth(_ view: HealthView) { health.withLock { $0 = view } }
+    /// Where the plugins' info is read at request time: snapshots that never call into a plugin.
+    public func setPlugins(_ info: @escaping @Sendable () -> [PluginInfo]) { pluginInfo.withLock { $0 = info } }
+    public func setHealth(_ view: HealthView) { health.withLock { $0 = view } }
     private let healthFreshness = Mutex<(staleAfter: Duration, lastAnswered: @Sendable () -> ContinuousClock.Instant?)?>(nil)
 
     /// Where the time of the health plugin's last answered round is read, and how old it may be
     /// before `/readyz` says health is stale.
-    func setHealthFreshness(staleAfter: Duration, lastAnswered: @escaping @Sendable () -> ContinuousClock.Instant?) {
+    public func setHealthFreshness(staleAfter: Duration, lastAnswered: @escaping @Sendable () -> ContinuousClock.Instant?) {
         healthFreshness.withLock { $0 = (staleAfter, lastAnswered) }
     }
     private let location = Mutex<(region: String, vpc: String)?>(nil)
 
     /// The region and VPC in use, after instance metadata filled what the options lacked.
-    func setLocation(region: String, vpc: String) {
+    public func setLocation(region: String, vpc: String) {
         location.withLock { $0 = (region, vpc) }
     }
 
     /// With leader election: where the current role and holder are read at request time.
-    func setLeadership(_ provider: @escaping @Sendable () -> LeadershipView) {
+    public func setLeadership(_ provider: @escaping @Sendable () -> LeadershipView) {
         leadership.withLock { $0 = provider }
     }
 
-    func leadershipDocument() -> JSONValue {
+    public func leadershipDocument() -> JSONValue {
         guard let view = leadership.withLock({ $0 })?() else {
             return .object([("election", .string("none")), ("role", .string("leader"))])
         }
@@ -78,12 +84,13 @@ final class DaemonStatus: StatusSource {
         ])
     }
 
-    func setObservationError(_ message: String) {
+    public func setObservationError(_ message: String) {
         observationError.withLock { $0 = message }
     }
 
     /// Records a reconcile: the data behind `/route_info` and `/vpc`.
-    func setReconcile(_ reconcile: ReconcileStatus, lastActions: [RouteAction]) {
+    public func setReconcile(_ reconcile: ReconcileStatus, lastActions: [RouteAction]) {
+        if reconcile.isHeld, let hold = lastActions.first(where: { $0.verb == .hold }) { decisions.recordHold(hold, at: Date()) }
         let now = Self.timestamp(Date())
         let routes: [(String, JSONValue)] = reconcile.cidrs.map { cidr in
             (cidr.cidr.description, .array([
@@ -126,6 +133,8 @@ final class DaemonStatus: StatusSource {
                         ("instance", target?.instanceId.map(JSONValue.string) ?? .null),
                         ("last_action", .string((action?.verb ?? entry.action).rawValue)),
                         ("reason", .string(action?.reason ?? entry.reason)),
+                        // As the tables are now (re-read after the writes), not as the last action found them.
+                        ("status", .string(entry.state.rawValue)),
                         ("time", .string(now)),
                     ]
                     if let preference = preferences[entry.cidr] { fields.append(("preference", Self.preferenceDocument(preference))) }
@@ -150,10 +159,10 @@ final class DaemonStatus: StatusSource {
         ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
     }
 
-    func overview() -> JSONValue {
-        let plugins = instances.withLock { $0 }
-        let version = plugins.map { "\($0.plugin.kind): \($0.plugin.name) (\($0.plugin.version))" }.joined(separator: ", ")
-        let ignore: JSONValue = options.ignoreRoutes.isEmpty ? .null : .array(options.ignoreRoutes.map { .string($0.description) })
+    public func overview() -> JSONValue {
+        let plugins = pluginInfo.withLock { $0 }()
+        let version = plugins.map { "\($0.kind): \($0.name) (\($0.version))" }.joined(separator: ", ")
+        let ignore: JSONValue = parameters.ignoreRoutes.isEmpty ? .null : .array(parameters.ignoreRoutes.map { .string($0.description) })
         return .object([
             ("SERVER", .object([
                 ("version", .string("vpcrouter (\(PluginABIVersion.hostVersion)): \(version)")),
@@ -161,13 +170,13 @@ final class DaemonStatus: StatusSource {
                 ("current_time", .string(Self.timestamp(Date()))),
             ])),
             ("params", .object([
-                ("logfile", .string(options.logfile)),
-                ("region_name", (location.withLock { $0?.region } ?? options.region).map(JSONValue.string) ?? .null),
-                ("vpc_id", (location.withLock { $0?.vpc } ?? options.vpc).map(JSONValue.string) ?? .null),
-                ("route_recheck_interval", .number(Double(options.routeRecheckInterval))),
-                ("verbose", .bool(options.verbose)),
-                ("addr", .string(options.address)),
-                ("port", .number(Double(options.port))),
+                ("logfile", .string(parameters.logfile)),
+                ("region_name", (location.withLock { $0?.region } ?? parameters.region).map(JSONValue.string) ?? .null),
+                ("vpc_id", (location.withLock { $0?.vpc } ?? parameters.vpc).map(JSONValue.string) ?? .null),
+                ("route_recheck_interval", .number(Double(parameters.routeRecheckInterval))),
+                ("verbose", .bool(parameters.verbose)),
+                ("addr", .string(parameters.address)),
+                ("port", .number(Double(parameters.port))),
                 ("mode", .string(modeName)),
                 ("health", .string(healthName)),
                 ("ignore_routes", ignore),
@@ -181,7 +190,7 @@ final class DaemonStatus: StatusSource {
         ])
     }
 
-    func ips() -> JSONValue {
+    public func ips() -> JSONValue {
         let view = health.withLock { $0 }
         return .object([
             ("failed_ips", .array(view.failed.map { .string($0.description) })),
@@ -192,10 +201,9 @@ final class DaemonStatus: StatusSource {
         ])
     }
 
-    func plugins() -> JSONValue {
-        let running = instances.withLock { $0 }
-        return .object(running.map { instance in
-            let info = instance.infoSnapshot
+    public func plugins() -> JSONValue {
+        let running = pluginInfo.withLock { $0 }()
+        return .object(running.map { info in
             return (info.name, .object([
                 ("kind", .string(info.kind.rawValue)),
                 ("version", .string(info.version)),
@@ -215,12 +223,12 @@ final class DaemonStatus: StatusSource {
     }
 
     /// The spec in force now, with the routes as the last reconcile left them.
-    func routeInfo() -> JSONValue {
+    public func routeInfo() -> JSONValue {
         var members: [(String, JSONValue)] = [("route_spec", specStore.spec.map(Self.specDocument) ?? .object([]))]
         if case .object(let reconciled) = routeInfoDocument.withLock({ $0 }) ?? .object([("routes", .object([]))]) {
             members += reconciled
         }
-        members.append(("ignore_routes", .array(options.ignoreRoutes.map { .string($0.description) })))
+        members.append(("ignore_routes", .array(parameters.ignoreRoutes.map { .string($0.description) })))
         return .object(members)
     }
 
@@ -244,9 +252,20 @@ final class DaemonStatus: StatusSource {
         ])
     }
 
-    func vpc() -> JSONValue {
+    /// The writes made and holds entered, newest first, on `/vpc` as `recent_decisions`.
+    let decisions = DecisionLog()
+
+    /// A route write EC2 accepted.
+    public func recordWrite(_ action: RouteAction) { decisions.recordWrite(action, at: Date()) }
+
+    /// A failover became visible in a re-read, `latency` after the health change that caused it.
+    public func recordFailoverVisible(after latency: Duration) { decisions.recordFailoverVisible(after: latency) }
+
+    public func vpc() -> JSONValue {
         let document = vpcDocument.withLock { $0 } ?? .object([])
-        guard case .object(var members) = document, let retry = retry.withLock({ $0 }) else { return document }
+        guard case .object(var members) = document else { return document }
+        members.append(("recent_decisions", decisions.document))
+        guard let retry = retry.withLock({ $0 }) else { return .object(members) }
         var nextDelay = JSONValue.null
         if let delay = retry.nextDelay { nextDelay = .number(Double(delay.nanosecondsClamped) / 1e9) }
         var lastProblem = JSONValue.null
@@ -262,22 +281,22 @@ final class DaemonStatus: StatusSource {
     private let retry = Mutex<ReconcileRetries.View?>(nil)
 
     /// The retry after a failed VPC read or route write, shown on `/vpc` as `retry`.
-    func setRetry(_ view: ReconcileRetries.View) {
+    public func setRetry(_ view: ReconcileRetries.View) {
         retry.withLock { $0 = view }
     }
 
-    func metrics() -> String {
+    public func metrics() -> String {
         daemonMetrics.exposition()
     }
 
-    func readinessGaps() -> [String] {
+    public func readinessGaps() -> [String] {
         var gaps: [String] = []
         if specStore.spec == nil { gaps.append("a route spec") }
         if health.withLock({ $0.rounds }) == 0 {
             gaps.append("a completed health round")
         } else if let freshness = healthFreshness.withLock({ $0 }) {
             let staleAfter = freshness.staleAfter
-            let age = freshness.lastAnswered().map { ContinuousClock.now - $0 }
+            let age = freshness.lastAnswered().map { clock.now - $0 }
             if age.map({ $0 > staleAfter }) ?? true {
                 let ago = age.map { "last answered \(Int($0.components.seconds)) s ago" } ?? "no round answered"
                 gaps.append("fresh health results (the health plugin \(ago); stale after \(staleAfter))")

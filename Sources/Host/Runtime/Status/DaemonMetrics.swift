@@ -4,27 +4,27 @@ import Synchronization
 
 /// The process's metrics: swift-metrics instruments backed by one Prometheus registry, which
 /// `/metrics` renders in the text exposition format.
-final class DaemonMetrics: Sendable {
-    let registry = PrometheusCollectorRegistry()
-    let specGeneration: Metrics.Gauge
-    let specsAccepted: Metrics.Counter
-    let routersByVerdict: [String: Metrics.Gauge]
-    let reconciles: Metrics.Counter
-    let reconcileErrors: Metrics.Counter
-    let writeErrors: Metrics.Counter
-    let failovers: Metrics.Counter
-    let actions: [String: Metrics.Counter]
+public final class DaemonMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    public let specGeneration: Metrics.Gauge
+    public let specsAccepted: Metrics.Counter
+    public let routersByVerdict: [String: Metrics.Gauge]
+    public let reconciles: Metrics.Counter
+    public let reconcileErrors: Metrics.Counter
+    public let writeErrors: Metrics.Counter
+    public let failovers: Metrics.Counter
+    public let actions: [String: Metrics.Counter]
     /// Route writes a follower planned but did not make.
-    let writesSkippedNotLeader: Metrics.Counter
-    let reconcileDuration: Metrics.Timer
+    public let writesSkippedNotLeader: Metrics.Counter
+    public let reconcileDuration: Metrics.Timer
     /// From the health change that caused a failover to its route write, and to the route being
     /// visible in a re-read of the table.
-    let detectionToWrite: Metrics.Timer
-    let detectionToVisible: Metrics.Timer
+    public let detectionToWrite: Metrics.Timer
+    public let detectionToVisible: Metrics.Timer
     /// Extra exposition text rendered at scrape time (the EC2 client's per-action counters).
     private let extraSources = Mutex<[@Sendable () -> String]>([])
 
-    init() {
+    public init() {
         let factory = PrometheusMetricsFactory(registry: registry)
         specGeneration = Metrics.Gauge(label: "vpcrouter_spec_generation", factory: factory)
         specsAccepted = Metrics.Counter(label: "vpcrouter_specs_accepted_total", factory: factory)
@@ -45,17 +45,17 @@ final class DaemonMetrics: Sendable {
     }
 
     /// Records that a plugin is loaded (value 1, identity in labels).
-    func recordPlugin(name: String, kind: String, version: String, abi: String) {
+    public func recordPlugin(name: String, kind: String, version: String, abi: String) {
         let factory = PrometheusMetricsFactory(registry: registry)
         Metrics.Gauge(label: "vpcrouter_plugin_info", dimensions: [("name", name), ("kind", kind), ("version", version), ("abi", abi)],
                       factory: factory).record(1)
     }
 
-    func addExpositionSource(_ source: @escaping @Sendable () -> String) {
+    public func addExpositionSource(_ source: @escaping @Sendable () -> String) {
         extraSources.withLock { $0.append(source) }
     }
 
-    func exposition() -> String {
+    public func exposition() -> String {
         Self.withHelp(registry.emitToString()) + extraSources.withLock { $0 }.map { $0() }.joined()
     }
 

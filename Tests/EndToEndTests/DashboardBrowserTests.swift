@@ -1,0 +1,95 @@
+import EC2
+import Foundation
+import RouteModel
+import Testing
+import TestSupport
+
+extension EndToEnd {
+    /// The status page in a real browser (headless Chromium): the daemon against moto with routers
+    /// in namespaces; the page shows the route on its router and the routers' health, and follows a
+    /// failover by itself, without a reload. A screenshot is left in `.build/test-output/`.
+    @Suite(.serialized, .timeLimit(.minutes(5))) struct DashboardBrowserTests {
+        let cidr = IPv4CIDR("10.55.0.0/16")!
+        let routerA = "10.0.1.10"
+        let routerB = "10.0.2.20"
+
+        @Test func thePageFollowsAFailoverWithoutAReload() async throws {
+            let moto = try await MotoServer.start()
+            defer { moto.stop() }
+            let fixture = try await moto.fixture()
+            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
+            let routers = try await RouterNamespaces.acquire()
+            defer { routers.remove() }
+            try routers.add(routerA)
+            try routers.add(routerB)
+            let state = try PackagePaths.temporaryDirectory("vpcr-dashboard-state")
+            let port = freeLoopbackPort()
+            let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
+                "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,
+                "--fixed_hosts", "\(routerA):\(routerB)", "-H", "icmpecho", "--icmp_check_interval", "0.2",
+                "--health-fall", "2", "--route_recheck_interval", "5", "-p", "\(port)", "--state-dir", state.path,
+            ], environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString))
+            defer { _ = daemon.stop() }
+            let enis = [fixture.eniA: routerA, fixture.eniB: routerB]
+            let first = try await routes.waitForTargets(in: Set(enis.keys))
+            guard let carrierENI = first[0] ?? nil, let carrier = enis[carrierENI] else {
+                Issue.record("no route created: \(first)\n\(daemon.output)")
+                return
+            }
+            let other = carrier == routerA ? routerB : routerA
+
+            let browser = try await BrowserPage.start()
+            defer { browser.stop() }
+            try await browser.open("http://127.0.0.1:\(port)/")
+            let cell = "document.querySelector('td.route[data-table=\"\(fixture.routeTableA)\"][data-cidr=\"\(cidr)\"]')"
+            // The first render is the server's HTML; the script then keeps it current.
+            let loaded = try await eventually(.seconds(15), every: .milliseconds(200)) {
+                try await browser.evaluate("\(cell)?.firstChild.textContent") as? String == carrier
+            }
+            let pageText = try await browser.evaluate("document.body.innerText") as? String ?? ""
+            #expect(loaded, "the page never showed \(cidr) on \(carrier): \(pageText)")
+            // Once written and seen in a re-read of the table, the route shows as correct.
+            #expect(try await eventually(.seconds(15), every: .milliseconds(200)) {
+                try await browser.evaluate("\(cell).dataset.status") as? String == "correct"
+            })
+            let carrierRow = "document.querySelector('tr[data-router=\"\(carrier)\"] [data-field=condition]').textContent"
+            #expect(try await browser.evaluate(carrierRow) as? String == "healthy")
+            // A reload would lose this.
+            _ = try await browser.evaluate("window.vpcrouterTestMarker = 'still here'")
+
+            let killed = ContinuousClock.now
+            try routers.kill(carrier)
+            let moved = try await routes.waitForTargets(in: Set(enis.filter { $0.value == other }.keys))
+            #expect(moved.allSatisfy { enis[$0 ?? ""] == other }, "failover in moto: \(moved)\n\(daemon.output)")
+            let visibleInMoto = ContinuousClock.now
+            // The page refreshes every two seconds; generous here for a busy machine, the time is printed.
+            let shown = try await eventually(.seconds(15), every: .milliseconds(100)) {
+                try await browser.evaluate("\(cell)?.firstChild.textContent") as? String == other
+            }
+            let cellText = try await browser.evaluate("\(cell)?.textContent") as? String ?? "nothing"
+            #expect(shown, "the page still shows \(cellText)")
+            print("dashboard: router death to page showing the new router \(ContinuousClock.now - killed) "
+                  + "(\(ContinuousClock.now - visibleInMoto) after moto showed it)")
+            #expect(try await eventually(.seconds(10), every: .milliseconds(200)) {
+                try await browser.evaluate(carrierRow) as? String == "failed"
+            })
+            // The failover is listed among the recent decisions, from the carrier to the other router.
+            let decisions = try await browser.evaluate("document.querySelector('table.decisions')?.innerText") as? String ?? ""
+            #expect(decisions.contains("failover") && decisions.contains("\(carrier) → \(other)"), "\(decisions)")
+            #expect(try await browser.evaluate("window.vpcrouterTestMarker") as? String == "still here", "the page was reloaded")
+            #expect(try await browser.evaluate("document.getElementById('connection').hidden") as? Bool == true)
+
+            let output = PackagePaths.root.appendingPathComponent(".build/test-output")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            try await browser.screenshot(to: output.appendingPathComponent("dashboard-after-failover.png").path)
+
+            // The daemon stops answering: the page says so instead of showing old data as current.
+            #expect(daemon.stop() == 0)
+            #expect(try await eventually(.seconds(10), every: .milliseconds(200)) {
+                try await browser.evaluate("document.getElementById('connection').hidden") as? Bool == false
+            })
+            let banner = try await browser.evaluate("document.getElementById('connection').textContent") as? String ?? ""
+            #expect(banner.contains("not answering"), "\(banner)")
+        }
+    }
+}
