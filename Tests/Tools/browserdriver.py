@@ -17,7 +17,9 @@ import base64
 import http.server
 import json
 import os
+import sys
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -132,6 +134,8 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     arguments = parser.parse_args()
+    # SIGTERM ends the script through its `finally`, so Chromium never outlives it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     page = Page(arguments.chromium)
     try:
         serve(page, arguments.port)

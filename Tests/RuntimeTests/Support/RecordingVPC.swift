@@ -7,7 +7,7 @@ import Synchronization
 /// every operation in the order it was asked for, and on command fails, delays (on the manual
 /// clock) or throttles the next calls.
 final class RecordingVPC: VPCRouteAccess {
-    enum Operation: Equatable, CustomStringConvertible {
+    enum Operation: Hashable, CustomStringConvertible {
         case observe
         case create(table: String, cidr: IPv4CIDR, eni: String)
         case replace(table: String, cidr: IPv4CIDR, eni: String)

@@ -16,6 +16,7 @@ import Synchronization
 final class RuntimeHarness: Sendable {
     static let routerA = IPv4Address("10.0.1.10")!
     static let routerB = IPv4Address("10.0.1.11")!
+    static let routerC = IPv4Address("10.0.1.12")!
     static let cidr1 = IPv4CIDR("10.55.0.0/24")!
     static let cidr2 = IPv4CIDR("10.56.0.0/24")!
     static let cidr3 = IPv4CIDR("10.57.0.0/24")!
@@ -40,6 +41,14 @@ final class RuntimeHarness: Sendable {
             ])
     }
 
+    /// `twoRouterVPC` with router C (eni-c) beside A and B.
+    static func threeRouterVPC() -> ObservedVPC {
+        var vpc = twoRouterVPC()
+        vpc.networkInterfaces.append(
+            ObservedNetworkInterface(id: "eni-c", subnetId: "subnet-1", attachedInstanceId: "i-c", privateAddresses: [routerC]))
+        return vpc
+    }
+
     let clock = ManualClock()
     let vpc: RecordingVPC
     let probe = ScriptedProbe(schedule: schedule)
@@ -55,7 +64,11 @@ final class RuntimeHarness: Sendable {
     let leadership = LeadershipFlag()
     private let specGeneration = Mutex<UInt64>(0)
 
-    init(vpc observed: ObservedVPC = twoRouterVPC(), recheck: Duration? = nil, fall: Int = 1) throws {
+    /// The spec submitted before the services start.
+    let initialSpec: [IPv4CIDR: [IPv4Address]]
+
+    init(vpc observed: ObservedVPC = twoRouterVPC(), spec: [IPv4CIDR: [IPv4Address]]? = nil, recheck: Duration? = nil, fall: Int = 1) throws {
+        initialSpec = spec ?? [Self.cidr1: [Self.routerA, Self.routerB], Self.cidr2: [Self.routerA, Self.routerB]]
         let logger = Logger(label: "runtime-tests") { _ in SwiftLogNoOpLogHandler() }
         vpc = RecordingVPC(observed, clock: clock)
         specStore = RouteSpecStore(logger: logger, metrics: metrics, clock: clock)
@@ -91,16 +104,11 @@ final class RuntimeHarness: Sendable {
         _ = specStore.accept(RouteSpecSubmission(spec: RouteSpec(routes), generation: generation, plugin: "test"))
     }
 
-    /// Both CIDRs on routers A and B.
-    func submitTwoRoutes() {
-        submit([Self.cidr1: [Self.routerA, Self.routerB], Self.cidr2: [Self.routerA, Self.routerB]])
-    }
-
     /// Runs the health and reconcile services (the plugins are "started" at once: the gate opens)
     /// under a graceful-shutdown trigger, runs `scenario`, then stops them and waits for both to end.
     func run(_ scenario: @Sendable (GracefulShutdownTestTrigger) async throws -> Void) async throws {
         // The spec is in force before health starts, so the first round probes its routers.
-        submitTwoRoutes()
+        submit(initialSpec)
         let services = RunningServices()
         try await testGracefulShutdown { shutdown in
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -160,6 +168,14 @@ final class RuntimeHarness: Sendable {
         let before = probe.rounds
         clock.advance(by: Self.schedule.interval)
         try await eventually("the next health round") { probe.rounds > before }
+    }
+
+    /// Submits the initial spec again (a new generation) and waits for the pass it causes.
+    func passWithTheSameSpec() async throws {
+        let passes = reconcile.passes
+        submit(initialSpec)
+        try await waitForPasses(passes + 1)
+        try await quiet()
     }
 
     /// Waits for the pass count to reach `count`.

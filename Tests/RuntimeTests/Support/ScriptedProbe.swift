@@ -13,6 +13,7 @@ final class ScriptedProbe: HealthProbe {
     private struct State {
         var verdicts: [IPv4Address: HealthVerdict] = [:]
         var hanging = false
+        var roundsToFail = 0
         var rounds = 0
         var answered = 0
         var releasers: [DispatchSemaphore] = []
@@ -34,6 +35,14 @@ final class ScriptedProbe: HealthProbe {
         state.withLock { $0.verdicts[router] = verdict }
     }
 
+    /// A plugin error (no verdicts at all) for each of the next `count` rounds.
+    func fail(rounds count: Int) {
+        state.withLock { $0.roundsToFail = count }
+    }
+
+    /// A refusal the script asked for.
+    struct ScriptedFailure: Error {}
+
     /// From the next round on, every probe blocks until `release()`.
     func hang() {
         state.withLock { $0.hanging = true }
@@ -50,13 +59,18 @@ final class ScriptedProbe: HealthProbe {
     }
 
     func probe(_ targets: [HealthTarget], deadline: ContinuousClock.Instant, generation: UInt64) throws -> [HealthVerdict] {
-        let blocker = state.withLock { state -> DispatchSemaphore? in
+        let (blocker, failing) = state.withLock { state -> (DispatchSemaphore?, Bool) in
             state.rounds += 1
-            guard state.hanging else { return nil }
+            if state.roundsToFail > 0 {
+                state.roundsToFail -= 1
+                return (nil, true)
+            }
+            guard state.hanging else { return (nil, false) }
             let semaphore = DispatchSemaphore(value: 0)
             state.releasers.append(semaphore)
-            return semaphore
+            return (semaphore, false)
         }
+        if failing { throw ScriptedFailure() }
         blocker?.wait()
         return state.withLock { state in
             state.answered += 1

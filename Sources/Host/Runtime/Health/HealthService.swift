@@ -105,9 +105,11 @@ public final class HealthService: Service, Sendable {
             "health.hold_down": "\(policy.holdDown)",
         ])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let delay = scheduler.delay(from: monotonicNow())
-            if delay > .zero {
-                do { try await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(for: delay) } } catch { break }
+            if scheduler.delay(from: monotonicNow()) > .zero {
+                // Until the slot itself, not for the delay: time that passes before the sleep
+                // begins must not move the round.
+                let due = origin + .nanoseconds(Int64(clamping: scheduler.nextRoundAt.nanoseconds))
+                do { try await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(until: due) } } catch { break }
             }
             if let current = specStore.snapshot, current.sequence != specSequence {
                 specSequence = current.sequence

@@ -196,7 +196,9 @@ public final class ReconcileService: Service, Sendable {
             if let early {
                 observed = early
             } else {
-                // A stop request abandons a read (nothing has been decided yet)...
+                // No read starts after a stop request...
+                if Task.isShuttingDownGracefully { return }
+                // ...and one under way is abandoned (nothing has been decided yet).
                 observed = try await cancelWhenGracefulShutdown { [access] in
                     try await access.observe(routers: spec?.routerAddresses ?? [])
                 }
