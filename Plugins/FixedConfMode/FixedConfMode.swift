@@ -2,6 +2,9 @@
 //
 //   vpcrouter -m fixedconf --fixed_cidr 10.55.0.0/16 --fixed_hosts 10.33.20.142:10.33.30.22
 //
+// With --fixed_order preference the hosts are in order of preference (the first is the primary,
+// the others backups in turn). The structured call (vpcr_route) has no field for that order, so
+// such a spec goes through the JSON call in the object form the host's validator reads.
 // The host has already checked that --fixed_cidr is a canonical CIDR; the router list is checked
 // here (each item must be an IPv4 address) so start-up fails with a clear message.
 import Glibc
@@ -16,6 +19,8 @@ private let plugin = PluginExport(
                           help: "the destination CIDR of the one route", required: true),
         OptionDeclaration("fixed_hosts", type: VPCR_OPT_STRING, valueName: "IP:IP:...",
                           help: "the router IPs eligible for the route, colon-separated", required: true),
+        OptionDeclaration("fixed_order", type: VPCR_OPT_STRING, valueName: "ORDER", defaultValue: "any",
+                          help: "any (every host is equal) or preference (the hosts in order of preference)"),
     ],
     create: FixedConf.create)
 
@@ -24,11 +29,14 @@ private final class FixedConf: PluginInstance {
     let context: OpaquePointer?
     let cidr: String
     let hosts: [String]
+    /// "any" or "preference".
+    let order: String
 
-    init(context: OpaquePointer?, cidr: String, hosts: [String]) {
+    init(context: OpaquePointer?, cidr: String, hosts: [String], order: String) {
         self.context = context
         self.cidr = cidr
         self.hosts = hosts
+        self.order = order
     }
 
     static func create(context: OpaquePointer?, options: OptionValues) -> Result<FixedConf, PluginFailure> {
@@ -39,12 +47,28 @@ private final class FixedConf: PluginInstance {
         if let bad = hosts.first(where: { !isIPv4($0) }) {
             return .failure(PluginFailure(config: "--fixed_hosts: '\(bad)' is not a valid IPv4 address (expected a.b.c.d, colon-separated)"))
         }
-        return .success(FixedConf(context: context, cidr: cidr, hosts: hosts.map(String.init)))
+        let order = options["fixed_order"] ?? "any"
+        guard order == "any" || order == "preference" else {
+            return .failure(PluginFailure(config: "--fixed_order: expected any or preference, got '\(order)'"))
+        }
+        return .success(FixedConf(context: context, cidr: cidr, hosts: hosts.map(String.init), order: order))
     }
 
-    /// Submits the one spec through the structured call (the JSON call would do as well).
+    /// Submits the one spec through the structured call, or through the JSON call when the hosts
+    /// are in order of preference.
     func start() throws(PluginFailure) {
         guard let host = hostServices else { throw PluginFailure(code: vpcr_status(VPCR_E_STATE), message: "start before the entry point") }
+        if order == "preference" {
+            // Only checked text goes in (a canonical CIDR, dotted quads), so nothing needs escaping.
+            let routers = hosts.map { "\"\($0)\"" }.joined(separator: ", ")
+            let json = "{\"\(cidr)\": {\"routers\": [\(routers)], \"order\": \"preference\"}}"
+            var error = vpcr_error()
+            let status = json.withCString { text in
+                host.pointee.submit_route_spec_json(context, text, UInt64(strlen(text)), 1, &error)
+            }
+            if status != VPCR_OK { throw PluginFailure(code: status, message: error.text) }
+            return
+        }
         let cidr = strdup(self.cidr)
         let routers = hosts.map { UnsafePointer(strdup($0)) }
         defer {
@@ -67,6 +91,7 @@ private final class FixedConf: PluginInstance {
     func reportInfo(to sink: OpaquePointer) {
         hostInfoAdd(sink, "params", "fixed_cidr", cidr)
         hostInfoAdd(sink, "params", "fixed_hosts", hosts.joined(separator: ":"))
+        hostInfoAdd(sink, "params", "fixed_order", order)
     }
 }
 

@@ -209,6 +209,25 @@ struct HealthTrackerTests {
         #expect(driver.condition(a) == (fall == 1 ? .failed : .healthy))
     }
 
+    @Test("healthy-since: a stretch of healthy rounds counts from its first; any other round ends it", arguments: [
+        HealthVerdict.failed, .questionable,
+    ])
+    func healthySinceRestartsAfterABreak(breaking: HealthVerdict) throws {
+        // fall 2: one failed round makes the router suspect, which breaks the stretch as well.
+        var driver = RoundDriver(policy: try HealthPolicy(interval: .seconds(1), fall: 2, rise: 1, holdDown: .zero), routers: [a, b])
+        driver.round([a: .healthy, b: .healthy])
+        driver.round([a: .healthy, b: .unknown])
+        #expect(driver.tracker.healthySince == [ip(a): .seconds(1), ip(b): .seconds(1)], "an unknown round changes nothing")
+        driver.round([a: breaking, b: .healthy])
+        #expect(driver.tracker.healthySince == [ip(b): .seconds(1)])
+        driver.round([a: .healthy, b: .healthy])
+        #expect(driver.tracker.healthySince == [ip(a): .seconds(4), ip(b): .seconds(1)])
+        var snapshot = driver.tracker.snapshot
+        #expect(snapshot.healthySince == driver.tracker.healthySince, "the planner gets it in the snapshot")
+        snapshot.time = .seconds(10)
+        #expect(snapshot.healthyDuration(of: ip(a)) == .seconds(6) && snapshot.healthyDuration(of: ip(b)) == .seconds(9))
+    }
+
     @Test("target list: new routers are probed next round, removed ones lose their state")
     func targetListChanges() throws {
         var driver = RoundDriver(policy: try HealthPolicy(interval: .seconds(1)), routers: [a])

@@ -1,4 +1,5 @@
 import Health
+import RouteModel
 import Testing
 
 @Suite("Round scheduler")

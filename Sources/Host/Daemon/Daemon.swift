@@ -235,7 +235,7 @@ struct Daemon {
         }
         return ReconcileService.Settings(
             policy: ReconcilePolicy(ignoredCIDRs: options.ignoreRoutes, tableSelection: selection,
-                                    deleteUnownedRoutes: options.deleteUnownedRoutes),
+                                    deleteUnownedRoutes: options.deleteUnownedRoutes, failBackAfter: options.failBackAfter),
             recheckInterval: options.routeRecheckInterval == 0 ? nil : .seconds(options.routeRecheckInterval),
             dryRun: options.dryRun)
     }

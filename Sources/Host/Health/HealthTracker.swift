@@ -33,8 +33,9 @@ public struct HealthTracker: Sendable {
         statuses.keys.sorted()
     }
 
-    /// What the planner plans with: each router's condition, those never judged healthy, and
-    /// whether a round has completed.
+    /// What the planner plans with: each router's condition, those never judged healthy, since
+    /// when the healthy ones have been healthy, and whether a round has completed. Its `time` is
+    /// left for the reader to set to the moment it plans.
     public var snapshot: HealthSnapshot {
         var conditions: [IPv4Address: RouterCondition] = [:]
         var neverHealthy: Set<IPv4Address> = []
@@ -42,7 +43,14 @@ public struct HealthTracker: Sendable {
             conditions[router] = status.condition
             if !status.wasHealthy { neverHealthy.insert(router) }
         }
-        return HealthSnapshot(conditions, neverHealthy: neverHealthy, firstRoundCompleted: firstRoundCompleted)
+        return HealthSnapshot(conditions, neverHealthy: neverHealthy, firstRoundCompleted: firstRoundCompleted,
+                              healthySince: healthySince)
+    }
+
+    /// When each healthy router became healthy: a failed, suspect or questionable round ends the
+    /// stretch, so a router that flaps never counts as healthy for longer than its last stretch.
+    public var healthySince: [IPv4Address: MonotonicTime] {
+        statuses.compactMapValues { $0.condition == .healthy ? $0.since : nil }
     }
 
     public var failed: Set<IPv4Address> { snapshot.failed }

@@ -1,3 +1,5 @@
+import RouteModel
+
 /// Plans when probe rounds start so they keep to a fixed rhythm.
 ///
 /// Rounds start on a grid `first + k × interval`. A round that runs past its slot makes the

@@ -14,9 +14,11 @@ public struct CIDRStatus: Equatable, Sendable {
     public var lastAction: RouteAction.Verb?
     public var reason: String?
     public var notes: [String]
+    /// For a CIDR whose routers are in order of preference: the preferred router, the carrier, why.
+    public var preference: PreferenceChoice?
 
     public init(cidr: IPv4CIDR, routers: [IPv4Address]?, target: RouteTarget?, tableIds: [String],
-                lastAction: RouteAction.Verb?, reason: String?, notes: [String]) {
+                lastAction: RouteAction.Verb?, reason: String?, notes: [String], preference: PreferenceChoice? = nil) {
         self.cidr = cidr
         self.routers = routers
         self.target = target
@@ -24,5 +26,6 @@ public struct CIDRStatus: Equatable, Sendable {
         self.lastAction = lastAction
         self.reason = reason
         self.notes = notes
+        self.preference = preference
     }
 }

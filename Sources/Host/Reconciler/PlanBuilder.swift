@@ -20,6 +20,7 @@ struct PlanBuilder {
     private var writes: [RouteAction] = []
     private var others: [RouteAction] = []
     private var chosen: [IPv4CIDR: RouteTarget] = [:]
+    private var preferences: [IPv4CIDR: PreferenceChoice] = [:]
     /// One shared target per (interface, router IP, instance), so actions share storage.
     private var targetCache: [TargetKey: RouteTarget] = [:]
 
@@ -66,10 +67,15 @@ struct PlanBuilder {
         /// See `rank(_:)`; lower is better.
         let rank: Int
         let score: UInt64
+        /// The place in the list of a CIDR whose routers are in order of preference (0 first);
+        /// 0 for every router of any other CIDR.
+        let position: Int
 
-        /// Better rank first, then the higher rendezvous score, then the lower IP.
+        /// Better rank first, then the earlier place in the order of preference, then the higher
+        /// rendezvous score, then the lower IP.
         func beats(_ other: Candidate) -> Bool {
             if rank != other.rank { return rank < other.rank }
+            if position != other.position { return position < other.position }
             if score != other.score { return score > other.score }
             return router < other.router
         }
@@ -222,7 +228,7 @@ struct PlanBuilder {
         failovers = []
         writes = []
         return RoutePlan(
-            actions: actions, notes: notes, chosenTargets: chosen,
+            actions: actions, notes: notes, chosenTargets: chosen, preferences: preferences,
             managedTableIds: managed.map(\.id), ledger: ledger)
     }
 
@@ -260,14 +266,16 @@ struct PlanBuilder {
         }
 
         // Candidates: listed routers on an interface that can forward, and not failed.
+        let ordered = spec.order(of: cidr) == .preference
         var candidates: [Candidate] = []
         candidates.reserveCapacity(routers.count)
-        for router in routers {
+        for (position, router) in routers.enumerated() {
             guard let interface = vpc.interfaceIndex(holding: router),
                   vpc.interfaces[interface].forwardingProblem == nil,
                   let routerRank = rank(router) else { continue }
             candidates.append(Candidate(router: router, interface: interface, rank: routerRank,
-                                        score: RendezvousHash.score(cidr: cidr, router: router)))
+                                        score: ordered ? 0 : RendezvousHash.score(cidr: cidr, router: router),
+                                        position: ordered ? position : 0))
         }
         var best: Candidate?
         for candidate in candidates where best.map({ candidate.beats($0) }) ?? true { best = candidate }
@@ -315,7 +323,16 @@ struct PlanBuilder {
                 pick = entry
             }
         }
-        let choice = pick?.candidate ?? best
+        var choice = pick?.candidate ?? best
+        var failingBack = false
+        if ordered {
+            let decision = preferenceDecision(routers: routers, candidates: candidates, kept: pick?.candidate, best: best)
+            if let back = decision.failBackTo {
+                choice = back
+                failingBack = true
+            }
+            preferences[cidr] = decision.choice
+        }
         var target: RouteTarget?
         if let choice {
             target = sharedTarget(interface: choice.interface, router: choice.router,
@@ -359,6 +376,8 @@ struct PlanBuilder {
                 let reason: RouteAction.Reason
                 if let problem = resolution.problem {
                     reason = problem
+                } else if failingBack {
+                    reason = .failBack
                 } else if let router = resolution.router, keepable.contains(where: { $0.router == router }) {
                     reason = .convergeWithOtherTables
                 } else {
@@ -379,6 +398,75 @@ struct PlanBuilder {
             guard decision.emits else { continue }
             emit(RouteAction(decision.verb, tableId: tableIds[table], cidr: cidr, oldTarget: oldTargets[held],
                              newTarget: newTargets[held], isFailover: decision.isFailover, reason: decision.reason))
+        }
+    }
+
+    /// For a CIDR whose routers are in order of preference: a route kept on a backup moves back
+    /// to the first router listed before it that has been healthy for `failBackAfter` (never with
+    /// fail-back off); otherwise it stays. Also the words for the status pages.
+    private func preferenceDecision(routers: [IPv4Address], candidates: [Candidate], kept: Candidate?,
+                                    best: Candidate?) -> (choice: PreferenceChoice, failBackTo: Candidate?) {
+        guard let carrier = kept ?? best else {
+            return (PreferenceChoice(routers: routers, carrier: nil, reason: "no listed router can carry the route"), nil)
+        }
+        if carrier.position == 0 {
+            return (PreferenceChoice(routers: routers, carrier: carrier.router, reason: "on the preferred router \(carrier.router)"), nil)
+        }
+        let backup = "backup \(carrier.router) (choice \(carrier.position + 1) of \(routers.count))"
+        // Healthy routers listed before the carrier, in order of preference.
+        let healthyAhead = candidates.filter { $0.position < carrier.position && health.condition(of: $0.router) == .healthy }
+            .sorted { $0.position < $1.position }
+        guard kept != nil, let first = healthyAhead.first else {
+            // A new route (or one leaving a router that cannot keep it) goes to the best router
+            // there is; or nothing listed before the carrier is healthy.
+            return (PreferenceChoice(routers: routers, carrier: carrier.router,
+                                     reason: "on \(backup): " + routersAheadNotChosen(routers, before: carrier.position)), nil)
+        }
+        let name = first.position == 0 ? "preferred router \(first.router)" : "router \(first.router)"
+        guard let hold = policy.failBackAfter else {
+            return (PreferenceChoice(routers: routers, carrier: carrier.router,
+                                     reason: "held on \(backup): \(name) is healthy and fail-back is off"), nil)
+        }
+        if let back = healthyAhead.first(where: { (health.healthyDuration(of: $0.router) ?? .zero) >= hold }) {
+            let healthyFor = PreferenceChoice.seconds(health.healthyDuration(of: back.router) ?? .zero)
+            return (PreferenceChoice(routers: routers, carrier: back.router,
+                                     reason: "fail-back from \(carrier.router) to \(back.router) (choice \(back.position + 1) of \(routers.count)): "
+                                        + "healthy for \(healthyFor), fail-back after \(PreferenceChoice.seconds(hold))"), back)
+        }
+        // None has been healthy long enough yet: say how far the first one is, and when to look again.
+        guard let healthyFor = health.healthyDuration(of: first.router) else {
+            return (PreferenceChoice(routers: routers, carrier: carrier.router,
+                                     reason: "held on \(backup): \(name) is healthy, for how long is not known yet"), nil)
+        }
+        let dueIn = healthyAhead.compactMap { health.healthyDuration(of: $0.router).map { hold - $0 } }.min()
+        return (PreferenceChoice(routers: routers, carrier: carrier.router,
+                                 reason: "held on \(backup): \(name) healthy for \(PreferenceChoice.seconds(healthyFor)) of \(PreferenceChoice.seconds(hold))",
+                                 failBackDueIn: dueIn), nil)
+    }
+
+    /// Why the routers listed before `position` do not carry the route, for the status pages:
+    /// "preferred router 10.0.1.10 is failed".
+    private func routersAheadNotChosen(_ routers: [IPv4Address], before position: Int) -> String {
+        routers.prefix(position).enumerated().map { index, router in
+            (index == 0 ? "preferred router " : "router ") + "\(router) " + conditionWords(of: router)
+        }.joined(separator: ", ")
+    }
+
+    /// A router's state in words: "is failed", "is not in the VPC", "has not been probed yet".
+    private func conditionWords(of router: IPv4Address) -> String {
+        guard let interface = vpc.interfaceIndex(holding: router) else { return "is not in the VPC" }
+        let eni = vpc.interfaces[interface]
+        switch eni.forwardingProblem {
+        case .detached?: return "is on \(eni.id), which is not attached"
+        case .instanceNotRunning(let state)?: return "is on instance \(eni.attachedInstanceId ?? "?"), which is \(state.rawValue)"
+        case nil: break
+        }
+        let status = health.condition(of: router)
+        switch status {
+        case .unknown: return "has not been probed yet"
+        case .healthy: return "is healthy"
+        case .suspect, .questionable, .failed:
+            return "is \(status.rawValue)" + (health.neverHealthy.contains(router) ? " (never judged healthy)" : "")
         }
     }
 

@@ -22,15 +22,21 @@ public struct ReconcilePolicy: Equatable, Sendable {
     /// that is neither in the spec nor in the ledger (NAT instances, VPN boxes, proxies...).
     /// This is vpc-router 1.8.11's behaviour; only set it when vpcrouter alone owns those tables.
     public var deleteUnownedRoutes: Bool
+    /// For CIDRs whose routers are in order of preference: a route on a backup moves back to a
+    /// router listed before it once that router has been healthy without a break for this long.
+    /// Nil (the default): no fail-back, the route stays where it is while its router can carry it.
+    public var failBackAfter: Duration?
 
     public init(
         ignoredCIDRs: [IPv4CIDR] = [],
         tableSelection: TableSelection = .automatic,
-        deleteUnownedRoutes: Bool = false
+        deleteUnownedRoutes: Bool = false,
+        failBackAfter: Duration? = nil
     ) {
         self.ignoredCIDRs = ignoredCIDRs
         self.tableSelection = tableSelection
         self.deleteUnownedRoutes = deleteUnownedRoutes
+        self.failBackAfter = failBackAfter
     }
 
     /// The ignore entry that covers `cidr`, if any: the default-route entry covers only the

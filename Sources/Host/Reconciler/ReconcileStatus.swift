@@ -32,7 +32,7 @@ public struct ReconcileStatus: Equatable, Sendable {
                 cidr: cidr, routers: spec?[cidr],
                 target: plan.chosenTargets[cidr] ?? actions.lazy.compactMap(\.oldTarget).first,
                 tableIds: Array(Set(tableIds)).sorted(), lastAction: first?.verb, reason: first?.reason,
-                notes: notesByCIDR[cidr] ?? [])
+                notes: notesByCIDR[cidr] ?? [], preference: plan.preferences[cidr])
         }
 
         var entriesByTable: [String: [RouteTableStatus.Entry]] = [:]

@@ -38,6 +38,9 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         case unlistedRouter
         case instanceTarget
         case convergeWithOtherTables
+        /// Back to a router listed before the current one (order of preference), which has been
+        /// healthy for the fail-back hold time.
+        case failBack
         case removalRequested
         case removedFromSpec
         /// An owned route in a table this plan does not manage.
@@ -113,6 +116,9 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         case .instanceTarget:
             return "the route targets instance \(oldTarget?.instanceId ?? old); targeting its network interface instead"
         case .convergeWithOtherTables: return "other route tables use router \(newRouter); every table gets the same router"
+        case .failBack:
+            return "fail-back: router \(newRouter) comes before \(oldTarget?.routerAddress.map(\.description) ?? old) in the order of preference "
+                + "and has been healthy for the hold time"
         case .removalRequested: return "the spec lists no routers for this CIDR"
         case .removedFromSpec: return "written by vpcrouter and no longer in the spec"
         case .tableNotManaged: return "written by vpcrouter in a route table it does not manage now; kept on the CIDR's router"

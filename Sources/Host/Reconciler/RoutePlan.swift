@@ -18,6 +18,8 @@ public struct RoutePlan: Sendable {
     public let managedTableIds: [String]
     /// The router chosen for each spec CIDR that has an eligible one.
     public let chosenTargets: [IPv4CIDR: RouteTarget]
+    /// For each spec CIDR whose routers are in order of preference: preferred router, carrier and why.
+    public let preferences: [IPv4CIDR: PreferenceChoice]
 
     /// The ownership ledger this plan was made from, as its observation shows it: version 1
     /// entries upgraded, routes no longer where vpcrouter wrote them dropped. Unchanged when held.
@@ -29,17 +31,25 @@ public struct RoutePlan: Sendable {
         isHeld = true
         managedTableIds = []
         chosenTargets = [:]
+        preferences = [:]
         self.ledger = ledger
     }
 
     init(actions: [RouteAction], notes: [PlanNote], chosenTargets: [IPv4CIDR: RouteTarget],
-         managedTableIds: [String], ledger: OwnershipLedger) {
+         preferences: [IPv4CIDR: PreferenceChoice] = [:], managedTableIds: [String], ledger: OwnershipLedger) {
         self.actions = actions
         self.notes = notes
         isHeld = false
         self.managedTableIds = managedTableIds
         self.chosenTargets = chosenTargets
+        self.preferences = preferences
         self.ledger = ledger
+    }
+
+    /// When a route held on a backup may move back to a preferred router if that router stays
+    /// healthy: the soonest such time from now, or nil. Planning again then moves it.
+    public var nextFailBackCheck: Duration? {
+        preferences.values.compactMap(\.failBackDueIn).min()
     }
 
     /// The actions an apply layer must perform.

@@ -18,10 +18,15 @@ import RouteModel
 ///   running (or whose state was not observed) and its health is not failed.
 /// - **Choice.** Sticky: a route stays on its router unless that router is failed (or gone or
 ///   stopped), or questionable while a better-ranked router is usable; a suspect router (part way
-///   to `fall`) or one not probed yet keeps it. There is no fail-back. Otherwise the new router is
-///   the best eligible one: healthy, then suspect, then questionable among routers once judged
-///   healthy, then those never judged healthy (not probed yet, suspect, questionable), ties broken
-///   by rendezvous hashing of (CIDR, router IP) with a fixed hash.
+///   to `fall`) or one not probed yet keeps it. There is no fail-back, except as below. Otherwise
+///   the new router is the best eligible one: healthy, then suspect, then questionable among
+///   routers once judged healthy, then those never judged healthy (not probed yet, suspect,
+///   questionable), ties broken by the spec's order of preference where it gives one, else by
+///   rendezvous hashing of (CIDR, router IP) with a fixed hash.
+/// - **Fail-back.** For a CIDR whose routers are in order of preference and with
+///   `failBackAfter` set, a route on a backup moves to the first router listed before it that has
+///   been healthy without a break for that long (`HealthSnapshot.healthySince` up to its `time`);
+///   the plan says when to look again (`nextFailBackCheck`) and why (`preferences`).
 ///   A CIDR gets one router in every table; tables that disagree converge on the router most of
 ///   them already use. With no eligible router, routes stay as they are and a note says so.
 /// - **Repair.** Blackhole routes, routes to an ENI or instance that is gone, to a stopped or

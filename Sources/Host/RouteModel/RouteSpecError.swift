@@ -9,6 +9,8 @@ public struct RouteSpecError: Error, Equatable, Sendable, CustomStringConvertibl
         public static let empty = Code(name: "empty")
         public static let tooLarge = Code(name: "too-large")
         public static let duplicate = Code(name: "duplicate")
+        /// An entry's `order` is not one vpcrouter knows.
+        public static let badOrder = Code(name: "bad-order")
         public var description: String { name }
     }
 

@@ -196,8 +196,9 @@ typedef struct vpcr_option_value {
  * Data exchanged
  * ------------------------------------------------------------------------------------------- */
 
-/* One route of a spec: a destination CIDR and the router IPs eligible to carry it. An empty
- * router list asks for the route to be removed. */
+/* One route of a spec: a destination CIDR and the router IPs eligible to carry it, all equal. An
+ * empty router list asks for the route to be removed. A spec whose routers are in order of
+ * preference is submitted as JSON (submit_route_spec_json, the object form). */
 typedef struct vpcr_route {
     const char *cidr;
     const char *const *routers;

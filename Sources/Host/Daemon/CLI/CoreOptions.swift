@@ -75,6 +75,10 @@ struct CoreOptions: ParsableArguments {
           help: "DANGEROUS: like vpc-router 1.x, delete every instance or ENI route in the managed tables that is not in the spec.")
     var deleteUnownedRoutes = false
 
+    @Option(name: [.customLong("fail-back-after"), .customLong("fail_back_after")],
+            help: "For CIDRs whose routers are in order of preference: move a route from a backup back to a router listed before it once that router has been healthy without a break for this many seconds (default: off, routes stay on the backup).")
+    var failBackAfter: Double?
+
     @Option(name: [.customLong("http-token-file"), .customLong("http_token_file")],
             help: "A file holding the bearer token that mutating HTTP requests (POST /route_spec) must carry.")
     var httpTokenFile: String?
@@ -134,6 +138,9 @@ struct CoreOptions: ParsableArguments {
         if let healthHoldDown, !(healthHoldDown >= 0 && healthHoldDown <= 86_400) {
             throw UsageError("--health-hold-down must be between 0 and 86400 seconds; got \(healthHoldDown)")
         }
+        if let failBackAfter, !(failBackAfter >= 0 && failBackAfter <= 86_400) {
+            throw UsageError("--fail-back-after must be between 0 and 86400 seconds; got \(failBackAfter)")
+        }
         if !routeTables.isEmpty && routeTableTag != nil {
             throw UsageError("--route-table and --route-table-tag cannot be combined")
         }
@@ -167,7 +174,8 @@ struct CoreOptions: ParsableArguments {
             allowUntrustedPlugins: allowUntrustedPlugins, httpToken: token, httpInsecure: httpInsecure,
             healthFall: healthFall, healthRise: healthRise, healthHoldDown: healthHoldDown.map { Duration.milliseconds(Int64($0 * 1000)) },
             stateDirectory: stateDirectory ?? StateDirectoryDefault.path(), stateDirectoryGiven: stateDirectory != nil, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
-            deleteUnownedRoutes: deleteUnownedRoutes, leaderElection: leadership)
+            deleteUnownedRoutes: deleteUnownedRoutes, failBackAfter: failBackAfter.map { Duration.milliseconds(Int64($0 * 1000)) },
+            leaderElection: leadership)
     }
 
     func validatedLeaderElection() throws(UsageError) -> LeaderElectionOptions? {
@@ -209,6 +217,7 @@ struct CoreOptions: ParsableArguments {
         "mode", "health", "region", "vpc", "address", "port", "logfile", "verbose", "route-recheck-interval",
         "ignore-routes", "plugin-dir", "allow-untrusted-plugins", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
         "health-fall", "health-rise", "health-hold-down", "route-table", "route-table-tag", "delete-unowned-routes",
+        "fail-back-after",
         "leader-election", "leader-etcd-endpoints", "leader-key", "leader-lease-ttl", "leader-id",
     ]
     static let reservedShortNames: Set<Character> = ["m", "H", "r", "v", "a", "p", "l", "h"]
@@ -241,6 +250,8 @@ struct ValidatedCoreOptions: Sendable {
     var routeTables: [String]
     var routeTableTag: (String, String)?
     var deleteUnownedRoutes: Bool
+    /// Nil: no fail-back.
+    var failBackAfter: Duration?
     /// Nil without leader election.
     var leaderElection: LeaderElectionOptions?
 }

@@ -13,12 +13,28 @@ public struct HealthSnapshot: Sendable, Hashable {
     /// False until the health policy has finished its first round over the spec's routers;
     /// until then the planner holds.
     public var firstRoundCompleted: Bool
+    /// When each healthy router became healthy, on the host's monotonic clock: a failed,
+    /// suspect or questionable round ends the stretch, and the next healthy one starts a new one.
+    /// Fail-back waits until a preferred router has been healthy for the hold time.
+    public var healthySince: [IPv4Address: MonotonicTime]
+    /// The moment the snapshot is read for a plan, on the same clock: how long a router has been
+    /// healthy is measured up to here. Nil: unknown, and no router counts as healthy for long.
+    public var time: MonotonicTime?
 
     public init(_ conditions: [IPv4Address: RouterCondition] = [:], neverHealthy: Set<IPv4Address> = [],
-                firstRoundCompleted: Bool = true) {
+                firstRoundCompleted: Bool = true, healthySince: [IPv4Address: MonotonicTime] = [:], time: MonotonicTime? = nil) {
         self.conditions = conditions
         self.neverHealthy = neverHealthy
         self.firstRoundCompleted = firstRoundCompleted
+        self.healthySince = healthySince
+        self.time = time
+    }
+
+    /// How long `router` has been healthy without a break up to `time`; nil when it is not
+    /// healthy now or either end is unknown.
+    public func healthyDuration(of router: IPv4Address) -> Duration? {
+        guard condition(of: router) == .healthy, let since = healthySince[router], let time else { return nil }
+        return max(time - since, .zero)
     }
 
     /// A router missing from the snapshot is `unknown`.

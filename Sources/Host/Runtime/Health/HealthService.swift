@@ -66,8 +66,13 @@ public final class HealthService: Service, Sendable {
         }
     }
 
-    /// The health every reconcile plans with: level-triggered, the current state of each router.
-    public var snapshot: HealthSnapshot { latest.withLock { $0 } }
+    /// The health every reconcile plans with: level-triggered, the current state of each router,
+    /// read now (how long a router has been healthy counts up to this moment).
+    public var snapshot: HealthSnapshot {
+        var snapshot = latest.withLock { $0 }
+        snapshot.time = monotonicNow()
+        return snapshot
+    }
 
     /// Now as the health policy counts time (nanoseconds on the runtime's clock since this service was made).
     func monotonicNow() -> MonotonicTime {

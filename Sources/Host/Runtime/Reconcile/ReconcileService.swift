@@ -34,6 +34,8 @@ public final class ReconcileService: Service, Sendable {
     struct Memory: Sendable {
         var ledger: OwnershipLedger
         var lastObservation: (vpc: ObservedVPC, at: ContinuousClock.Instant)?
+        /// From the last plan: when a route held on a backup may fail back (see `RoutePlan.nextFailBackCheck`).
+        var failBackCheck: ContinuousClock.Instant?
     }
 
     let access: any VPCRouteAccess
@@ -114,12 +116,28 @@ public final class ReconcileService: Service, Sendable {
             }
             trigger.fire(.start)
             var backoff = RetryBackoff()
+            var failBackArmedFor: ContinuousClock.Instant?
             for await cause in trigger.causes.cancelOnGracefulShutdown() {
                 // A trigger still buffered when the stop request came is not acted on.
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 passProblem.withLock { $0 = nil }
+                memory.failBackCheck = nil
                 await reconcile(cause: cause, memory: &memory)
                 if settings.singlePass, completePlan != nil { break }
+                // A route held on a backup: plan again when its preferred router may have been
+                // healthy for the hold time (one timer for the soonest; a pass then sets the next).
+                if let due = memory.failBackCheck {
+                    let at = due + .milliseconds(20)
+                    if failBackArmedFor.map({ $0 <= clock.now || at < $0 }) ?? true {
+                        failBackArmedFor = at
+                        logger.debug("a route is held on a backup; planning again when its preferred router may have been healthy for the hold time",
+                                     metadata: ["fail_back.check_in_ms": "\(Self.milliseconds(max(at - clock.now, .zero)))"])
+                        tasks.addTask { [self] in
+                            do { try await cancelWhenGracefulShutdown { [clock] in try await clock.sleep(until: at) } } catch { return }
+                            trigger.fire(.failBack)
+                        }
+                    }
+                }
                 // A failed read or write is retried on its own schedule, not the recheck's.
                 let retry = retries.afterPass(problem: passProblem.withLock { $0 }, backoff: &backoff)
                 status.setRetry(retries.view)
@@ -196,6 +214,8 @@ public final class ReconcileService: Service, Sendable {
         health.learnInstances(from: observed)
         let ledger = memory.ledger
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: ledger, policy: settings.policy)
+        // Counted from when health was read for the plan, not from the end of this pass.
+        memory.failBackCheck = routePlan.nextFailBackCheck.map { started + $0 }
         if settings.singlePass, spec != nil, healthSnapshot.firstRoundCompleted {
             firstCompletePlan.withLock { $0 = routePlan }
         }

@@ -7,6 +7,9 @@ public final class ReconcileTrigger: Sendable {
         case spec, health, recheck, start, leadership
         /// The backoff after a failed read or write ran out.
         case retry
+        /// A route held on a backup may fail back now: its preferred router may have been healthy
+        /// for the hold time.
+        case failBack = "fail-back"
     }
 
     private let continuation: AsyncStream<Cause>.Continuation

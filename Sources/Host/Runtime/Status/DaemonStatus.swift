@@ -110,9 +110,12 @@ public final class DaemonStatus: StatusSource {
                     ("last_action", cidr.lastAction.map { .string($0.rawValue) } ?? .null),
                     ("reason", cidr.reason.map(JSONValue.string) ?? .null),
                     ("notes", .array(cidr.notes.map(JSONValue.string))),
+                    ("preference", cidr.preference.map(Self.preferenceDocument) ?? .null),
                 ]))
             })),
         ])
+        let preferences = Dictionary(reconcile.cidrs.compactMap { cidr in cidr.preference.map { (cidr.cidr, $0) } },
+                                     uniquingKeysWith: { first, _ in first })
         var actionsByRoute: [String: RouteAction] = [:]
         for action in lastActions { actionsByRoute["\(action.tableId ?? "-") \(action.cidr)"] = action }
         let tables: [(String, JSONValue)] = reconcile.tables.map { table in
@@ -123,7 +126,7 @@ public final class DaemonStatus: StatusSource {
                 ("routes", .object(table.entries.map { entry in
                     let action = actionsByRoute["\(table.id) \(entry.cidr)"]
                     let target = entry.planned ?? entry.observed
-                    return (entry.cidr.description, .object([
+                    var fields: [(String, JSONValue)] = [
                         ("state", .string(entry.isBlackhole ? "blackhole" : "active")),
                         ("router", target?.routerAddress.map { .string($0.description) } ?? .null),
                         ("eni", target?.networkInterfaceId.map(JSONValue.string) ?? .null),
@@ -133,7 +136,9 @@ public final class DaemonStatus: StatusSource {
                         // As the tables are now (re-read after the writes), not as the last action found them.
                         ("status", .string(entry.state.rawValue)),
                         ("time", .string(now)),
-                    ]))
+                    ]
+                    if let preference = preferences[entry.cidr] { fields.append(("preference", Self.preferenceDocument(preference))) }
+                    return (entry.cidr.description, .object(fields))
                 })),
             ]))
         }
@@ -227,8 +232,24 @@ public final class DaemonStatus: StatusSource {
         return .object(members)
     }
 
+    /// The spec in the form it was given: a preference CIDR as `{"routers": [...], "order": "preference"}`.
     static func specDocument(_ spec: RouteSpec) -> JSONValue {
-        .object(spec.cidrs.map { cidr in (cidr.description, .array(spec[cidr]!.map { .string($0.description) })) })
+        .object(spec.cidrs.map { cidr in
+            let routers = JSONValue.array(spec[cidr]!.map { .string($0.description) })
+            guard spec.order(of: cidr) == .preference else { return (cidr.description, routers) }
+            return (cidr.description, .object([("routers", routers), ("order", .string(RouterOrder.preference.rawValue))]))
+        })
+    }
+
+    /// Which router is preferred for a CIDR, which carries it, and why.
+    static func preferenceDocument(_ preference: PreferenceChoice) -> JSONValue {
+        .object([
+            ("order", .array(preference.routers.map { .string($0.description) })),
+            ("preferred", preference.preferred.map { .string($0.description) } ?? .null),
+            ("carrier", preference.carrier.map { .string($0.description) } ?? .null),
+            ("reason", .string(preference.reason)),
+            ("fail_back_in_s", preference.failBackDueIn.map { .number(Double($0.nanosecondsClamped) / 1e9) } ?? .null),
+        ])
     }
 
     /// The writes made and holds entered, newest first, on `/vpc` as `recent_decisions`.
