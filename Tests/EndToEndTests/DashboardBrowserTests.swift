@@ -73,6 +73,9 @@ extension EndToEnd {
             #expect(try await eventually(.seconds(10), every: .milliseconds(200)) {
                 try await browser.evaluate(carrierRow) as? String == "failed"
             })
+            // Its streak against --health-fall 2 is on the page too.
+            let failing = "document.querySelector('tr[data-router=\"\(carrier)\"] [data-field=failing]').textContent"
+            #expect(try await browser.evaluate(failing) as? String == "2 of 2")
             // The failover is listed among the recent decisions, from the carrier to the other router.
             let decisions = try await browser.evaluate("document.querySelector('table.decisions')?.innerText") as? String ?? ""
             #expect(decisions.contains("failover") && decisions.contains("\(carrier) → \(other)"), "\(decisions)")

@@ -260,9 +260,18 @@ public final class HealthService: Service, Sendable {
     func publish(_ tracker: HealthTracker, rounds: UInt64) {
         let snapshot = tracker.snapshot
         latest.withLock { $0 = snapshot }
+        let now = monotonicNow()
+        let routers = tracker.statuses.values.sorted { $0.router < $1.router }.map { router in
+            RouterHealthView(
+                router: router.router, condition: router.condition, lastVerdict: router.lastVerdict,
+                roundTripTime: router.lastRoundTripTime, failingRounds: router.consecutiveFailedRounds,
+                healthyRounds: router.consecutiveHealthyRounds,
+                holdDownRemaining: router.condition == .failed ? router.lastFailedAt.map { max(.zero, policy.holdDown - (now - $0)) } : nil)
+        }
         status.setHealth(.init(
             rounds: rounds, failed: snapshot.failed.sorted(), questionable: snapshot.questionable.sorted(),
-            suspect: snapshot.suspect.sorted(), workingSet: tracker.probeTargets.sorted()))
+            suspect: snapshot.suspect.sorted(), workingSet: tracker.probeTargets.sorted(), routers: routers,
+            fall: policy.fall, rise: policy.rise))
         for condition in RouterCondition.allCases {
             metrics.routersByVerdict[condition.rawValue]?.record(snapshot.routers(in: condition).count)
         }

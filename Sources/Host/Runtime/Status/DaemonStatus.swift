@@ -16,14 +16,21 @@ public final class DaemonStatus: StatusSource {
         /// Failed fewer than `--health-fall` rounds in a row: they keep their routes.
         public var suspect: [IPv4Address] = []
         public var workingSet: [IPv4Address] = []
+        /// Every probed router in detail, in address order, and the policy's thresholds.
+        public var routers: [RouterHealthView] = []
+        public var fall = 1
+        public var rise = 1
 
         public init(rounds: UInt64 = 0, failed: [IPv4Address] = [], questionable: [IPv4Address] = [], suspect: [IPv4Address] = [],
-                    workingSet: [IPv4Address] = []) {
+                    workingSet: [IPv4Address] = [], routers: [RouterHealthView] = [], fall: Int = 1, rise: Int = 1) {
             self.rounds = rounds
             self.failed = failed
             self.questionable = questionable
             self.suspect = suspect
             self.workingSet = workingSet
+            self.routers = routers
+            self.fall = fall
+            self.rise = rise
         }
     }
 
@@ -198,6 +205,18 @@ public final class DaemonStatus: StatusSource {
             ("suspect_ips", .array(view.suspect.map { .string($0.description) })),
             ("working_set", .array(view.workingSet.map { .string($0.description) })),
             ("health_rounds", .number(Double(view.rounds))),
+            ("routers", .object(view.routers.map { router in
+                (router.router.description, .object([
+                    ("condition", .string(router.condition.rawValue)),
+                    ("last_verdict", .string(router.lastVerdict.rawValue)),
+                    ("rtt_ms", router.roundTripTime.map { .number(Double($0.nanosecondsClamped / 1000) / 1000) } ?? .null),
+                    ("failing_rounds", .number(Double(router.failingRounds))),
+                    ("healthy_rounds", .number(Double(router.healthyRounds))),
+                    ("fall", .number(Double(view.fall))),
+                    ("rise", .number(Double(view.rise))),
+                    ("hold_down_remaining_s", router.holdDownRemaining.map { .number(Double($0.nanosecondsClamped / 1_000_000) / 1000) } ?? .null),
+                ]))
+            })),
         ])
     }
 

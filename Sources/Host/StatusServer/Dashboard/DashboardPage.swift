@@ -110,15 +110,24 @@ enum DashboardPage {
         for (_, routers) in documents.routeInfo["route_spec"]?.members ?? [] { all.formUnion(routers.strings) }
         guard !all.isEmpty else { return "<section><h2>Routers</h2><p class=\"empty\">No routers in the spec.</p></section>" }
         let carrying = routesPerRouter(documents)
+        let details = documents.ips["routers"]
         let rows = all.sorted(by: inAddressOrder(IPv4Address.init)).map { router -> String in
-            let condition = failed.contains(router) ? "failed" : questionable.contains(router) ? "questionable"
-                : suspect.contains(router) ? "suspect" : documents.ips["health_rounds"]?.numberValue ?? 0 > 0 ? "healthy" : "unknown"
+            let detail = details?[router]
+            let condition = detail?["condition"]?.stringValue ?? (failed.contains(router) ? "failed" : questionable.contains(router)
+                ? "questionable" : suspect.contains(router) ? "suspect" : "unknown")
+            let rtt = detail?["rtt_ms"]?.numberValue.map { "\((($0 * 100).rounded() / 100)) ms" } ?? "-"
+            let fall = Int(detail?["fall"]?.numberValue ?? 1), rise = Int(detail?["rise"]?.numberValue ?? 1)
+            let failing = Int(detail?["failing_rounds"]?.numberValue ?? 0), healthy = Int(detail?["healthy_rounds"]?.numberValue ?? 0)
+            let holdDown = detail?["hold_down_remaining_s"]?.numberValue.map { "\(($0 * 10).rounded() / 10) s" } ?? "-"
             return "<tr data-router=\"\(escape(router))\"><th scope=\"row\">\(escape(router))</th>"
-                + "<td class=\"condition-\(condition)\" data-field=\"condition\">\(condition)</td>"
-                + "<td>\(carrying[router, default: 0])</td></tr>"
-        }.joined()
-        return "<section><h2>Routers</h2><table class=\"routers\"><thead><tr><th>Router</th><th>Health</th>"
-            + "<th>Routes carried</th></tr></thead><tbody>\(rows)</tbody></table></section>"
+                + "<td class=\"condition-\(escape(condition))\" data-field=\"condition\">\(escape(condition))</td>"
+                + "<td>\(escape(detail?["last_verdict"]?.stringValue ?? "-"))</td><td>\(escape(rtt))</td>"
+                + "<td data-field=\"failing\">\(min(failing, fall)) of \(fall)</td><td>\(min(healthy, rise)) of \(rise)</td>"
+                + "<td>\(escape(holdDown))</td><td>\(carrying[router, default: 0])</td></tr>"
+        }
+        return "<section><h2>Routers</h2><table class=\"routers\"><thead><tr><th>Router</th><th>Health</th><th>Last verdict</th>"
+            + "<th>Round trip</th><th>Failing rounds (fall)</th><th>Healthy rounds (rise)</th><th>Hold-down left</th>"
+            + "<th>Routes carried</th></tr></thead><tbody>\(rows.joined())</tbody></table></section>"
     }
 
     /// The writes made and holds entered lately, newest first, with why (and for a failover, how
