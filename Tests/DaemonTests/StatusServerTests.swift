@@ -45,6 +45,9 @@ import TestSupport
         #expect(params["port"] as? Int == port)
         #expect(params["ignore_routes"] as? [String] == ["10.200.0.0/16", "10.1.2.3/32"])
         #expect((overview["vpc"] as? [String: String])?["_href"] == "/vpc")
+        // No spec yet; the EC2 client exists and has been counting from the start.
+        #expect(overview["spec"] is NSNull)
+        #expect((overview["ec2"] as? [String: Any])?["calls"] is Int)
 
         let ips = try #require(try await HTTPProbe.request(base + "/ips").json as? [String: Any])
         #expect(ips["failed_ips"] is [String] && ips["questionable_ips"] is [String] && ips["working_set"] is [String])

@@ -54,6 +54,10 @@ extension EndToEnd {
             })
             let carrierRow = "document.querySelector('tr[data-router=\"\(carrier)\"] [data-field=condition]').textContent"
             #expect(try await browser.evaluate(carrierRow) as? String == "healthy")
+            let specRow = try await browser.evaluate("document.querySelector('[data-field=\"route spec\"]').textContent") as? String ?? ""
+            #expect(specRow.hasPrefix("1 CIDRs, generation 1 from fixedconf"), "\(specRow)")
+            let ec2Row = try await browser.evaluate("document.querySelector('[data-field=\"ec2 calls\"]')?.textContent") as? String ?? ""
+            #expect(ec2Row.contains(" sent, 0 throttled"), "\(ec2Row)")
             // A reload would lose this.
             _ = try await browser.evaluate("window.vpcrouterTestMarker = 'still here'")
 

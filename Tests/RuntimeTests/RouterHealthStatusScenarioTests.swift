@@ -22,6 +22,10 @@ struct RouterHealthStatusScenarioTests {
             harness.probe.set(H.routerA, .failed)
             try await harness.nextHealthRound()
             try await harness.nextHealthRound()
+            // A round counts at the probe; its result is published just after.
+            try await eventually("router A published as failed") {
+                harness.status.ips()["routers"]?[H.routerA.description]?["condition"] == .string("failed")
+            }
             let failed = harness.status.ips()["routers"]?[H.routerA.description]
             #expect(failed?["condition"] == .string("failed"))
             #expect(failed?["last_verdict"] == .string("failed"))

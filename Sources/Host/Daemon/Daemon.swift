@@ -117,6 +117,15 @@ struct Daemon {
         ])
         metrics.addExpositionSource { EC2MetricsText.render(client.metrics.snapshot()) }
         status.setLocation(region: location.region, vpc: location.vpcId)
+        status.setEC2Usage {
+            client.metrics.snapshot().values.reduce(into: EC2UsageView(calls: 0, errors: 0, retries: 0, throttles: 0, budgetWait: .zero)) {
+                $0.calls += $1.calls
+                $0.errors += $1.errors
+                $0.retries += $1.retries
+                $0.throttles += $1.throttles
+                $0.budgetWait += $1.budgetWait
+            }
+        }
 
         let running = created
         status.setPlugins { running.map(\.infoSnapshot) }

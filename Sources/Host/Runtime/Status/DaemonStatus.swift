@@ -189,11 +189,38 @@ public final class DaemonStatus: StatusSource {
                 ("ignore_routes", ignore),
             ])),
             ("leadership", leadershipDocument()),
+            ("spec", specDocumentSummary()),
+            ("ec2", ec2UsageDocument()),
             ("plugins", .object([("_href", .string("/plugins"))])),
             ("ips", .object([("_href", .string("/ips"))])),
             ("route_info", .object([("_href", .string("/route_info"))])),
             ("vpc", .object([("_href", .string("/vpc"))])),
             ("metrics", .object([("_href", .string("/metrics"))])),
+        ])
+    }
+
+    private let ec2Usage = Mutex<(@Sendable () -> EC2UsageView)?>(nil)
+
+    /// Where the EC2 client's call counts are read at request time.
+    public func setEC2Usage(_ provider: @escaping @Sendable () -> EC2UsageView) { ec2Usage.withLock { $0 = provider } }
+
+    func ec2UsageDocument() -> JSONValue {
+        guard let usage = ec2Usage.withLock({ $0 })?() else { return .null }
+        return .object([
+            ("calls", .number(Double(usage.calls))), ("errors", .number(Double(usage.errors))),
+            ("retries", .number(Double(usage.retries))), ("throttles", .number(Double(usage.throttles))),
+            ("budget_wait_s", .number(Double(usage.budgetWait.nanosecondsClamped / 1_000_000) / 1000)),
+        ])
+    }
+
+    /// The spec in force: which plugin sent it, its generation and size, and when it was accepted.
+    func specDocumentSummary() -> JSONValue {
+        guard let current = specStore.snapshot else { return .null }
+        let age = clock.now - current.acceptedAt
+        return .object([
+            ("plugin", .string(current.plugin)), ("generation", .number(Double(current.generation))),
+            ("cidrs", .number(Double(current.spec.cidrs.count))),
+            ("accepted", .string(Self.timestamp(Date().addingTimeInterval(-Double(age.nanosecondsClamped) / 1e9)))),
         ])
     }
 

@@ -34,6 +34,12 @@ enum DashboardPage {
 
     // MARK: - Sections
 
+    static func specLine(_ spec: JSONValue?, count: Int, mode: String) -> String {
+        guard let spec, spec != .null else { return "none yet from the \(mode) mode" }
+        let generation = Int(spec["generation"]?.numberValue ?? 0)
+        return "\(count) CIDRs, generation \(generation) from \(spec["plugin"]?.stringValue ?? mode), accepted \(spec["accepted"]?.stringValue ?? "?")"
+    }
+
     static func summary(_ documents: DashboardDocuments) -> String {
         let params = documents.overview["params"]
         let leadership = documents.overview["leadership"]
@@ -48,9 +54,16 @@ enum DashboardPage {
             ("VPC", "\(params?["vpc_id"]?.stringValue ?? "?") in \(params?["region_name"]?.stringValue ?? "?")", ""),
             ("Readiness", readiness, ready ? "good" : "bad"),
             ("Role", roleText, role == "leader" ? "good" : "warn"),
-            ("Route spec", "\(specCount) CIDRs from the \(params?["mode"]?.stringValue ?? "?") mode; health by \(params?["health"]?.stringValue ?? "?")", ""),
+            ("Route spec", specLine(documents.overview["spec"], count: specCount, mode: params?["mode"]?.stringValue ?? "?")
+                + "; health by \(params?["health"]?.stringValue ?? "?")", documents.overview["spec"] == .null ? "warn" : ""),
             ("Health rounds", "\(Int(documents.ips["health_rounds"]?.numberValue ?? 0))", ""),
         ]
+        if let ec2 = documents.overview["ec2"], ec2 != .null {
+            let count = { (key: String) in Int(ec2[key]?.numberValue ?? 0) }
+            let wait = ec2["budget_wait_s"]?.numberValue ?? 0
+            rows.append(("EC2 calls", "\(count("calls")) sent, \(count("throttles")) throttled, \(count("retries")) retried, "
+                + "\(count("errors")) failed; \((wait * 10).rounded() / 10) s waited for the client's budget", count("throttles") > 0 ? "warn" : ""))
+        }
         if let retry = documents.vpc["retry"], let failed = retry["failed_passes"]?.numberValue, failed > 0 {
             let delay = retry["next_delay_s"]?.numberValue.map { String(format1: $0) + " s" } ?? "-"
             rows.append(("Retrying", "\(Int(failed)) failed passes in a row; next try in \(delay): \(retry["last_problem"]?.stringValue ?? "")", "bad"))
