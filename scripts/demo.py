@@ -166,7 +166,7 @@ def run_sandbox(lab, options):
     print("""
 The sandbox is up; Ctrl-C tears it down. Try:
 
-  open %(url)s/ in a browser: the status page (routes per table, routers, last decisions)
+  open %(url)s/ in a browser: the status page (routes per table, routers, recent decisions)
   curl %(url)s/vpc          # per table, per CIDR: state, router, last action, reason
   curl %(url)s/route_info   # spec, routes with router, instance and ENI
   curl %(url)s/ips          # failed, questionable and working routers
