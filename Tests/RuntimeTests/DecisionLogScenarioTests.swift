@@ -12,12 +12,13 @@ struct DecisionLogScenarioTests {
         let harness = try RuntimeHarness()
         try await harness.run { _ in
             try await harness.settled()
-            // The start-up hold is there once, however many passes it lasted.
+            // A start-up hold (there is one only if a pass ran before the first health round) is
+            // recorded once, however many passes it lasted; nothing else was decided.
             guard case .array(let atStart) = harness.status.vpc()["recent_decisions"] else {
                 Issue.record("no recent_decisions on /vpc")
                 return
             }
-            #expect(atStart.map { $0["action"] } == [.string("hold")])
+            #expect(atStart.count <= 1 && atStart.allSatisfy { $0["action"] == .string("hold") }, "\(atStart)")
             let passes = harness.reconcile.passes
             harness.probe.set(H.routerA, .failed)
             try await harness.nextHealthRound()
@@ -27,7 +28,7 @@ struct DecisionLogScenarioTests {
                 Issue.record("no recent_decisions on /vpc")
                 return
             }
-            #expect(all.count == 3 && all.last?["action"] == .string("hold"))
+            #expect(all.count == 2 + atStart.count && all.dropFirst(2).allSatisfy { $0["action"] == .string("hold") })
             let decisions = Array(all.prefix(2))
             // Newest first: the second CIDR was written last.
             #expect(decisions.map { $0["cidr"] } == [.string(H.cidr2.description), .string(H.cidr1.description)])
