@@ -125,7 +125,7 @@ public struct StatusServer: Sendable {
             return response
         case .html:
             // `/` is the operator's dashboard; the other pages show their document.
-            let page = path == "/" ? DashboardPage.html(DashboardDocuments(source: source))
+            let page = path == "/" ? DashboardPage.html(DashboardDocuments(source: source, overview: document))
                 : StatusPage.html(title: Self.statusPages[path] ?? path, document: document)
             var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: page)))
             response.headers[.contentType] = "text/html; charset=utf-8"

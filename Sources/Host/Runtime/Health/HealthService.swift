@@ -268,10 +268,7 @@ public final class HealthService: Service, Sendable {
                 healthyRounds: router.consecutiveHealthyRounds,
                 holdDownRemaining: router.condition == .failed ? router.lastFailedAt.map { max(.zero, policy.holdDown - (now - $0)) } : nil)
         }
-        status.setHealth(.init(
-            rounds: rounds, failed: snapshot.failed.sorted(), questionable: snapshot.questionable.sorted(),
-            suspect: snapshot.suspect.sorted(), workingSet: tracker.probeTargets.sorted(), routers: routers,
-            fall: policy.fall, rise: policy.rise))
+        status.setHealth(.init(rounds: rounds, routers: routers, fall: policy.fall, rise: policy.rise))
         for condition in RouterCondition.allCases {
             metrics.routersByVerdict[condition.rawValue]?.record(snapshot.routers(in: condition).count)
         }

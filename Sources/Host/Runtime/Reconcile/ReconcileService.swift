@@ -99,7 +99,7 @@ public final class ReconcileService: Service, Sendable {
             logger.error("cannot load the ownership ledger; starting from an empty one", metadata: ["error": "\(error)"])
         }
         logger.info("ownership ledger loaded", metadata: [
-            "ledger.routes": "\(ledger.routes.count)", "ledger.v1_cidrs": "\(ledger.legacyCIDRs.count)", "state.dir": "\(stateStore.directory)",
+            "ledger.routes": "\(ledger.count)", "ledger.v1_cidrs": "\(ledger.legacyCIDRs.count)", "state.dir": "\(stateStore.directory)",
         ])
         var memory = Memory(ledger: ledger)
         try await withThrowingDiscardingTaskGroup { tasks in
@@ -374,12 +374,5 @@ public final class ReconcileService: Service, Sendable {
 
     static func milliseconds(_ duration: Duration) -> Int64 {
         duration.nanosecondsClamped / 1_000_000
-    }
-}
-
-extension Duration {
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -8,29 +8,24 @@ import Synchronization
 /// The daemon's state as the status pages show it. Each part is replaced whole by its owner
 /// (the spec store, the health service, the reconciler), so a reader never sees half an update.
 public final class DaemonStatus: StatusSource {
-    /// The current health sets, from the health service.
+    /// The routers as the health service last published them; `/ips`'s sets are read from it.
     public struct HealthView: Sendable {
         public var rounds: UInt64 = 0
-        public var failed: [IPv4Address] = []
-        public var questionable: [IPv4Address] = []
-        /// Failed fewer than `--health-fall` rounds in a row: they keep their routes.
-        public var suspect: [IPv4Address] = []
-        public var workingSet: [IPv4Address] = []
-        /// Every probed router in detail, in address order, and the policy's thresholds.
+        /// Every probed router (the working set), in address order.
         public var routers: [RouterHealthView] = []
         public var fall = 1
         public var rise = 1
 
-        public init(rounds: UInt64 = 0, failed: [IPv4Address] = [], questionable: [IPv4Address] = [], suspect: [IPv4Address] = [],
-                    workingSet: [IPv4Address] = [], routers: [RouterHealthView] = [], fall: Int = 1, rise: Int = 1) {
+        public init(rounds: UInt64 = 0, routers: [RouterHealthView] = [], fall: Int = 1, rise: Int = 1) {
             self.rounds = rounds
-            self.failed = failed
-            self.questionable = questionable
-            self.suspect = suspect
-            self.workingSet = workingSet
             self.routers = routers
             self.fall = fall
             self.rise = rise
+        }
+
+        /// The routers in `condition`, in address order.
+        public func routers(in condition: RouterCondition) -> [IPv4Address] {
+            routers.filter { $0.condition == condition }.map(\.router)
         }
     }
 
@@ -227,10 +222,10 @@ public final class DaemonStatus: StatusSource {
     public func ips() -> JSONValue {
         let view = health.withLock { $0 }
         return .object([
-            ("failed_ips", .array(view.failed.map { .string($0.description) })),
-            ("questionable_ips", .array(view.questionable.map { .string($0.description) })),
-            ("suspect_ips", .array(view.suspect.map { .string($0.description) })),
-            ("working_set", .array(view.workingSet.map { .string($0.description) })),
+            ("failed_ips", .array(view.routers(in: .failed).map { .string($0.description) })),
+            ("questionable_ips", .array(view.routers(in: .questionable).map { .string($0.description) })),
+            ("suspect_ips", .array(view.routers(in: .suspect).map { .string($0.description) })),
+            ("working_set", .array(view.routers.map { .string($0.router.description) })),
             ("health_rounds", .number(Double(view.rounds))),
             ("routers", .object(view.routers.map { router in
                 (router.router.description, .object([

@@ -6,20 +6,18 @@ struct DashboardDocuments {
     var overview: JSONValue
     var ips: JSONValue
     var vpc: JSONValue
-    var routeInfo: JSONValue
     var readinessGaps: [String]
 
-    init(overview: JSONValue, ips: JSONValue, vpc: JSONValue, routeInfo: JSONValue, readinessGaps: [String]) {
+    init(overview: JSONValue, ips: JSONValue, vpc: JSONValue, readinessGaps: [String]) {
         self.overview = overview
         self.ips = ips
         self.vpc = vpc
-        self.routeInfo = routeInfo
         self.readinessGaps = readinessGaps
     }
 
-    init(source: any StatusSource) {
-        self.init(overview: source.overview(), ips: source.ips(), vpc: source.vpc(), routeInfo: source.routeInfo(),
-                  readinessGaps: source.readinessGaps())
+    /// The rest read from `source`, beside the overview the request already built.
+    init(source: any StatusSource, overview: JSONValue) {
+        self.init(overview: overview, ips: source.ips(), vpc: source.vpc(), readinessGaps: source.readinessGaps())
     }
 }
 

@@ -34,10 +34,10 @@ enum DashboardPage {
 
     // MARK: - Sections
 
-    static func specLine(_ spec: JSONValue?, count: Int, mode: String) -> String {
+    static func specLine(_ spec: JSONValue?, mode: String) -> String {
         guard let spec, spec != .null else { return "none yet from the \(mode) mode" }
         let generation = Int(spec["generation"]?.numberValue ?? 0)
-        return "\(count) CIDRs, generation \(generation) from \(spec["plugin"]?.stringValue ?? mode), accepted \(spec["accepted"]?.stringValue ?? "?")"
+        return "\(Int(spec["cidrs"]?.numberValue ?? 0)) CIDRs, generation \(generation) from \(spec["plugin"]?.stringValue ?? mode), accepted \(spec["accepted"]?.stringValue ?? "?")"
     }
 
     static func summary(_ documents: DashboardDocuments) -> String {
@@ -49,12 +49,11 @@ enum DashboardPage {
         if let holder = leadership?["holder"]?.stringValue { roleText += "; lease held by \(holder)" }
         let ready = documents.readinessGaps.isEmpty
         let readiness = ready ? "ready" : "waiting for " + documents.readinessGaps.joined(separator: "; ")
-        let specCount = documents.routeInfo["route_spec"]?.members.count ?? 0
         var rows: [(String, String, String)] = [
             ("VPC", "\(params?["vpc_id"]?.stringValue ?? "?") in \(params?["region_name"]?.stringValue ?? "?")", ""),
             ("Readiness", readiness, ready ? "good" : "bad"),
             ("Role", roleText, role == "leader" ? "good" : "warn"),
-            ("Route spec", specLine(documents.overview["spec"], count: specCount, mode: params?["mode"]?.stringValue ?? "?")
+            ("Route spec", specLine(documents.overview["spec"], mode: params?["mode"]?.stringValue ?? "?")
                 + "; health by \(params?["health"]?.stringValue ?? "?")", documents.overview["spec"] == .null ? "warn" : ""),
             ("Health rounds", "\(Int(documents.ips["health_rounds"]?.numberValue ?? 0))", ""),
         ]
@@ -116,25 +115,19 @@ enum DashboardPage {
     }
 
     static func routers(_ documents: DashboardDocuments) -> String {
-        let failed = Set(documents.ips["failed_ips"]?.strings ?? [])
-        let questionable = Set(documents.ips["questionable_ips"]?.strings ?? [])
-        let suspect = Set(documents.ips["suspect_ips"]?.strings ?? [])
-        var all = Set(documents.ips["working_set"]?.strings ?? []).union(failed).union(questionable).union(suspect)
-        for (_, routers) in documents.routeInfo["route_spec"]?.members ?? [] { all.formUnion(routers.strings) }
-        guard !all.isEmpty else { return "<section><h2>Routers</h2><p class=\"empty\">No routers in the spec.</p></section>" }
+        // `/ips` `routers` holds every probed router, which is every router the spec names.
+        let details = documents.ips["routers"]?.members ?? []
+        guard !details.isEmpty else { return "<section><h2>Routers</h2><p class=\"empty\">No routers probed yet.</p></section>" }
         let carrying = routesPerRouter(documents)
-        let details = documents.ips["routers"]
-        let rows = all.sorted(by: inAddressOrder(IPv4Address.init)).map { router -> String in
-            let detail = details?[router]
-            let condition = detail?["condition"]?.stringValue ?? (failed.contains(router) ? "failed" : questionable.contains(router)
-                ? "questionable" : suspect.contains(router) ? "suspect" : "unknown")
-            let rtt = detail?["rtt_ms"]?.numberValue.map { "\((($0 * 100).rounded() / 100)) ms" } ?? "-"
-            let fall = Int(detail?["fall"]?.numberValue ?? 1), rise = Int(detail?["rise"]?.numberValue ?? 1)
-            let failing = Int(detail?["failing_rounds"]?.numberValue ?? 0), healthy = Int(detail?["healthy_rounds"]?.numberValue ?? 0)
-            let holdDown = detail?["hold_down_remaining_s"]?.numberValue.map { "\(($0 * 10).rounded() / 10) s" } ?? "-"
+        let rows = details.map { router, detail -> String in
+            let condition = detail["condition"]?.stringValue ?? "unknown"
+            let rtt = detail["rtt_ms"]?.numberValue.map { "\((($0 * 100).rounded() / 100)) ms" } ?? "-"
+            let fall = Int(detail["fall"]?.numberValue ?? 1), rise = Int(detail["rise"]?.numberValue ?? 1)
+            let failing = Int(detail["failing_rounds"]?.numberValue ?? 0), healthy = Int(detail["healthy_rounds"]?.numberValue ?? 0)
+            let holdDown = detail["hold_down_remaining_s"]?.numberValue.map { "\(($0 * 10).rounded() / 10) s" } ?? "-"
             return "<tr data-router=\"\(escape(router))\"><th scope=\"row\">\(escape(router))</th>"
                 + "<td class=\"condition-\(escape(condition))\" data-field=\"condition\">\(escape(condition))</td>"
-                + "<td>\(escape(detail?["last_verdict"]?.stringValue ?? "-"))</td><td>\(escape(rtt))</td>"
+                + "<td>\(escape(detail["last_verdict"]?.stringValue ?? "-"))</td><td>\(escape(rtt))</td>"
                 + "<td data-field=\"failing\">\(min(failing, fall)) of \(fall)</td><td>\(min(healthy, rise)) of \(rise)</td>"
                 + "<td>\(escape(holdDown))</td><td>\(carrying[router, default: 0])</td></tr>"
         }
