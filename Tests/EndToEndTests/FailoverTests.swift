@@ -82,15 +82,9 @@ extension EndToEnd {
         /// A router whose link flaps every 0.5 s for 10 s moves the route away once (one write per
         /// table) and never back: it is held down while it flaps, and there is no fail-back.
         @Test func aFlappingRouterMovesTheRouteOnce() async throws {
-            let moto = try await MotoServer.start()
-            defer { moto.stop() }
-            let fixture = try moto.makeFixture()
-            let ec2 = moto.client(for: fixture)
-            let routes = FixtureRoutes(client: ec2, fixture: fixture, cidr: cidr)
-            let routers = try await RouterNamespaces.acquire()
-            defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
+            let lab = try await TwoRouterLab.start(cidr: cidr)
+            defer { lab.stop() }
+            let (moto, fixture, routes, routers) = (lab.moto, lab.fixture, lab.routes, lab.routers)
             let state = try PackagePaths.temporaryDirectory("vpcr-e2e-state")
             let daemon = try DaemonProcess(PackagePaths.vpcrouter, [
                 "-r", fixture.region, "-v", fixture.vpcId, "-m", "fixedconf", "--fixed_cidr", cidr.description,

@@ -83,14 +83,9 @@ extension EndToEnd {
         }
 
         @Test func allRoutersDownKeepsTheRouteUntilOneReturns() async throws {
-            let moto = try await MotoServer.start()
-            defer { moto.stop() }
-            let fixture = try moto.makeFixture()
-            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
-            let routers = try await RouterNamespaces.acquire()
-            defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
+            let lab = try await TwoRouterLab.start(cidr: cidr)
+            defer { lab.stop() }
+            let (moto, fixture, routes, routers) = (lab.moto, lab.fixture, lab.routes, lab.routers)
             let port = freeLoopbackPort()
             let daemon = try startDaemon(fixture, ec2Endpoint: moto.endpoint, hosts: [routerA, routerB], port: port)
             let enis = [fixture.eniA: routerA, fixture.eniB: routerB]

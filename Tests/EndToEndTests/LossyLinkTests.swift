@@ -13,14 +13,9 @@ extension EndToEnd {
         let routerB = "10.0.2.20"
 
         @Test func routesStayPutOnLossyLinksWithFallThree() async throws {
-            let moto = try await MotoServer.start()
-            defer { moto.stop() }
-            let fixture = try await moto.fixture()
-            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
-            let routers = try await RouterNamespaces.acquire()
-            defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
+            let lab = try await TwoRouterLab.start(cidr: cidr)
+            defer { lab.stop() }
+            let (moto, fixture, routes, routers) = (lab.moto, lab.fixture, lab.routes, lab.routers)
             let state = try PackagePaths.temporaryDirectory("vpcr-e2e-lossy")
             let port = freeLoopbackPort()
             var environment = VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString)

@@ -60,14 +60,9 @@ extension EndToEnd {
         }
 
         @Test func fixedconfPreferenceFailsOverAndStaysOnTheBackupWithoutFailBack() async throws {
-            let moto = try await MotoServer.start()
-            defer { moto.stop() }
-            let fixture = try moto.makeFixture()
-            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
-            let routers = try await RouterNamespaces.acquire()
-            defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
+            let lab = try await TwoRouterLab.start(cidr: cidr)
+            defer { lab.stop() }
+            let (moto, fixture, routes, routers) = (lab.moto, lab.fixture, lab.routes, lab.routers)
             let port = freeLoopbackPort()
             // B first: the order given, not the hash, picks the router.
             let daemon = try launch(["-m", "fixedconf", "--fixed_cidr", cidr.description, "--fixed_hosts", "\(routerB):\(routerA)",
@@ -108,14 +103,9 @@ extension EndToEnd {
         }
 
         @Test func failBackAfterTheHoldTimeAndOnlyOnceWhileThePreferredRouterFlaps() async throws {
-            let moto = try await MotoServer.start()
-            defer { moto.stop() }
-            let fixture = try moto.makeFixture()
-            let routes = FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr)
-            let routers = try await RouterNamespaces.acquire()
-            defer { routers.remove() }
-            try routers.add(routerA)
-            try routers.add(routerB)
+            let lab = try await TwoRouterLab.start(cidr: cidr)
+            defer { lab.stop() }
+            let (moto, fixture, routes, routers) = (lab.moto, lab.fixture, lab.routes, lab.routers)
             let directory = try PackagePaths.temporaryDirectory("vpcr-e2e-failback")
             let file = directory.appendingPathComponent("spec.json")
             try Data(#"{"\#(cidr)": {"routers": ["\#(routerA)", "\#(routerB)"], "order": "preference"}}"#.utf8).write(to: file)

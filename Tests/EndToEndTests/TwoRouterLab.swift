@@ -1,0 +1,45 @@
+import EC2
+import RouteModel
+import TestSupport
+
+/// The set-up most end-to-end tests share: moto with the standard fixture (see
+/// Tests/Tools/motofixture.py), the fixture's routes for one CIDR, and routers A (subnet a) and
+/// B (subnet b) answering in network namespaces. `stop()` (in a `defer`) removes the routers and
+/// stops moto.
+struct TwoRouterLab {
+    static let routerA = "10.0.1.10"
+    static let routerB = "10.0.2.20"
+
+    let moto: MotoServer
+    let fixture: MotoFixture
+    let routes: FixtureRoutes
+    let routers: RouterNamespaces
+
+    /// The router each of the fixture's two router ENIs belongs to.
+    var routerByENI: [String: String] { [fixture.eniA: Self.routerA, fixture.eniB: Self.routerB] }
+
+    static func start(cidr: IPv4CIDR) async throws -> TwoRouterLab {
+        let moto = try await MotoServer.start()
+        do {
+            let fixture = try await moto.fixture()
+            let routers = try await RouterNamespaces.acquire()
+            do {
+                try routers.add(routerA)
+                try routers.add(routerB)
+            } catch {
+                routers.remove()
+                throw error
+            }
+            return TwoRouterLab(moto: moto, fixture: fixture, routes: FixtureRoutes(client: moto.client(for: fixture), fixture: fixture, cidr: cidr),
+                                routers: routers)
+        } catch {
+            moto.stop()
+            throw error
+        }
+    }
+
+    func stop() {
+        routers.remove()
+        moto.stop()
+    }
+}
