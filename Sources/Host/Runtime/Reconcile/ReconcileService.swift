@@ -326,18 +326,26 @@ public final class ReconcileService: Service, Sendable {
 
     /// Re-reads the VPC until every written route shows its new target (bounded). A new health
     /// change ends the wait (nil): a second failover must not queue behind the first one's polling.
+    /// So does a stop request, at once: nothing is decided on these reads, and the graceful window
+    /// is not to be spent on them.
     func waitUntilVisible(writes: [RouteAction]) async -> ObservedVPC? {
         let routers = specStore.spec?.routerAddresses ?? []
         let deadline = clock.now + settings.visibilityTimeout
         var delay = Duration.milliseconds(50)
         while clock.now < deadline {
+            if Task.isShuttingDownGracefully { return nil }
             if trigger.healthChangePending {
                 logger.info("health changed while waiting for written routes to show; acting on it first", metadata: ["writes": "\(writes.count)"])
                 return nil
             }
-            guard let observed = try? await access.observe(routers: routers) else { return nil }
+            let read = try? await cancelWhenGracefulShutdown { [access] in try await access.observe(routers: routers) }
+            guard let observed = read else { return nil }
             if writes.allSatisfy({ Self.isVisible($0, in: observed) }) { return observed }
-            try? await clock.sleep(for: delay)
+            do {
+                try await cancelWhenGracefulShutdown { [clock, delay] in try await clock.sleep(for: delay) }
+            } catch {
+                return nil
+            }
             delay = min(delay * 2, .seconds(1))
         }
         logger.warning("written routes not visible yet; the next pass will check again", metadata: ["writes": "\(writes.count)"])
