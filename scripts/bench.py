@@ -483,6 +483,11 @@ def markdown(results):
         "p99 is the nearest rank (the maximum for 20 trials). N-route runs include detection at the fast settings.",
         "",
     ]
+    # Figures measured by hand outside make bench (scripts/memory_map.py) are kept beside results.md.
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "memory-map.md")
+    if os.path.exists(notes):
+        with open(notes) as file:
+            lines += [file.read().rstrip("\n"), ""]
     return "\n".join(lines)
 
 

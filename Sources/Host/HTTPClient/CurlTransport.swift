@@ -73,6 +73,8 @@ public final class CurlTransport: HTTPTransport {
         }
         let transfer = CurlTransfer(request: request, limits: limits)
         let loop = self.loop
+        // The transport must outlive its transfers: its deinit stops the loop.
+        defer { withExtendedLifetime(self) {} }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.continuation = continuation
