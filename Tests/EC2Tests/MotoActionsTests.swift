@@ -77,7 +77,7 @@ struct MotoActionsTests {
         let context = try MotoContext.require()
         let fixture = context.fixture
         let client = context.client()
-        let destination = try #require(IPv4CIDR("172.16.0.0/16"))
+        let destination = try #require(IPCIDR("172.16.0.0/16"))
         let table = fixture.routeTableA
 
         func target() async throws -> String? {
@@ -110,7 +110,7 @@ struct MotoActionsTests {
     func unknownTarget() async throws {
         let context = try MotoContext.require()
         do {
-            try await context.client().createRoute(routeTableId: context.fixture.routeTableB, destination: IPv4CIDR("172.17.0.0/16")!, networkInterfaceId: "eni-00000000000000000")
+            try await context.client().createRoute(routeTableId: context.fixture.routeTableB, destination: IPCIDR("172.17.0.0/16")!, networkInterfaceId: "eni-00000000000000000")
             Issue.record("expected an error")
         } catch let error as EC2Error {
             #expect(error.code == EC2Error.Code("InvalidNetworkInterfaceID.NotFound"))

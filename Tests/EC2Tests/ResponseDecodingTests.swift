@@ -123,7 +123,7 @@ struct ResponseDecodingTests {
     func clientErrorsNotRetried() async {
         let transport = ScriptedTransport { _, _ in ScriptedTransport.ec2Error(400, code: "InvalidRouteTableID.NotFound", message: "nope") }
         await #expect(throws: EC2Error.self) {
-            try await scriptedClient(transport).createRoute(routeTableId: "rtb-x", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1")
+            try await scriptedClient(transport).createRoute(routeTableId: "rtb-x", destination: IPCIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1")
         }
         #expect(transport.requestBodies.count == 1)
     }
@@ -185,7 +185,7 @@ struct ResponseDecodingTests {
                 : ScriptedTransport.ec2Error(400, code: "RouteAlreadyExists", message: "The route identified by 10.9.0.0/16 already exists.")
         }
         let outcome = try await scriptedClient(transport).upsertRoute(
-            routeTableId: "rtb-1", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1", existing: believedPresent)
+            routeTableId: "rtb-1", destination: IPCIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1", existing: believedPresent)
         #expect(outcome == (believedPresent ? .created : .replaced))
         #expect(transport.requestBodies.count == 2)
         #expect(transport.requestBodies.allSatisfy { $0.contains("NetworkInterfaceId=eni-1") && $0.contains("DestinationCidrBlock=10.9.0.0%2F16") })
@@ -204,7 +204,7 @@ struct ResponseDecodingTests {
         let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 5))
         await #expect {
             try await SendAuthority.withAuthority({ authority.withLock { $0 } }) {
-                try await client.replaceRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!, networkInterfaceId: "eni-1")
+                try await client.replaceRoute(routeTableId: "rtb-1", destination: IPCIDR("10.55.0.0/16")!, networkInterfaceId: "eni-1")
             }
         } throws: { error in
             (error as? EC2Error)?.code == .authorityExpired
@@ -217,12 +217,12 @@ struct ResponseDecodingTests {
         let client = scriptedClient(transport)
         await #expect(throws: EC2Error.self) {
             try await SendAuthority.withAuthority({ false }) {
-                try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!)
+                try await client.deleteRoute(routeTableId: "rtb-1", destination: IPCIDR("10.55.0.0/16")!)
             }
         }
         #expect(transport.requestBodies.isEmpty)
         // Without an authority bound, the same call goes out.
-        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!))
+        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPCIDR("10.55.0.0/16")!))
         #expect(transport.requestBodies.count == 1)
     }
 }

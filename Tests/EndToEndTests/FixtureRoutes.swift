@@ -6,7 +6,7 @@ import TestSupport
 struct FixtureRoutes {
     let client: EC2Client
     let fixture: MotoFixture
-    let cidr: IPv4CIDR
+    let cidr: IPCIDR
 
     /// The ENI each of the two tables points the CIDR at (nil where there is no route).
     func targets() async throws -> [String?] {

@@ -18,7 +18,7 @@ struct TwoRouterLab {
     /// The router each of the fixture's two router ENIs belongs to.
     var routerByENI: [String: String] { [fixture.eniA: Self.routerA, fixture.eniB: Self.routerB] }
 
-    static func start(cidr: IPv4CIDR) async throws -> TwoRouterLab {
+    static func start(cidr: IPCIDR) async throws -> TwoRouterLab {
         let moto = try await MotoServer.start()
         do {
             let fixture = try await moto.fixture()

@@ -64,7 +64,7 @@ struct PluginNetworkTests {
     func icmpechoThroughPolicy() throws {
         try RouterLab.with { lab in
             let router = try lab.addRouter()
-            let address = try #require(IPv4Address(router.ip))
+            let address = try #require(IPAddress(router.ip))
             let driver = try HealthPlugins(options: ["icmp_check_interval": "0.2"])
             let icmp = try driver.start("icmpecho")
             defer { icmp.stop() }

@@ -107,7 +107,7 @@ public struct RouteTable: Sendable, Equatable {
         routes.first { $0.destinationCidrBlock == destination }
     }
 
-    public func route(to destination: IPv4CIDR) -> Route? {
+    public func route(to destination: IPCIDR) -> Route? {
         route(to: destination.description)
     }
 }

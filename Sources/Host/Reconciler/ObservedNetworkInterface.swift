@@ -18,14 +18,14 @@ public struct ObservedNetworkInterface: Equatable, Sendable {
     /// nil when the observation did not include the instance's state.
     public var instanceState: InstanceState?
     /// Every private IP of the interface, primary first, then the secondary ones.
-    public var privateAddresses: [IPv4Address]
+    public var privateAddresses: [IPAddress]
 
     public init(
         id: String,
         subnetId: String,
         attachedInstanceId: String?,
         instanceState: InstanceState? = .running,
-        privateAddresses: [IPv4Address]
+        privateAddresses: [IPAddress]
     ) {
         self.id = id
         self.subnetId = subnetId
@@ -34,7 +34,7 @@ public struct ObservedNetworkInterface: Equatable, Sendable {
         self.privateAddresses = privateAddresses
     }
 
-    public var primaryAddress: IPv4Address? { privateAddresses.first }
+    public var primaryAddress: IPAddress? { privateAddresses.first }
 
     /// Why a route through this interface cannot carry traffic, or nil when it can.
     /// An unknown instance state counts as able to forward: an instance missing from the answer (in

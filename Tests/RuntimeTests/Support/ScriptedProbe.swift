@@ -11,7 +11,7 @@ final class ScriptedProbe: HealthProbe {
     let schedule: HealthSchedule
 
     private struct State {
-        var verdicts: [IPv4Address: HealthVerdict] = [:]
+        var verdicts: [IPAddress: HealthVerdict] = [:]
         var hanging = false
         var roundsToFail = 0
         var rounds = 0
@@ -31,7 +31,7 @@ final class ScriptedProbe: HealthProbe {
     var answered: Int { state.withLock { $0.answered } }
 
     /// From the next round on, `router` is judged `verdict` (routers never set are healthy).
-    func set(_ router: IPv4Address, _ verdict: HealthVerdict) {
+    func set(_ router: IPAddress, _ verdict: HealthVerdict) {
         state.withLock { $0.verdicts[router] = verdict }
     }
 

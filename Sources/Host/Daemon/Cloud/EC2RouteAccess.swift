@@ -14,7 +14,7 @@ struct EC2RouteAccess: VPCRouteAccess {
     var writeAuthority: (@Sendable () -> Bool)? = nil
     var logger: Logger?
 
-    func observe(routers: [IPv4Address]) async throws -> ObservedVPC {
+    func observe(routers: [IPAddress]) async throws -> ObservedVPC {
         let observation = try await client.observeVPC(vpcId)
         // Instance states tell stopped or terminated routers; only the routers' instances and the
         // instances routes point at are asked for, in one filtered call.
@@ -49,7 +49,7 @@ struct EC2RouteAccess: VPCRouteAccess {
             ObservedRouteTable(
                 id: table.routeTableId, isMain: table.isMain, subnetIds: table.subnetIds, tags: table.tags,
                 routes: table.routes.compactMap { route -> ObservedRoute? in
-                    guard let text = route.destinationCidrBlock, let destination = IPv4CIDR(text) else { return nil }
+                    guard let text = route.destinationCidrBlock, let destination = IPCIDR(text) else { return nil }
                     let target: ObservedRoute.Target
                     if let eni = route.networkInterfaceId {
                         target = .networkInterface(id: eni, instanceId: route.instanceId)
@@ -71,10 +71,10 @@ struct EC2RouteAccess: VPCRouteAccess {
             let state: ObservedNetworkInterface.InstanceState? = instance.flatMap { instanceStates[$0] }
             return ObservedNetworkInterface(
                 id: interface.networkInterfaceId, subnetId: interface.subnetId ?? "", attachedInstanceId: instance,
-                instanceState: state, privateAddresses: ordered.compactMap { IPv4Address($0.address) })
+                instanceState: state, privateAddresses: ordered.compactMap { IPAddress($0.address) })
         }
         let subnets = observation.subnets.compactMap { subnet -> ObservedSubnet? in
-            guard let text = subnet.cidrBlock, let cidr = IPv4CIDR(text) else { return nil }
+            guard let text = subnet.cidrBlock, let cidr = IPCIDR(text) else { return nil }
             return ObservedSubnet(id: subnet.subnetId, availabilityZone: subnet.availabilityZone ?? "", cidr: cidr)
         }
         return ObservedVPC(id: observation.vpcId, routeTables: tables, subnets: subnets, networkInterfaces: interfaces)
