@@ -117,7 +117,7 @@ public actor EC2Client {
     @discardableResult
     public func deleteRoute(routeTableId: String, destination: IPCIDR, priority: APIPriority = .routine) async throws -> Bool {
         do {
-            _ = try await call("DeleteRoute", [("RouteTableId", routeTableId), ("DestinationCidrBlock", destination.description)], priority: priority)
+            _ = try await call("DeleteRoute", [("RouteTableId", routeTableId), Self.destinationParameter(destination)], priority: priority)
             return true
         } catch let error as EC2Error where error.code == .routeNotFound {
             return false
@@ -157,7 +157,15 @@ public actor EC2Client {
     }
 
     private func routeParameters(_ routeTableId: String, _ destination: IPCIDR, _ networkInterfaceId: String) -> [(String, String)] {
-        [("RouteTableId", routeTableId), ("DestinationCidrBlock", destination.description), ("NetworkInterfaceId", networkInterfaceId)]
+        [("RouteTableId", routeTableId), Self.destinationParameter(destination), ("NetworkInterfaceId", networkInterfaceId)]
+    }
+
+    /// EC2 names an IPv6 destination in a parameter of its own.
+    static func destinationParameter(_ destination: IPCIDR) -> (String, String) {
+        switch destination {
+        case .v4: ("DestinationCidrBlock", destination.description)
+        case .v6: ("DestinationIpv6CidrBlock", destination.description)
+        }
     }
 
     // MARK: Plumbing

@@ -127,12 +127,12 @@ public struct PluginOptionParser: Sendable {
             guard text == "true" || text == "false" else { return .failure(OptionValueProblem("expected true or false")) }
             return .success(text)
         case .ip:
-            switch IPv4Address.parse(text) {
+            switch IPAddress.parse(text) {
             case .success(let address): return .success(address.description)
-            case .failure(let error): return .failure(OptionValueProblem("not a valid IPv4 address: \(error.problem)"))
+            case .failure(let error): return .failure(OptionValueProblem("not a valid \(text.contains(":") ? "IPv6" : "IPv4") address: \(error.problem)"))
             }
         case .cidr:
-            switch IPv4CIDR.parse(text) {
+            switch IPCIDR.parse(text) {
             case .success(let cidr): return .success(cidr.description)
             case .failure(let error): return .failure(OptionValueProblem("not a valid CIDR: \(error.problem)"))
             }

@@ -17,7 +17,8 @@ public struct ObservedNetworkInterface: Equatable, Sendable {
     public var attachedInstanceId: String?
     /// nil when the observation did not include the instance's state.
     public var instanceState: InstanceState?
-    /// Every private IP of the interface, primary first, then the secondary ones.
+    /// Every address of the interface: the primary private IPv4, the secondary ones, then its IPv6
+    /// addresses. A spec router naming any of them is this interface.
     public var privateAddresses: [IPAddress]
 
     public init(

@@ -20,7 +20,7 @@ public struct IPv4CIDR: Hashable, Comparable, Sendable, CustomStringConvertible 
         let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
         guard pieces.count == 2 else {
             if text.contains(":") {
-                return .failure(AddressSyntaxError(text: text, problem: "IPv6 is not supported yet; use an IPv4 CIDR"))
+                return .failure(AddressSyntaxError(text: text, problem: "an IPv6 CIDR where only IPv4 is accepted; use an IPv4 CIDR"))
             }
             return .failure(AddressSyntaxError(text: text, problem: "expected a CIDR such as 10.0.0.0/16"))
         }

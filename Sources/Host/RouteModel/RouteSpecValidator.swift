@@ -38,9 +38,6 @@ public struct RouteSpecValidator: Sendable {
             case .failure(let error):
                 throw RouteSpecError(.badCIDR, "route spec key \(Self.quoted(entry.cidr)) is not a valid CIDR: \(error.problem)")
             }
-            if cidr.family == .v6 {
-                throw RouteSpecError(.badCIDR, "route spec key \(Self.quoted(entry.cidr)) is not a valid CIDR: IPv6 is not supported yet; use an IPv4 CIDR")
-            }
             if routes[cidr] != nil {
                 throw RouteSpecError(.duplicate, "route spec lists CIDR \(cidr) twice")
             }
@@ -50,11 +47,9 @@ public struct RouteSpecValidator: Sendable {
             var routers: [IPAddress] = []
             for text in entry.routers {
                 switch IPAddress.parse(text) {
-                case .success(let address) where address.family == .v6:
-                    throw RouteSpecError(.badRouter, "router \(Self.quoted(text)) for \(cidr) is not a valid IPv4 address: IPv6 is not supported yet; use a dotted-quad IPv4 address")
                 case .success(let address): routers.append(address)
                 case .failure(let error):
-                    throw RouteSpecError(.badRouter, "router \(Self.quoted(text)) for \(cidr) is not a valid IPv4 address: \(error.problem)")
+                    throw RouteSpecError(.badRouter, "router \(Self.quoted(text)) for \(cidr) is not a valid \(text.contains(":") ? "IPv6" : "IPv4") address: \(error.problem)")
                 }
             }
             routes[cidr] = routers

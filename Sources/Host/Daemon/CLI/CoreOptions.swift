@@ -127,8 +127,6 @@ struct CoreOptions: ParsableArguments {
                     throw UsageError("--ignore_routes: an empty item in '\(ignoreRoutes)'")
                 }
                 switch IPCIDR.parseAddressOrCIDR(text) {
-                case .success(let cidr) where cidr.family == .v6:
-                    throw UsageError("--ignore_routes: '\(text)' is not valid: IPv6 is not supported yet; use an IPv4 CIDR")
                 case .success(let cidr): ignored.append(cidr)
                 case .failure(let error): throw UsageError("--ignore_routes: \(error)")
                 }
