@@ -100,7 +100,7 @@ public final class HealthPluginRun: Sendable {
     /// One probe round with a deadline `timeout` seconds from now (the schedule's by default).
     public func probe(_ ips: [String], timeout: Double? = nil) throws -> [vpcr_verdict] {
         let targets = try ips.map { ip in
-            guard let address = IPAddress(ip) else { throw HarnessError(message: "'\(ip)' is not an IPv4 address") }
+            guard let address = IPAddress(ip) else { throw HarnessError(message: "'\(ip)' is not an IP address") }
             return HealthTarget(address: address)
         }
         let budget = timeout ?? schedule.timeout
