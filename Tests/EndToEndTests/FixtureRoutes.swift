@@ -12,7 +12,7 @@ struct FixtureRoutes {
     func targets() async throws -> [String?] {
         let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
         return [fixture.routeTableA, fixture.routeTableB].map { id in
-            tables.first { $0.routeTableId == id }?.route(to: cidr.description)?.networkInterfaceId
+            tables.first { $0.routeTableId == id }?.route(to: cidr)?.networkInterfaceId
         }
     }
 
