@@ -1,10 +1,12 @@
 // fixedconf: a mode plugin that submits one route spec given on the command line.
 //
 //   vpcrouter -m fixedconf --fixed_cidr 10.55.0.0/16 --fixed_hosts 10.33.20.142:10.33.30.22
-//   vpcrouter -m fixedconf --fixed_cidr 2600:1f18::/56 --fixed_hosts 2600:1f18::10,10.33.30.22
+//   vpcrouter -m fixedconf --fixed_cidr 10.55.0.0/16 --fixed_hosts fd00:0:0:1::10,10.33.30.22
 //
 // The original's list is colon-separated, which IPv6 addresses cannot share: a list with a comma
 // is comma-separated and may hold IPv6 addresses; a list without one keeps the original's meaning.
+// --fixed_cidr is an ABI 1.0 CIDR option, which promises the plugin IPv4: an IPv6 route needs
+// configfile, http or etcd.
 // With --fixed_order preference the hosts are in order of preference (the first is the primary,
 // the others backups in turn). The structured call (vpcr_route) has no field for that order, so
 // such a spec goes through the JSON call in the object form the host's validator reads.
@@ -20,7 +22,7 @@ private let plugin = PluginExport(
     summary: "one fixed route from --fixed_cidr and --fixed_hosts",
     options: [
         OptionDeclaration("fixed_cidr", type: VPCR_OPT_CIDR, valueName: "CIDR",
-                          help: "the destination CIDR of the one route", required: true),
+                          help: "the destination IPv4 CIDR of the one route", required: true),
         OptionDeclaration("fixed_hosts", type: VPCR_OPT_STRING, valueName: "IP:IP:...",
                           help: "the router IPs eligible for the route, colon-separated (IPv4) or comma-separated (IPv4 and IPv6)", required: true),
         OptionDeclaration("fixed_order", type: VPCR_OPT_STRING, valueName: "ORDER", defaultValue: "any",
