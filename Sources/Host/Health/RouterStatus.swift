@@ -2,7 +2,7 @@ import RouteModel
 
 /// Everything the policy knows about one router, for status output and decisions.
 public struct RouterStatus: Sendable, Hashable {
-    public let router: IPv4Address
+    public let router: IPAddress
     public internal(set) var condition: RouterCondition
     /// When the current condition began.
     public internal(set) var since: MonotonicTime
@@ -15,10 +15,10 @@ public struct RouterStatus: Sendable, Hashable {
     public internal(set) var lastFailedAt: MonotonicTime?
     /// True once the policy has judged the router healthy; never reset while it stays a target.
     public internal(set) var wasHealthy = false
-    /// The last round-trip time a plugin reported.
+    /// The round-trip time of the last answered check a plugin measured (none after a failed one).
     public internal(set) var lastRoundTripTime: Duration?
 
-    init(router: IPv4Address, since: MonotonicTime) {
+    init(router: IPAddress, since: MonotonicTime) {
         self.router = router
         self.condition = .unknown
         self.since = since

@@ -83,7 +83,7 @@ enum DashboardPage {
         for (_, table) in shown {
             for (cidr, _) in table["routes"]?.members ?? [] where seen.insert(cidr).inserted { cidrs.append(cidr) }
         }
-        cidrs.sort(by: inAddressOrder(IPv4CIDR.init))
+        cidrs.sort(by: inAddressOrder(IPCIDR.init))
         guard !shown.isEmpty, !cidrs.isEmpty else {
             return "<section><h2>Routes</h2><p class=\"empty\">No routes yet: the first reconcile has not run.</p></section>"
         }
@@ -127,7 +127,7 @@ enum DashboardPage {
             let holdDown = detail["hold_down_remaining_s"]?.numberValue.map { "\(($0 * 10).rounded() / 10) s" } ?? "-"
             return "<tr data-router=\"\(escape(router))\"><th scope=\"row\">\(escape(router))</th>"
                 + "<td class=\"condition-\(escape(condition))\" data-field=\"condition\">\(escape(condition))</td>"
-                + "<td>\(escape(detail["last_verdict"]?.stringValue ?? "-"))</td><td>\(escape(rtt))</td>"
+                + "<td>\(escape(detail["last_verdict"]?.stringValue ?? "-"))</td><td data-field=\"rtt\">\(escape(rtt))</td>"
                 + "<td data-field=\"failing\">\(min(failing, fall)) of \(fall)</td><td>\(min(healthy, rise)) of \(rise)</td>"
                 + "<td>\(escape(holdDown))</td><td>\(carrying[router, default: 0])</td></tr>"
         }
