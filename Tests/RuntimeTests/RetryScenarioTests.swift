@@ -14,18 +14,16 @@ struct RetryScenarioTests {
             try await harness.settled()
             let mark = harness.vpc.operations.count
             let passes = harness.reconcile.passes
-            // The early write of each route fails, and the main pass's first one too.
+            // Both failover writes fail, and the first write of the retry too.
             harness.vpc.inject(.fail, on: .writes, count: 3)
             harness.probe.set(H.routerA, .failed)
             try await harness.nextHealthRound()
             try await harness.waitForPasses(passes + 1)
+            try await harness.quiet()
+            // No pass follows at once: the retry's backoff decides when to try again.
             #expect(Array(harness.vpc.operations[mark...]) == [
                 .replace(table: H.table, cidr: H.cidr1, eni: "eni-b"),  // fails
                 .replace(table: H.table, cidr: H.cidr2, eni: "eni-b"),  // fails
-                .observe,
-                .replace(table: H.table, cidr: H.cidr1, eni: "eni-b"),  // fails
-                .replace(table: H.table, cidr: H.cidr2, eni: "eni-b"),
-                .observe,
             ])
             #expect(harness.vpc.target(of: H.cidr1, in: H.table) == "eni-a")
 
@@ -42,14 +40,28 @@ struct RetryScenarioTests {
             #expect(harness.metrics.exposition().contains("vpcrouter_reconcile_retry_delay_seconds 0.5"))
 
             // Nothing happens until the backoff has passed on the clock...
-            let beforeRetry = harness.vpc.operations.count
+            let firstRetry = harness.vpc.operations.count
             harness.clock.advance(by: .milliseconds(499))
             try await harness.quiet()
-            #expect(harness.vpc.operations.count == beforeRetry)
-            // ...then the retry reads the VPC again and writes what is still wrong.
+            #expect(harness.vpc.operations.count == firstRetry)
+            // ...then the retry reads the VPC again and writes what is still wrong; one write fails again.
             harness.clock.advance(by: .milliseconds(1))
             try await harness.waitForPasses(passes + 2)
-            #expect(Array(harness.vpc.operations[beforeRetry...]) == [
+            try await harness.quiet()
+            #expect(Array(harness.vpc.operations[firstRetry...]) == [
+                .observe,
+                .replace(table: H.table, cidr: H.cidr1, eni: "eni-b"),  // fails
+                .replace(table: H.table, cidr: H.cidr2, eni: "eni-b"),
+                .observe,
+            ])
+            #expect(harness.status.vpc()["retry"]?["next_delay_s"] == .number(1))
+
+            // The second retry, after the doubled backoff, finishes the failover.
+            let secondRetry = harness.vpc.operations.count
+            harness.clock.advance(by: .seconds(1))
+            try await harness.waitForPasses(passes + 3)
+            try await harness.quiet()
+            #expect(Array(harness.vpc.operations[secondRetry...]) == [
                 .observe,
                 .replace(table: H.table, cidr: H.cidr1, eni: "eni-b"),
                 .observe,

@@ -28,4 +28,36 @@ struct ShutdownScenarioTests {
         #expect(harness.vpc.target(of: H.cidr1, in: H.table) == "eni-b")
         #expect(harness.vpc.target(of: H.cidr2, in: H.table) == "eni-a")
     }
+
+    /// The re-read that confirms a failover is abandoned on a stop request: nothing is decided on
+    /// it, and the graceful window must not be spent polling (a busy EC2 endpoint can take seconds).
+    @Test func stopRequestEndsTheWaitForWrittenRoutesToShow() async throws {
+        let harness = try RuntimeHarness()
+        try await harness.run { shutdown in
+            try await harness.settled()
+            harness.vpc.inject(.delay(.seconds(30)), on: .reads)
+            harness.probe.set(H.routerA, .failed)
+            try await harness.nextHealthRound()
+            try await eventually("the failovers written and the confirming read in flight") {
+                harness.vpc.writes.count == 2 && harness.vpc.inFlight == 1
+            }
+            // The harness then checks that the services end with the clock standing still.
+        }
+        #expect(harness.vpc.target(of: H.cidr1, in: H.table) == "eni-b")
+    }
+
+    /// Written routes that do not show in re-reads: a stop request ends the polling between reads.
+    @Test func stopRequestEndsPollingForRoutesThatDoNotShow() async throws {
+        let harness = try RuntimeHarness()
+        try await harness.run { shutdown in
+            try await harness.settled()
+            harness.vpc.hideWrites(true)
+            harness.probe.set(H.routerA, .failed)
+            try await harness.nextHealthRound()
+            try await eventually("the failovers written and a confirming read made") {
+                harness.vpc.writes.count == 2 && harness.vpc.operations.last == .observe && harness.vpc.inFlight == 0
+            }
+        }
+        #expect(harness.vpc.writes.count == 2, "nothing written after the stop request")
+    }
 }

@@ -25,8 +25,7 @@ struct SpecChangeScenarioTests {
             #expect(Array(harness.vpc.operations[mark...]) == [
                 .observe,  // delayed; the pass goes on with the spec it started with
                 .create(table: H.table, cidr: H.cidr3, eni: "eni-a"),
-                .observe,
-                .observe,  // the next pass, with the newest spec
+                .observe,  // confirms the create; the next pass plans from it, with the newest spec
                 .replace(table: H.table, cidr: H.cidr3, eni: "eni-b"),
                 .observe,
             ])

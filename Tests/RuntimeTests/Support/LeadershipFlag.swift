@@ -7,4 +7,6 @@ final class LeadershipFlag: Sendable {
     var isLeader: Bool { leading.withLock { $0 } }
 
     func lose() { leading.withLock { $0 = false } }
+
+    func regain() { leading.withLock { $0 = true } }
 }

@@ -58,6 +58,8 @@ final class RecordingVPC: VPCRouteAccess {
         var completed: [Operation] = []
         var faults: [PendingFault] = []
         var inFlight = 0
+        /// What reads show while writes are hidden (EC2's eventual consistency at its slowest).
+        var shown: ObservedVPC?
     }
 
     private let state: Mutex<State>
@@ -98,7 +100,12 @@ final class RecordingVPC: VPCRouteAccess {
     }
 
     func observe(routers: [IPv4Address]) async throws -> ObservedVPC {
-        try await perform(.observe, calls: .reads) { $0.vpc }
+        try await perform(.observe, calls: .reads) { $0.shown ?? $0.vpc }
+    }
+
+    /// While hidden, writes take effect but reads go on showing the VPC as it was when hiding began.
+    func hideWrites(_ hidden: Bool) {
+        state.withLock { $0.shown = hidden ? $0.vpc : nil }
     }
 
     func apply(_ action: RouteAction) async throws {

@@ -6,8 +6,8 @@ import ServiceLifecycle
 import StateStore
 import Synchronization
 
-/// The run loop: observe → plan → apply → record, serially, on a new spec, on any health change
-/// and every recheck interval. Triggers that arrive during a pass coalesce into one more pass
+/// The run loop: one pass at a time (observe → plan → apply → confirm), on a new spec, on any
+/// health change, every recheck interval and after a pass that wrote. Triggers that arrive during a pass coalesce into one more pass
 /// with the newest inputs. Nothing is written on a failed or partial observation.
 public final class ReconcileService: Service, Sendable {
     public struct Settings: Sendable {
@@ -34,6 +34,12 @@ public final class ReconcileService: Service, Sendable {
     struct Memory: Sendable {
         var ledger: OwnershipLedger
         var lastObservation: (vpc: ObservedVPC, at: ContinuousClock.Instant)?
+        /// The re-read that showed the last pass's writes, for the next pass to plan from.
+        var confirmation: ObservedVPC?
+        /// The writes that re-read confirmed, shown as their routes' last action by the next pass.
+        var confirmedWrites: [RouteAction] = []
+        /// Follow-up passes since a pass with another cause.
+        var followUpsInARow = 0
         /// From the last plan: when a route held on a backup may fail back (see `RoutePlan.nextFailBackCheck`).
         var failBackCheck: ContinuousClock.Instant?
     }
@@ -154,10 +160,25 @@ public final class ReconcileService: Service, Sendable {
         }
     }
 
-    /// One pass. A health change is acted on first from the last observation (only the moves
-    /// away from failed or questionable routers, replacing routes this process already manages),
-    /// so a failover does not wait for a round trip to EC2; then the VPC is read and the full plan
-    /// applied, which finds those writes done.
+    /// Where a pass's observation came from, which decides how much of the plan it may write.
+    enum ObservationSource: Sendable {
+        /// Read by this pass.
+        case read
+        /// The re-read that confirmed the previous pass's writes, made just before this pass.
+        case confirmation
+        /// The last read, up to `failoverObservationMaxAge` old, for a health change: a failover
+        /// does not wait for a round trip to EC2. Only the moves that follow the health change are
+        /// written from it (they repoint routes this process manages); the pass after reads.
+        case recent
+
+        var allowsFullPlan: Bool { self != .recent }
+    }
+
+    /// One pass, in one straight line: observe → plan (once) → apply (in the plan's order, failovers
+    /// first) → confirm (re-read until the writes show). A pass that wrote, or that could write only
+    /// the failovers, is followed at once by another that plans from what was confirmed (or reads),
+    /// so the status shows the tables as they now are and nothing left over waits for the recheck;
+    /// after a failed write or read, the retry's backoff decides instead.
     func reconcile(cause: ReconcileTrigger.Cause, memory: inout Memory) async {
         let healthChangedAt = trigger.takeHealthChange()
         let spec = specStore.spec
@@ -170,74 +191,98 @@ public final class ReconcileService: Service, Sendable {
             metrics.reconcileDuration.recordNanoseconds(Int64((clock.now - started).nanosecondsClamped))
         }
 
-        var early: ObservedVPC?
-        if !settings.dryRun, let healthChangedAt, let last = memory.lastObservation,
-           clock.now - last.at < settings.failoverObservationMaxAge {
-            let earlyPlan = plan(spec: spec, health: healthSnapshot, observed: last.vpc, ledger: memory.ledger, policy: settings.policy)
-            let moves = earlyPlan.writes.filter(\.followsHealthChange)
-            if !moves.isEmpty {
-                log(moves, cause: cause)
-                // Not the early plan's ledger: it was settled against an older observation.
-                memory.ledger = recordIntents(moves, in: memory.ledger)
-                let written = await apply(moves, healthChangedAt: healthChangedAt)
-                memory.ledger = memory.ledger.confirming(written)
-                if !written.isEmpty, !Task.isShuttingDownGracefully {
-                    // The re-read that shows the moves is this pass's observation.
-                    early = await waitUntilVisible(writes: written)
-                    if early != nil { reportFailoverVisible(since: healthChangedAt) }
-                    // A newer health change cut the wait short: the next pass acts on it at once.
-                    if early == nil, trigger.healthChangePending { return }
-                }
-            }
-        }
+        // Observe.
+        guard let (observed, source) = await observe(spec: spec, healthChanged: healthChangedAt != nil, cause: cause, memory: &memory) else { return }
 
-        let observed: ObservedVPC
-        do {
-            if let early {
-                observed = early
-            } else {
-                // No read starts after a stop request...
-                if Task.isShuttingDownGracefully { return }
-                // ...and one under way is abandoned (nothing has been decided yet).
-                observed = try await cancelWhenGracefulShutdown { [access] in
-                    try await access.observe(routers: spec?.routerAddresses ?? [])
-                }
+        // Plan.
+        let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: memory.ledger, policy: settings.policy)
+        let writes: [RouteAction]
+        if source.allowsFullPlan {
+            health.learnInstances(from: observed)
+            // Counted from when health was read for the plan, not from the end of this pass.
+            memory.failBackCheck = routePlan.nextFailBackCheck.map { started + $0 }
+            if settings.singlePass, spec != nil, healthSnapshot.firstRoundCompleted {
+                firstCompletePlan.withLock { $0 = routePlan }
             }
+            for note in routePlan.notes {
+                logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
+            }
+            log(routePlan.actions, cause: cause)
+            // The writes just confirmed stay the routes' last action until a pass acts on them again.
+            // (Later actions win; a route the plan keeps shows the status's own entry otherwise.)
+            let shownActions = source == .confirmation
+                ? memory.confirmedWrites + routePlan.actions.filter { $0.verb != .keep } : routePlan.actions
+            status.setReconcile(ReconcileStatus(plan: routePlan, spec: spec, observed: observed), lastActions: shownActions)
+            writes = routePlan.writes
+            memory.ledger = recordIntents(writes, in: routePlan.ledgerAdoptingKeptRoutes)
+        } else {
+            writes = routePlan.writes.filter(\.followsHealthChange)
+            log(writes, cause: cause)
+            // Not the plan's ledger: it was settled against an older observation.
+            memory.ledger = recordIntents(writes, in: memory.ledger)
+        }
+        memory.confirmedWrites = []
+
+        // Apply.
+        let written = await apply(writes, healthChangedAt: healthChangedAt)
+        memory.ledger = memory.ledger.confirming(written)
+
+        // Confirm.
+        if !written.isEmpty, !Task.isShuttingDownGracefully, let visible = await waitUntilVisible(writes: written) {
+            if let healthChangedAt, written.contains(where: \.followsHealthChange) {
+                reportFailoverVisible(since: healthChangedAt)
+            }
+            memory.lastObservation = (visible, clock.now)
+            memory.confirmation = visible
+            memory.confirmedWrites = written
+        }
+        // After a failed write the retry reads again, on its backoff (immediately would add to throttling).
+        if passProblem.withLock({ $0 }) != nil {
+            memory.confirmation = nil
+            return
+        }
+        guard memory.confirmation != nil || !source.allowsFullPlan else { return }
+        // A plan that writes again on every confirmation has not settled (a table someone keeps
+        // changing back): it waits for the next trigger rather than spending the API budget.
+        memory.followUpsInARow = cause == .followUp ? memory.followUpsInARow + 1 : 0
+        if memory.followUpsInARow < Self.maximumFollowUpsInARow {
+            trigger.fire(.followUp)
+        } else {
+            logger.warning("the plan has not settled after \(Self.maximumFollowUpsInARow) passes in a row; waiting for the next trigger",
+                           metadata: ["writes": "\(written.count)"])
+        }
+    }
+
+    /// A failover pass, the pass that writes the rest, and the one that confirms it need no more.
+    static let maximumFollowUpsInARow = 3
+
+    /// The pass's observation: the confirming re-read of the pass before, else the last read when
+    /// a health change can be acted on from it, else a new read (nil when that fails or a stop
+    /// request came first; nothing is written then).
+    func observe(spec: RouteSpec?, healthChanged: Bool, cause: ReconcileTrigger.Cause, memory: inout Memory) async -> (ObservedVPC, ObservationSource)? {
+        if let confirmation = memory.confirmation {
+            memory.confirmation = nil
+            return (confirmation, .confirmation)
+        }
+        if !settings.dryRun, healthChanged, let last = memory.lastObservation, clock.now - last.at < settings.failoverObservationMaxAge {
+            return (last.vpc, .recent)
+        }
+        // No read starts after a stop request...
+        if Task.isShuttingDownGracefully { return nil }
+        do {
+            // ...and one under way is abandoned (nothing has been decided yet).
+            let observed = try await cancelWhenGracefulShutdown { [access] in
+                try await access.observe(routers: spec?.routerAddresses ?? [])
+            }
+            memory.lastObservation = (observed, clock.now)
+            return (observed, .read)
         } catch {
             passProblem.withLock { $0 = "VPC observation failed: \(error)" }
             metrics.reconcileErrors.increment()
             logger.error("VPC observation failed; no route is changed on a failed read", metadata: ["error": "\(error)", "reconcile.cause": "\(cause.rawValue)"])
             status.setObservationError("\(error)")
-            return
+            return nil
         }
-        memory.lastObservation = (observed, clock.now)
-        health.learnInstances(from: observed)
-        let ledger = memory.ledger
-        let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: ledger, policy: settings.policy)
-        // Counted from when health was read for the plan, not from the end of this pass.
-        memory.failBackCheck = routePlan.nextFailBackCheck.map { started + $0 }
-        if settings.singlePass, spec != nil, healthSnapshot.firstRoundCompleted {
-            firstCompletePlan.withLock { $0 = routePlan }
-        }
-        for note in routePlan.notes {
-            logger.warning("\(note.message)", metadata: ["note": "\(note.kind)", "route.cidr": "\(note.cidr.map { "\($0)" } ?? "-")"])
-        }
-        log(routePlan.actions, cause: cause)
-        memory.ledger = recordIntents(routePlan.writes, in: routePlan.ledgerAdoptingKeptRoutes)
-        let written = await apply(routePlan.writes, healthChangedAt: healthChangedAt)
-        memory.ledger = memory.ledger.confirming(written)
-
-        var shownPlan = routePlan, shown = observed
-        if !written.isEmpty, !Task.isShuttingDownGracefully, let visible = await waitUntilVisible(writes: written) {
-            if let healthChangedAt, early == nil, written.contains(where: \.followsHealthChange) {
-                reportFailoverVisible(since: healthChangedAt)
-            }
-            // After writes, the status shows the tables as re-read.
-            memory.lastObservation = (visible, clock.now)
-            shown = visible
-            shownPlan = plan(spec: spec, health: healthSnapshot, observed: visible, ledger: memory.ledger, policy: settings.policy)
-        }
-        status.setReconcile(ReconcileStatus(plan: shownPlan, spec: spec, observed: shown), lastActions: routePlan.actions)
     }
 
     /// Performs `writes` in order; returns those that succeeded. A stop request lets a write in
@@ -326,18 +371,26 @@ public final class ReconcileService: Service, Sendable {
 
     /// Re-reads the VPC until every written route shows its new target (bounded). A new health
     /// change ends the wait (nil): a second failover must not queue behind the first one's polling.
+    /// So does a stop request, at once: nothing is decided on these reads, and the graceful window
+    /// is not to be spent on them.
     func waitUntilVisible(writes: [RouteAction]) async -> ObservedVPC? {
         let routers = specStore.spec?.routerAddresses ?? []
         let deadline = clock.now + settings.visibilityTimeout
         var delay = Duration.milliseconds(50)
         while clock.now < deadline {
+            if Task.isShuttingDownGracefully { return nil }
             if trigger.healthChangePending {
                 logger.info("health changed while waiting for written routes to show; acting on it first", metadata: ["writes": "\(writes.count)"])
                 return nil
             }
-            guard let observed = try? await access.observe(routers: routers) else { return nil }
+            let read = try? await cancelWhenGracefulShutdown { [access] in try await access.observe(routers: routers) }
+            guard let observed = read else { return nil }
             if writes.allSatisfy({ Self.isVisible($0, in: observed) }) { return observed }
-            try? await clock.sleep(for: delay)
+            do {
+                try await cancelWhenGracefulShutdown { [clock, delay] in try await clock.sleep(for: delay) }
+            } catch {
+                return nil
+            }
             delay = min(delay * 2, .seconds(1))
         }
         logger.warning("written routes not visible yet; the next pass will check again", metadata: ["writes": "\(writes.count)"])

@@ -10,6 +10,8 @@ public final class ReconcileTrigger: Sendable {
         /// A route held on a backup may fail back now: its preferred router may have been healthy
         /// for the hold time.
         case failBack = "fail-back"
+        /// The pass before wrote (or could write only its failovers): plan from what it confirmed.
+        case followUp = "follow-up"
     }
 
     private let continuation: AsyncStream<Cause>.Continuation
