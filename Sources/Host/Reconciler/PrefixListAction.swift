@@ -49,12 +49,15 @@ public struct PrefixListAction: Hashable, Sendable, CustomStringConvertible {
     public var newTarget: RouteTarget?
     /// A move away from a route that cannot carry traffic: written first.
     public var isFailover: Bool
+    /// A move away from a router the health checks judged failed: like `RouteAction`'s, it may be
+    /// written from the last observation before the VPC is read again.
+    public var followsHealthChange: Bool
     public var reason: String
 
     public init(_ verb: Verb, group: PrefixListGroup? = nil, prefixListId: String? = nil, tableId: String? = nil,
                 addEntries: [IPv4CIDR] = [], removeEntries: [IPv4CIDR] = [], maxEntries: Int? = nil,
                 currentVersion: Int? = nil, oldTarget: RouteTarget? = nil, newTarget: RouteTarget? = nil,
-                isFailover: Bool = false, reason: String) {
+                isFailover: Bool = false, followsHealthChange: Bool = false, reason: String) {
         self.verb = verb
         self.group = group
         self.prefixListId = prefixListId
@@ -66,6 +69,7 @@ public struct PrefixListAction: Hashable, Sendable, CustomStringConvertible {
         self.oldTarget = oldTarget
         self.newTarget = newTarget
         self.isFailover = isFailover
+        self.followsHealthChange = followsHealthChange
         self.reason = reason
     }
 

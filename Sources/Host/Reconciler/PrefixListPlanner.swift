@@ -170,8 +170,10 @@ struct PrefixListPlanner {
                                                    reason: "already points at the group's router"))
                 } else {
                     let broken = isBroken(existing, group: group)
+                    let routerFailed = old.routerAddress.map { health.condition(of: $0) == .failed || health.condition(of: $0) == .questionable } ?? false
                     routeWrites.append(PrefixListAction(.replaceRoute, group: group, prefixListId: list.id, tableId: tableId, oldTarget: old,
                                                         newTarget: chosen, isFailover: broken != nil,
+                                                        followsHealthChange: routerFailed && existing.state == .active,
                                                         reason: broken ?? "the group's router is \(chosen)"))
                 }
                 if managedSet.contains(tableId) { routing.carryingTables.insert(tableId) }
@@ -309,7 +311,9 @@ struct PrefixListPlanner {
     private func target(of route: ObservedPrefixListRoute) -> RouteTarget {
         switch route.target {
         case .networkInterface(let eni, let instance):
-            let router = vpc.interfaceIndex(id: eni).flatMap { vpc.interfaces[$0].privateAddresses.first }
+            let router = vpc.interfaceIndex(id: eni).flatMap { index in
+                vpc.interfaces[index].privateAddresses.first { spec.routerAddresses.contains($0) } ?? vpc.interfaces[index].privateAddresses.first
+            }
             return RouteTarget(networkInterfaceId: eni, instanceId: instance, routerAddress: router)
         case .instance(let instance): return RouteTarget(instanceId: instance)
         case .other(let id): return RouteTarget(otherId: id)
