@@ -18,8 +18,9 @@ struct TwoRouterLab {
     /// The router each of the fixture's two router ENIs belongs to.
     var routerByENI: [String: String] { [fixture.eniA: Self.routerA, fixture.eniB: Self.routerB] }
 
-    static func start(cidr: IPv4CIDR) async throws -> TwoRouterLab {
-        let moto = try await MotoServer.start()
+    /// `completingPrefixListRoutes`: moto through Tests/Tools/motoprefixlists.py (`--prefix-lists` suites only).
+    static func start(cidr: IPv4CIDR, completingPrefixListRoutes: Bool = false) async throws -> TwoRouterLab {
+        let moto = try await MotoServer.start(completingPrefixListRoutes: completingPrefixListRoutes)
         do {
             let fixture = try await moto.fixture()
             let routers = try await RouterNamespaces.acquire()

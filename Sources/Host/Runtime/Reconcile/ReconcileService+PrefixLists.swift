@@ -24,7 +24,9 @@ extension ReconcileService {
             do {
                 let created = try await access.apply(action)
                 succeeded.append((action, created))
-                logger.notice("\(action.verb.rawValue)", metadata: Self.fields(action).merging(created.map { ["prefix_list.created": "\($0)"] } ?? [:]) { $1 })
+                // The plan's log already said what is written; this says it was.
+                logger.info("prefix-list write done", metadata: Self.fields(action).merging(
+                    ["prefix_list.write": "\(action.verb.rawValue)"].merging(created.map { ["prefix_list.created": "\($0)"] } ?? [:]) { $1 }) { $1 })
             } catch {
                 notePassProblem("prefix-list write failed: \(error)")
                 metrics.writeErrors.increment()
