@@ -65,6 +65,42 @@ extension EndToEnd {
             ] + health + extra, environment: VPCRouterUnderTest.environment(ec2Endpoint: lab.moto.endpoint.absoluteString))
         }
 
+        @Test func planShowsThePrefixListActionsAndTheQuotaAndWritesNothing() async throws {
+            let moto = try await MotoServer.start(completingPrefixListRoutes: true)
+            defer { moto.stop() }
+            let fixture = try moto.makeFixture()
+            let client = moto.client(for: fixture)
+            let routers = try await RouterNamespaces.listening([TwoRouterLab.routerA, TwoRouterLab.routerB], port: 9)
+            defer { routers.remove() }
+            let directory = try PackagePaths.temporaryDirectory("vpcr-plan-prefixlists")
+            let spec = directory.appendingPathComponent("spec.json")
+            let entries = Self.cidrs.map { "\"\($0)\": [\"\(TwoRouterLab.routerA)\", \"\(TwoRouterLab.routerB)\"]" }
+            try Data("{\(entries.joined(separator: ", "))}".utf8).write(to: spec)
+            func plan(_ extra: [String]) throws -> ProcessResult {
+                try ProcessRunner.run(PackagePaths.vpcrouter, [
+                    "plan", "-r", fixture.region, "-v", fixture.vpcId, "-H", "tcp", "--tcp_check_port", "9", "--tcp_check_interval", "0.5",
+                    "--state-dir", directory.appendingPathComponent("state").path, "-m", "configfile", "-f", spec.path, "--prefix-lists",
+                ] + extra, environment: VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString), timeout: 60)
+            }
+            let table = try plan([])
+            #expect(table.status == 0, "\(table.stderr)")
+            print(table.stdout)
+            #expect(table.stdout.contains("PREFIX-LIST ACTION"), "\(table.stdout)")
+            #expect(table.stdout.split(separator: "\n").contains { $0.hasPrefix("create-list") && $0.contains("max 8") }, "\(table.stdout)")
+            #expect(table.stdout.contains("0 route writes and 1 prefix-list write planned; nothing was written"), "\(table.stdout)")
+            #expect(table.stdout.contains("route quota: \(fixture.routeTableA) uses 1 of 50, 9 once the lists are in place"), "\(table.stdout)")
+
+            let over = try plan(["--json", "--route-table-quota", "5"])
+            #expect(over.status == 0, "\(over.stderr)")
+            let document = try JSONSerialization.jsonObject(with: Data(over.stdout.utf8)) as? [String: Any]
+            #expect((document?["prefix_list_actions"] as? [Any])?.isEmpty == true, "refused over the quota: \(over.stdout)")
+            #expect(document?["writes"] as? Int == 12, "the CIDRs are planned per CIDR instead: \(over.stdout)")
+            let notes = document?["notes"] as? [[String: Any]] ?? []
+            #expect(notes.contains { ($0["message"] as? String)?.contains("would use 9 routes in \(fixture.routeTableA), over its quota of 5") == true },
+                    "\(over.stdout)")
+            #expect(try await client.describeManagedPrefixLists(taggedWith: "vpcrouter:vpc", value: fixture.vpcId).isEmpty, "plan wrote nothing")
+        }
+
         @Test func perCIDRRoutesMigrateToAListThatFailsOverInOneWritePerTableAndBackWithoutAGap() async throws {
             let lab = try await TwoRouterLab.start(cidr: Self.cidrs[0], completingPrefixListRoutes: true)
             defer { lab.stop() }
