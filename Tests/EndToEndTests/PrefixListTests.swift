@@ -138,7 +138,8 @@ extension EndToEnd {
             defer { watcher.cancel() }
 
             // Mode on: one list of the six CIDRs, one route to it per table, no per-CIDR route left.
-            daemon = try launch(["--prefix-lists"], lab: lab, spec: spec, state: state, port: freeLoopbackPort())
+            let port = freeLoopbackPort()
+            daemon = try launch(["--prefix-lists"], lab: lab, spec: spec, state: state, port: port)
             var listId = ""
             let migrated = try await eventually(.seconds(40)) {
                 let now = try await Self.snapshot(client, fixture)
@@ -150,6 +151,17 @@ extension EndToEnd {
             let before = try await Self.snapshot(client, fixture)
             let carrier = try #require(before.listRoutes[fixture.routeTableA]?[listId])
             #expect(before.listRoutes[fixture.routeTableB]?[listId] == carrier, "one router in every table")
+            // /vpc shows each table's quota use and its route to the list.
+            let shown = try await eventually(.seconds(15)) {
+                let vpc = try? await HTTPProbe.request("http://127.0.0.1:\(port)/vpc").json as? [String: Any]
+                let table = (vpc?["route_tables"] as? [String: Any])?[fixture.routeTableA] as? [String: Any]
+                let quota = table?["route_quota"] as? [String: Any]
+                let listRoute = (table?["prefix_list_routes"] as? [String: Any])?[listId] as? [String: Any]
+                // The local route and the list's 8 entries (6 CIDRs and headroom).
+                return quota?["quota"] as? Int == 100 && quota?["used"] as? Int == 9 && listRoute?["eni"] as? String == carrier
+            }
+            let vpcText = (try? await HTTPProbe.request("http://127.0.0.1:\(port)/vpc")).map { String(decoding: $0.body, as: UTF8.self) } ?? ""
+            #expect(shown, "\(vpcText)")
             let ledger = try String(contentsOf: state.appendingPathComponent("owned-routes.json"), encoding: .utf8)
             #expect(ledger.contains(listId), "the list is in the ownership ledger\n\(ledger)")
 
