@@ -69,7 +69,8 @@ struct PrefixListPlanTests {
         let failover = sim.plan(spec, health: health, policy: Self.on)
         #expect(failover.writes.isEmpty)
         let moves = failover.prefixListWrites
-        #expect(moves.allSatisfy { $0.verb == .replaceRoute && $0.isFailover })
+        #expect(moves.allSatisfy { $0.verb == .replaceRoute && $0.isFailover && $0.followsHealthChange },
+                "written from the last read, before the VPC is read again")
         // Group A's route in each of the 3 tables, and group B's too if it was on the same router.
         let groupBOnDead = PrefixListSimulator.interface(sim.vpc, table: "rtb-a", cidr: groupB[0]) == carrierENI
         #expect(moves.count == (groupBOnDead ? 6 : 3))
@@ -185,6 +186,30 @@ struct PrefixListPlanTests {
         #expect(sim.vpc.prefixLists.isEmpty)
         #expect(!sim.ledger.holdsPrefixLists)
         for table in Self.tables { for cidr in cidrs { #expect(!PrefixListSimulator.carries(sim.vpc, table: table, cidr: cidr)) } }
+    }
+
+    @Test func aCIDRTheListCarriesIsShownKeptOnTheGroupsRouter() throws {
+        let cidrs = Self.cidrs(0..<8)
+        let spec = Self.spec([(cidrs, [Self.r1, Self.r2, Self.r3])])
+        var sim = PrefixListSimulator(vpc: Fixture.vpc())
+        _ = sim.converge(spec, health: Fixture.health(), policy: Self.on)
+        let made = sim.plan(spec, health: Fixture.health(), policy: Self.on)
+        let groupENI = try #require(PrefixListSimulator.interface(sim.vpc, table: "rtb-a", cidr: cidrs[0]))
+        #expect(made.actions.count == cidrs.count * Self.tables.count)
+        #expect(made.actions.allSatisfy { $0.verb == .keep && $0.reasonCode == .coveredByPrefixList && $0.oldTarget?.networkInterfaceId == groupENI })
+        #expect(cidrs.allSatisfy { made.chosenTargets[$0]?.networkInterfaceId == groupENI }, "one router for the whole group")
+        let status = ReconcileStatus(plan: made, spec: spec, observed: sim.vpc)
+        #expect(status.cidrs.allSatisfy { $0.target?.networkInterfaceId == groupENI && $0.tableIds == Self.tables.sorted() })
+        #expect(status.tables.first { $0.id == "rtb-a" }?.quota?.used == 1 + PrefixListGroup.maxEntries(forCount: 8))
+    }
+
+    @Test func aListJustCreatedButNotSeenYetStaysInTheLedger() {
+        let ledger = OwnershipLedger(prefixLists: ["pl-new": "00aa", "pl-gone": "00bb"])
+        var vpc = Fixture.vpc()
+        vpc.prefixLists = [ObservedPrefixList(id: "pl-gone", tags: ["vpcrouter:vpc": "vpc-1", "vpcrouter:group": "00bb"], maxEntries: 3,
+                                              state: "delete-complete")]
+        let made = plan(spec: Self.spec([(Self.cidrs(0..<1), [Self.r1])]), health: Fixture.health(), observed: vpc, ledger: ledger, policy: Self.on)
+        #expect(made.ledger.prefixLists == ["pl-new": "00aa"], "a list not seen may be too new to show; one seen deleted is gone")
     }
 
     @Test func theLedgerKeepsPrefixListsAcrossASaveAndReadsAnOlderFileWithoutThem() throws {

@@ -50,6 +50,8 @@ struct PrefixListPlanner {
         var ledger: OwnershipLedger
         var quota: [TableQuotaUse] = []
         var awaitsFollowUp = false
+        /// CIDRs their group's list carries, on the group's router (in place of the per-CIDR choice).
+        var chosenTargets: [IPv4CIDR: RouteTarget] = [:]
     }
 
     /// What the plan does for one group whose list exists.
@@ -76,8 +78,12 @@ struct PrefixListPlanner {
         }
         pending.subtract(lists.values)
         let ours = tagged.filter { lists[$0.id] != nil && $0.tags[PrefixListGroup.groupTagKey] == lists[$0.id] }
-        lists = lists.filter { entry in ours.contains { $0.id == entry.key } }
+        // A recorded list is forgotten once it is seen deleted or no longer tagged as this VPC's and
+        // its group's. One not seen at all stays recorded: a list just made may not show in a read
+        // yet, and forgetting it would leave it behind for good.
         let ourIds = Set(ours.map(\.id))
+        let seen = Set(observed.prefixLists.map(\.id))
+        lists = lists.filter { ourIds.contains($0.key) || !seen.contains($0.key) }
 
         func route(in tableId: String, to listId: String) -> ObservedPrefixListRoute? {
             tableById[tableId]?.prefixListRoutes.first { $0.prefixListId == listId }
@@ -117,8 +123,15 @@ struct PrefixListPlanner {
             for group in groups {
                 planned += listOf[group]?.maxEntries ?? PrefixListGroup.maxEntries(forCount: desired[group]!.count)
             }
-            if !policy.prefixLists { planned = used - table.prefixListRoutes.filter { ourIds.contains($0.prefixListId) }.reduce(0) { sum, listRoute in
-                sum + (ours.first { $0.id == listRoute.prefixListId }?.maxEntries ?? 1) } }
+            if !policy.prefixLists {
+                // The mode is off: vpcrouter's lists go (their CIDRs come back one route each).
+                planned = table.routes.count + table.prefixListRoutes.filter { !ourIds.contains($0.prefixListId) }.count
+                for list in ours where table.prefixListRoutes.contains(where: { $0.prefixListId == list.id }) {
+                    planned += list.entries.filter { entry in
+                        !(spec[entry]?.isEmpty ?? true) && !table.routes.contains { $0.destination == entry }
+                    }.count
+                }
+            }
             let use = TableQuotaUse(tableId: tableId, used: used, planned: planned, quota: policy.routeTableQuota)
             result.quota.append(use)
             if policy.prefixLists && !use.fits {
@@ -292,7 +305,10 @@ struct PrefixListPlanner {
             case .keep where carried, .replace where carried:
                 guard let old = action.oldTarget, old.otherId == nil else { transformed.append(action); continue }
                 transformed.append(RouteAction(.delete, tableId: tableId, cidr: action.cidr, oldTarget: old, reason: .coveredByPrefixList))
-            case .create where carried || beingAdded.contains(action.cidr) || deferred.contains(action.cidr):
+            case .create where carried:
+                // Nothing to write: the list carries it. Shown as kept on the group's router.
+                transformed.append(RouteAction(.keep, tableId: tableId, cidr: action.cidr, oldTarget: routing.chosen, reason: .coveredByPrefixList))
+            case .create where beingAdded.contains(action.cidr) || deferred.contains(action.cidr):
                 result.awaitsFollowUp = true
             default:
                 transformed.append(action)
@@ -301,6 +317,10 @@ struct PrefixListPlanner {
         result.routeActions = transformed.filter(\.isFailover) + transformed.filter { !$0.isFailover && $0.verb.writes }
             + transformed.filter { !$0.isFailover && !$0.verb.writes }
 
+        for (group, routing) in routings {
+            guard let chosen = routing.chosen else { continue }
+            for cidr in desired[group] ?? [] where routing.list.entries.contains(cidr) { result.chosenTargets[cidr] = chosen }
+        }
         result.actions = routeWrites.filter(\.isFailover) + listWrites + routeWrites.filter { !$0.isFailover } + others
         result.ledger = ledger.settingPrefixLists(lists, pending: pending, routes: ownedRoutes)
         return result

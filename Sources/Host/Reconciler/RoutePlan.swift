@@ -17,7 +17,7 @@ public struct RoutePlan: Sendable {
     /// The tables this plan manages, in id order (empty when held).
     public let managedTableIds: [String]
     /// The router chosen for each spec CIDR that has an eligible one.
-    public let chosenTargets: [IPv4CIDR: RouteTarget]
+    public internal(set) var chosenTargets: [IPv4CIDR: RouteTarget]
     /// For each spec CIDR whose routers are in order of preference: preferred router, carrier and why.
     public let preferences: [IPv4CIDR: PreferenceChoice]
 
@@ -46,6 +46,7 @@ public struct RoutePlan: Sendable {
         next.prefixListActions = result.actions
         next.tableQuota = result.quota
         next.awaitsFollowUp = result.awaitsFollowUp
+        next.chosenTargets.merge(result.chosenTargets) { _, group in group }
         return next
     }
 
