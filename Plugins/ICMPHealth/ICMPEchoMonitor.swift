@@ -83,11 +83,13 @@ final class ICMPEchoMonitor {
         round.run(until: deadline, retryAt: retryAt)
 
         var answers: [(Int, UInt64)] = []
+        let roundTrips = ProbeRoundTrips(request)
         for index in 0..<targetCount {
             switch round.outcome[index] {
             case .answered(let rtt):
                 verdicts[index] = VPCR_VERDICT_HEALTHY
                 answers.append((index, rtt))
+                roundTrips.record(nanoseconds: max(rtt, 1), at: index)
             case .unparsable, .pending:
                 // Not an address, or no time left to send: no opinion rather than a false failure.
                 verdicts[index] = VPCR_VERDICT_UNKNOWN

@@ -6,7 +6,8 @@ import PluginKit
 /// One multi instance: the child health plugins it combines.
 ///
 /// Each round probes every child at the same time (one thread per child, never per target) with
-/// the parent's deadline, then combines per router: failed if any child says failed, else
+/// the parent's deadline, then combines per router (the round-trip time of a healthy verdict is
+/// the slowest child's): failed if any child says failed, else
 /// questionable if any says questionable, else healthy if all say healthy, else unknown.
 ///
 /// Schedule: multi does not call health_set_schedule. The host then runs it at the smallest
@@ -76,12 +77,22 @@ final class MultiMonitor {
         let targetCount = Int(request.pointee.target_count)
         let results = ChildResults(childCount: children.count, targetCount: targetCount)
         let group = DispatchGroup()
-        nonisolated(unsafe) let sharedRequest = request
+        // The 1.0 fields are read one by one (a 1.0 host's request ends there); each child gets
+        // a request of its own with its own round-trip array, never the parent's, which several
+        // child threads would write at once.
+        nonisolated(unsafe) let childRequest = vpcr_probe_request(
+            struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size), target_stride: request.pointee.target_stride,
+            generation: request.pointee.generation, deadline_mono_ns: request.pointee.deadline_mono_ns,
+            targets: request.pointee.targets, target_count: request.pointee.target_count, reserved: 0, out_rtt_ns: nil)
         for (slot, child) in children.enumerated() {
             nonisolated(unsafe) let child = child
             let work: @Sendable () -> Void = {
                 var childError = vpcr_error()
-                let status = results.withVerdicts(of: slot) { probeChild(child, sharedRequest, $0, &childError) }
+                let status = results.withBuffers(of: slot) { verdicts, roundTrips in
+                    var request = childRequest
+                    request.out_rtt_ns = roundTrips
+                    return probeChild(child, &request, verdicts, &childError)
+                }
                 results.finish(slot, status: status, message: childError.text)
             }
             if slot == children.count - 1 {
@@ -103,12 +114,17 @@ final class MultiMonitor {
         if !failedChildren.isEmpty {
             hostLog(context, VPCR_LOG_WARNING, "multi: no verdicts this round from \(failedChildren.joined(separator: "; "))")
         }
+        let roundTrips = ProbeRoundTrips(request)
         for index in 0..<targetCount {
             var opinions: [vpcr_verdict] = []
+            var slowest: UInt64 = 0
             for slot in children.indices where results.status(of: slot) == VPCR_OK {
                 opinions.append(results.verdict(of: slot, target: index))
+                slowest = max(slowest, results.roundTrip(of: slot, target: index))
             }
             verdicts[index] = Self.combine(opinions, expected: children.count)
+            // A healthy verdict rests on every child's check: the slowest one is its round trip.
+            if verdicts[index] == VPCR_VERDICT_HEALTHY { roundTrips.record(nanoseconds: slowest, at: index) }
         }
         statisticsLock.withLock {
             rounds += 1
@@ -145,6 +161,7 @@ final class MultiMonitor {
 private final class ChildResults: @unchecked Sendable {
     private let targetCount: Int
     private let verdictBuffers: [UnsafeMutableBufferPointer<vpcr_verdict>]
+    private let roundTripBuffers: [UnsafeMutableBufferPointer<UInt64>]
     private let lock = NSLock()
     private var statuses: [vpcr_status]
     private var texts: [String]
@@ -156,17 +173,23 @@ private final class ChildResults: @unchecked Sendable {
             buffer.initialize(repeating: VPCR_VERDICT_UNKNOWN)
             return buffer
         }
+        roundTripBuffers = (0..<childCount).map { _ in
+            let buffer = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(targetCount, 1))
+            buffer.initialize(repeating: 0)
+            return buffer
+        }
         statuses = Array(repeating: vpcr_status(VPCR_E_INTERNAL), count: childCount)
         texts = Array(repeating: "", count: childCount)
     }
 
     deinit {
         verdictBuffers.forEach { $0.deallocate() }
+        roundTripBuffers.forEach { $0.deallocate() }
     }
 
     /// Called by child `slot`'s thread only.
-    func withVerdicts(of slot: Int, _ body: (UnsafeMutablePointer<vpcr_verdict>) -> vpcr_status) -> vpcr_status {
-        body(verdictBuffers[slot].baseAddress!)
+    func withBuffers(of slot: Int, _ body: (UnsafeMutablePointer<vpcr_verdict>, UnsafeMutablePointer<UInt64>) -> vpcr_status) -> vpcr_status {
+        body(verdictBuffers[slot].baseAddress!, roundTripBuffers[slot].baseAddress!)
     }
 
     /// Called by child `slot`'s thread only, once.
@@ -180,6 +203,7 @@ private final class ChildResults: @unchecked Sendable {
     func status(of slot: Int) -> vpcr_status { lock.withLock { statuses[slot] } }
     func message(of slot: Int) -> String { lock.withLock { texts[slot] } }
     func verdict(of slot: Int, target index: Int) -> vpcr_verdict { verdictBuffers[slot][index] }
+    func roundTrip(of slot: Int, target index: Int) -> UInt64 { roundTripBuffers[slot][index] }
 }
 
 extension vpcr_error {

@@ -11,7 +11,8 @@ final class ConnectRound {
         case notStarted
         case invalidAddress
         case connecting(descriptor: Int32, startedAt: UInt64)
-        case connected
+        /// The handshake finished this long after the connect was sent.
+        case connected(rttNanoseconds: UInt64)
         case failed
     }
 
@@ -50,12 +51,13 @@ final class ConnectRound {
                 }
                 guard let descriptor = openSocket() else { break } // out of descriptors: wait for a slot
                 started += 1
+                let sentAt = monotonicNanoseconds()
                 switch connect(descriptor, to: address) {
                 case 0:
                     close(descriptor)
-                    outcome[next] = .connected
+                    outcome[next] = .connected(rttNanoseconds: monotonicNanoseconds() - sentAt)
                 case EINPROGRESS:
-                    outcome[next] = .connecting(descriptor: descriptor, startedAt: monotonicNanoseconds())
+                    outcome[next] = .connecting(descriptor: descriptor, startedAt: sentAt)
                     inFlight.append(next)
                 default:
                     close(descriptor)
@@ -90,7 +92,7 @@ final class ConnectRound {
             for (slot, index) in inFlight.enumerated() {
                 guard case .connecting(let descriptor, let startedAt) = outcome[index] else { continue }
                 if ready > 0 && pollSet[slot].revents != 0 {
-                    finish(index, as: socketError(descriptor) == 0 ? .connected : .failed)
+                    finish(index, as: socketError(descriptor) == 0 ? .connected(rttNanoseconds: now - startedAt) : .failed)
                 } else if now >= startedAt + connectTimeout {
                     finish(index, as: .failed)
                 } else {

@@ -89,10 +89,12 @@ final class TCPConnectMonitor {
 
         var succeeded = 0
         var unstarted = 0
+        let roundTrips = ProbeRoundTrips(request)
         for index in 0..<targetCount {
             switch round.outcome[index] {
-            case .connected:
+            case .connected(let rtt):
                 verdicts[index] = VPCR_VERDICT_HEALTHY
+                roundTrips.record(nanoseconds: max(rtt, 1), at: index)
                 succeeded += 1
             case .failed:
                 verdicts[index] = VPCR_VERDICT_FAILED

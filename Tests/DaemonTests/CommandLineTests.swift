@@ -20,9 +20,9 @@ import TestSupport
         let result = try vpcrouter(["plugins", "--plugin-dir", pluginDirectory.path])
         #expect(result.status == 0)
         let fixedconf = PackagePaths.products.appendingPathComponent("libFixedConfMode.so").resolvingSymlinksInPath().path
-        #expect(result.stdout.contains("fixedconf  kind=mode version=1.0.0 abi=1.0 file="))
+        #expect(result.stdout.contains("fixedconf  kind=mode version=1.0.0 abi=1.1 file="))
         #expect(result.stdout.contains("libFixedConfMode.so") || result.stdout.contains(fixedconf))
-        #expect(result.stdout.contains("drainfile  kind=health version=1.0.0 abi=1.0 file=\(pluginDirectory.path)/libdrainfile.so"))
+        #expect(result.stdout.contains("drainfile  kind=health version=1.0.0 abi=1.1 file=\(pluginDirectory.path)/libdrainfile.so"))
         #expect(result.stdout.contains("--drain_dir <DIR>"))
         #expect(result.stdout.contains("refused:\n  \(pluginDirectory.path)/libbroken.so: not an ELF shared object"))
     }
@@ -86,7 +86,7 @@ import TestSupport
     @Test func checkPluginSaysWhy() throws {
         let good = try vpcrouter(["check-plugin", pluginDirectory.appendingPathComponent("libdrainfile.so").path])
         #expect(good.status == 0)
-        #expect(good.stdout.hasPrefix("accepted: drainfile kind=health version=1.0.0 abi=1.0"))
+        #expect(good.stdout.hasPrefix("accepted: drainfile kind=health version=1.0.0 abi=1.1"))
         let bad = try vpcrouter(["check-plugin", pluginDirectory.appendingPathComponent("libbroken.so").path])
         #expect(bad.status == 1)
         #expect(bad.stdout == "refused: libbroken.so: not an ELF shared object\n")

@@ -67,7 +67,7 @@ import TestSupport
     @Test func theListingAndCheckPluginShowTheRefusal() throws {
         let listing = try vpcrouter(["plugins", "--plugin-dir", openDirectory.path])
         #expect(listing.status == 0)
-        #expect(listing.stdout.contains("tcp  kind=health version=1.0.0 abi=1.0 file=\(builtInTCP)"), "\(listing.stdout)")
+        #expect(listing.stdout.contains("tcp  kind=health version=1.0.0 abi=1.1 file=\(builtInTCP)"), "\(listing.stdout)")
         #expect(listing.stdout.contains("refused:\n  \(untrustedCopy): untrusted: \(untrustedCopy) \(Self.untrustedFileRule)\n"),
                 "\(listing.stdout)")
 
@@ -84,7 +84,7 @@ import TestSupport
 
         let allowed = try vpcrouter(["check-plugin", "--allow-untrusted-plugins", untrustedCopy])
         #expect(allowed.status == 0)
-        #expect(allowed.stdout.hasPrefix("accepted: tcp kind=health version=1.0.0 abi=1.0 file=\(untrustedCopy)\n"
+        #expect(allowed.stdout.hasPrefix("accepted: tcp kind=health version=1.0.0 abi=1.1 file=\(untrustedCopy)\n"
             + "warning: untrusted, loaded because of --allow-untrusted-plugins: \(untrustedCopy) \(Self.untrustedFileRule)\n"),
             "\(allowed.stdout)")
     }
@@ -127,7 +127,7 @@ import TestSupport
 
         let listing = try vpcrouter(["plugins", "--plugin-dir", copies.path])
         #expect(listing.status == 0)
-        #expect(listing.stdout.contains("tcp  kind=health version=1.0.0 abi=1.0 file=\(copy)"), "\(listing.stdout)")
+        #expect(listing.stdout.contains("tcp  kind=health version=1.0.0 abi=1.1 file=\(copy)"), "\(listing.stdout)")
         #expect(listing.stdout.contains("name collisions (the first file found wins):\n  tcp: using \(copy), not \(builtInTCP): \(why)\n"),
                 "\(listing.stdout)")
 

@@ -49,6 +49,10 @@ extension EndToEnd {
             })
             let carrierRow = "document.querySelector('tr[data-router=\"\(carrier)\"] [data-field=condition]').textContent"
             #expect(try await browser.evaluate(carrierRow) as? String == "healthy")
+            // icmpecho's round trip to the router, through the plugin ABI (1.1) to the page.
+            let carrierRTT = "document.querySelector('tr[data-router=\"\(carrier)\"] [data-field=rtt]').textContent"
+            let rttText = try await browser.evaluate(carrierRTT) as? String ?? ""
+            #expect(rttText.hasSuffix(" ms") && (Double(rttText.dropLast(3)) ?? 0) > 0, "round trip shown as '\(rttText)'")
             let specRow = try await browser.evaluate("document.querySelector('[data-field=\"route spec\"]').textContent") as? String ?? ""
             #expect(specRow.hasPrefix("1 CIDRs, generation 1 from fixedconf"), "\(specRow)")
             let ec2Row = try await browser.evaluate("document.querySelector('[data-field=\"ec2 calls\"]')?.textContent") as? String ?? ""
@@ -75,6 +79,8 @@ extension EndToEnd {
             // Its streak against --health-fall 2 is on the page too.
             let failing = "document.querySelector('tr[data-router=\"\(carrier)\"] [data-field=failing]').textContent"
             #expect(try await browser.evaluate(failing) as? String == "2 of 2")
+            // A failed check has no round trip to show.
+            #expect(try await browser.evaluate(carrierRTT) as? String == "-")
             // The failover is listed among the recent decisions, from the carrier to the other router.
             let decisions = try await browser.evaluate("document.querySelector('table.decisions')?.innerText") as? String ?? ""
             #expect(decisions.contains("failover") && decisions.contains("\(carrier) → \(other)"), "\(decisions)")

@@ -287,7 +287,7 @@ struct HealthTrackerTests {
         #expect(outcome.snapshot.conditions.isEmpty)
     }
 
-    @Test("status keeps counts, last verdict and the last RTT")
+    @Test("status keeps counts, last verdict and the last answered check's RTT")
     func statusDetails() throws {
         var tracker = HealthTracker(policy: try HealthPolicy(interval: .seconds(2)))
         tracker.updateTargets([ip(a)], at: .seconds(0))
@@ -300,6 +300,11 @@ struct HealthTrackerTests {
         #expect(status.lastVerdict == .healthy)
         #expect(status.lastVerdictAt == .seconds(4))
         #expect(status.lastRoundTripTime == .microseconds(250))
+        // A round with no opinion keeps it; a failed check has no round trip to show.
+        tracker.recordRound([ip(a): ProbeResult(.unknown)], at: .seconds(6))
+        #expect(tracker.status(of: ip(a))?.lastRoundTripTime == .microseconds(250))
+        tracker.recordRound([ip(a): ProbeResult(.failed)], at: .seconds(8))
+        #expect(tracker.status(of: ip(a))?.lastRoundTripTime == nil)
     }
 
     @Test("nonsense policies are refused")

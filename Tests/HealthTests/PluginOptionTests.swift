@@ -108,6 +108,29 @@ struct PluginOptionTests {
         #expect(refusal?.message.contains("short target stride") == true, "\(String(describing: refusal))")
     }
 
+    /// A 1.0 host's request ends before `out_rtt_ns`: whatever lies there is not the plugin's to write.
+    @Test("round trips are written for a 1.1 request and never past a 1.0 request's end",
+          .enabled(if: geteuid() == 0, "needs CAP_NET_RAW"), arguments: ["icmpecho", "tcp", "multi"])
+    func roundTripsOnlyWhereTheRequestHasThem(plugin: String) throws {
+        let listener = try LoopbackListener()
+        let driver = try HealthPlugins(options: ["tcp_check_port": "\(listener.port)", "multi_plugins": "icmpecho:tcp"])
+        let instance = try driver.start(plugin)
+        defer { instance.stop() }
+        var canary: [UInt64] = [7, 7]
+        let oldVerdicts = try canary.withUnsafeMutableBufferPointer { buffer in
+            try rawProbe(instance.instance, ["127.0.0.1", "127.0.0.2"], timeout: 0.5, requestSize: 40, roundTrips: buffer.baseAddress)
+        }
+        #expect(oldVerdicts == [VPCR_VERDICT_HEALTHY, VPCR_VERDICT_HEALTHY])
+        #expect(canary == [7, 7], "a 1.0 request's neighbour memory was written")
+
+        let results = try instance.probeResults(["127.0.0.1", "127.0.0.2"], timeout: 0.5)
+        #expect(results.map(\.verdict) == [.healthy, .healthy])
+        for result in results {
+            let rtt = try #require(result.roundTripTime, "no round trip for a healthy verdict")
+            #expect(rtt > .zero && rtt < .milliseconds(500))
+        }
+    }
+
     @Test("icmpecho has no opinion on targets it had no time to ask", .enabled(if: geteuid() == 0, "needs CAP_NET_RAW"))
     func icmpechoWithoutTime() throws {
         let driver = try HealthPlugins()
@@ -120,7 +143,8 @@ struct PluginOptionTests {
 
 /// A probe round with targets the host would never send, through the instance's raw probe call.
 private func rawProbe(
-    _ instance: PluginInstance, _ ips: [String], timeout: Double, stride: Int = MemoryLayout<vpcr_target>.stride
+    _ instance: PluginInstance, _ ips: [String], timeout: Double, stride: Int = MemoryLayout<vpcr_target>.stride,
+    requestSize: Int = MemoryLayout<vpcr_probe_request>.size, roundTrips: UnsafeMutablePointer<UInt64>? = nil
 ) throws -> [vpcr_verdict] {
     let cStrings = ips.map { strdup($0)! }
     defer { cStrings.forEach { free($0) } }
@@ -129,13 +153,41 @@ private func rawProbe(
     var error = vpcr_error()
     let status = targets.withUnsafeBufferPointer { buffer in
         var request = vpcr_probe_request(
-            struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size), target_stride: UInt32(stride),
+            struct_size: UInt32(requestSize), target_stride: UInt32(stride),
             generation: 1, deadline_mono_ns: HealthPlugins.now() + UInt64(timeout * 1e9),
-            targets: buffer.baseAddress, target_count: UInt32(buffer.count), reserved: 0)
+            targets: buffer.baseAddress, target_count: UInt32(buffer.count), reserved: 0, out_rtt_ns: roundTrips)
         return instance.probeRaw(&request, &verdicts, &error)
     }
     guard status == VPCR_OK else {
         throw PluginError(plugin: instance.plugin.name, operation: "probe", code: status, message: withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) })
     }
     return verdicts
+}
+
+/// A TCP listener on the loopback addresses, for tcp probes that must connect.
+private final class LoopbackListener {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = INADDR_ANY.bigEndian
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard descriptor >= 0, bound == 0, listen(descriptor, 64) == 0 else {
+            throw ListenFailure(errno: errno)
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        self.descriptor = descriptor
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    deinit { close(descriptor) }
+}
+
+private struct ListenFailure: Error, CustomStringConvertible {
+    let errno: Int32
+    var description: String { "cannot listen on loopback: errno \(errno)" }
 }

@@ -99,9 +99,11 @@ import TestSupport
         let values = try PluginOptionParser(selected: [plugin], all: [plugin]).parse(["--fx_health_level", "7"])
         let instance = try PluginInstance.create(plugin, options: values["fx-health"]!, services: PluginServices(logger: Logger(label: "test")))
         try instance.start()
-        let targets = ["10.0.0.12", "10.0.0.13"].map { HealthTarget(address: IPv4Address($0)!) }
-        let verdicts = try instance.probe(targets, deadline: MonotonicClock.deadline(after: .seconds(1)))
-        #expect(verdicts == [.healthy, .failed])
+        let targets = ["10.0.0.12", "10.0.0.13", "10.0.0.14"].map { HealthTarget(address: IPv4Address($0)!) }
+        let results = try instance.probe(targets, deadline: MonotonicClock.deadline(after: .seconds(1)))
+        #expect(results.map(\.verdict) == [.healthy, .failed, .healthy])
+        // Round trips (ABI 1.1): as written; none where the plugin wrote 0, nor where it wrote an hour.
+        #expect(results.map(\.roundTripTime) == [.microseconds(1_500), nil, nil])
         let info = instance.info()
         #expect(info.params["received"] == "fx-health_level=7;")
         #expect(info.stats["probes"] == "0")

@@ -29,7 +29,7 @@ import TestSupport
         #expect(plugin.name == "fx-current")
         #expect(plugin.kind == .mode)
         #expect(plugin.version == "1.0.0")
-        #expect(plugin.abiText == "1.0")
+        #expect(plugin.abiText == "1.1")
         #expect(plugin.summary == "an ABI test fixture")
         #expect(plugin.options.map(\.longName) == ["fx-current_level", "fx-current_cidr"])
         #expect(plugin.options[0].bounds == 1...10)
@@ -54,8 +54,8 @@ import TestSupport
 
     @Test(arguments: [
         ("fx-needs", ["FIXTURE_NEWER_MINOR_NEEDS_HOST"],
-         "libfx-needs.so: plugin 'fx-needs' 1.1.0 needs plugin ABI 1.1 or newer; this vpcrouter supports 1.0"),
-        ("fx-major", ["FIXTURE_WRONG_MAJOR"], "libfx-major.so: built for plugin ABI 2.0; this vpcrouter supports 1.0"),
+         "libfx-needs.so: plugin 'fx-needs' 1.2.0 needs plugin ABI 1.2 or newer; this vpcrouter supports 1.1"),
+        ("fx-major", ["FIXTURE_WRONG_MAJOR"], "libfx-major.so: built for plugin ABI 2.0; this vpcrouter supports 1.1"),
         ("fx-magic", ["FIXTURE_BAD_MAGIC"],
          "libfx-magic.so: bad magic 0xdeadbeef in its identification block (expected 0x52435056)"),
         ("fx-noentry", ["FIXTURE_NO_ENTRY"],

@@ -39,4 +39,25 @@ struct RouterHealthStatusScenarioTests {
             #expect(holdDown > 0 && holdDown <= 10)
         }
     }
+
+    /// The round-trip time a plugin measured reaches `/ips` with its router's verdict; a round
+    /// without one shows none rather than an old figure.
+    @Test func roundTripTimeOfTheLastVerdictIsShown() async throws {
+        let harness = try RuntimeHarness()
+        try await harness.run { _ in
+            try await harness.settled()
+            harness.probe.set(H.routerA, .healthy, roundTrip: .microseconds(1_250))
+            try await harness.nextHealthRound()
+            try await eventually("router A's round trip published") {
+                harness.status.ips()["routers"]?[H.routerA.description]?["rtt_ms"] == .number(1.25)
+            }
+            #expect(harness.status.ips()["routers"]?[H.routerB.description]?["rtt_ms"] == .null)
+            harness.probe.set(H.routerA, .failed)
+            try await harness.nextHealthRound()
+            try await eventually("router A's failed round published") {
+                harness.status.ips()["routers"]?[H.routerA.description]?["last_verdict"] == .string("failed")
+            }
+            #expect(harness.status.ips()["routers"]?[H.routerA.description]?["rtt_ms"] == .null)
+        }
+    }
 }

@@ -110,8 +110,11 @@ public struct HealthTracker: Sendable {
     }
 
     private func apply(_ result: ProbeResult, to status: inout RouterStatus, at now: MonotonicTime) {
+        // The last answered check's round trip: a failed one has none to show.
         if let rtt = result.roundTripTime {
             status.lastRoundTripTime = rtt
+        } else if result.verdict == .failed {
+            status.lastRoundTripTime = nil
         }
         guard result.verdict != .unknown else { return }
         status.lastVerdict = result.verdict

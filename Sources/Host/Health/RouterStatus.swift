@@ -15,7 +15,7 @@ public struct RouterStatus: Sendable, Hashable {
     public internal(set) var lastFailedAt: MonotonicTime?
     /// True once the policy has judged the router healthy; never reset while it stays a target.
     public internal(set) var wasHealthy = false
-    /// The last round-trip time a plugin reported.
+    /// The round-trip time of the last answered check a plugin measured (none after a failed one).
     public internal(set) var lastRoundTripTime: Duration?
 
     init(router: IPv4Address, since: MonotonicTime) {

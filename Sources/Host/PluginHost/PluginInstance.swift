@@ -114,8 +114,9 @@ public final class PluginInstance: Sendable {
         for child in children.reversed() { child.shutdown(timeout: timeout) }
     }
 
-    /// Runs one probe round; one verdict per target, in order.
-    public func probe(_ targets: [HealthTarget], deadline: UInt64, generation: UInt64 = 0) throws(PluginError) -> [HealthVerdict] {
+    /// Runs one probe round; one verdict per target, in order, with the round-trip time the plugin
+    /// measured (ABI 1.1; none from a 1.0 plugin, and none that is 0 or over a minute).
+    public func probe(_ targets: [HealthTarget], deadline: UInt64, generation: UInt64 = 0) throws(PluginError) -> [ProbeResult] {
         guard plugin.kind == .health, let probe = plugin.descriptor.probe else {
             throw PluginError(plugin: plugin.name, operation: "probe", code: vpcr_status(VPCR_E_UNSUPPORTED), message: "not a health plugin")
         }
@@ -127,15 +128,19 @@ public final class PluginInstance: Sendable {
         }
         let cTargets = zip(addresses, instances).map { vpcr_target(ip: $0.0, instance_id: $0.1) }
         var verdicts = [vpcr_verdict](repeating: VPCR_VERDICT_UNKNOWN, count: targets.count)
+        var roundTrips = [UInt64](repeating: 0, count: targets.count)
         var error = vpcr_error()
         let status = cTargets.withUnsafeBufferPointer { targetBuffer in
-            var request = vpcr_probe_request(
-                struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size),
-                target_stride: UInt32(MemoryLayout<vpcr_target>.stride),
-                generation: generation, deadline_mono_ns: deadline,
-                targets: targetBuffer.baseAddress, target_count: UInt32(targetBuffer.count), reserved: 0)
-            return verdicts.withUnsafeMutableBufferPointer { verdictBuffer in
-                handle.withLock { probe($0.pointer, &request, verdictBuffer.baseAddress, &error) }
+            roundTrips.withUnsafeMutableBufferPointer { roundTripBuffer in
+                var request = vpcr_probe_request(
+                    struct_size: UInt32(MemoryLayout<vpcr_probe_request>.size),
+                    target_stride: UInt32(MemoryLayout<vpcr_target>.stride),
+                    generation: generation, deadline_mono_ns: deadline,
+                    targets: targetBuffer.baseAddress, target_count: UInt32(targetBuffer.count), reserved: 0,
+                    out_rtt_ns: roundTripBuffer.baseAddress)
+                return verdicts.withUnsafeMutableBufferPointer { verdictBuffer in
+                    handle.withLock { probe($0.pointer, &request, verdictBuffer.baseAddress, &error) }
+                }
             }
         }
         guard status == vpcr_status(VPCR_OK) else {
@@ -145,7 +150,16 @@ public final class PluginInstance: Sendable {
             context.logger.error("health plugin returned a verdict outside the ABI's values; such verdicts count as no opinion (said once)",
                                  metadata: ["plugin.name": "\(plugin.name)", "verdict.value": "\(invalid.rawValue)"])
         }
-        return verdicts.map(HealthVerdict.init(abi:))
+        return zip(verdicts, roundTrips).map { verdict, nanoseconds in
+            ProbeResult(HealthVerdict(abi: verdict), roundTripTime: Self.roundTripTime(nanoseconds))
+        }
+    }
+
+    /// A plugin's round-trip figure, if it is one: 0 is "not measured", and over a minute cannot be
+    /// the check behind this round's verdict.
+    static func roundTripTime(_ nanoseconds: UInt64) -> Duration? {
+        guard nanoseconds > 0, nanoseconds <= 60_000_000_000 else { return nil }
+        return .nanoseconds(Int64(nanoseconds))
     }
 
     /// Passes a child probe straight through (the parent's PROBE thread runs it).

@@ -1,5 +1,5 @@
 /*
- * vpcrouter_plugin.h — the vpcrouter plugin ABI, version 1.0.
+ * vpcrouter_plugin.h — the vpcrouter plugin ABI, version 1.1.
  *
  * This header is the only contract between the vpcrouter host and its plugins. A plugin is a
  * shared object that exports two C symbols:
@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define VPCR_ABI_MAJOR 1
-#define VPCR_ABI_MINOR 0
+#define VPCR_ABI_MINOR 1
 #define VPCR_MAGIC 0x52435056u /* the bytes "VPCR" in memory on little-endian machines */
 
 #define VPCR_MAGIC_SYMBOL "vpcr_plugin_magic"
@@ -231,7 +231,15 @@ typedef struct vpcr_probe_request {
     const vpcr_target *targets;
     uint32_t target_count;
     uint32_t reserved; /* zero */
+    /* 1.1: target_count entries the host zeroed, or NULL. A plugin may write the round-trip time
+     * (nanoseconds) of the check behind each verdict; 0 means not measured. Read it only when
+     * VPCR_PROBE_HAS_RTT(request) holds: a 1.0 host's request ends before this field. */
+    uint64_t *out_rtt_ns;
 } vpcr_probe_request;
+
+#define VPCR_PROBE_HAS_RTT(request)                                                               \
+    ((request)->struct_size >= offsetof(vpcr_probe_request, out_rtt_ns) + sizeof(uint64_t *) &&   \
+     (request)->out_rtt_ns != NULL)
 
 /* A key/value field for structured logging: frozen pair layout. */
 typedef struct vpcr_field {
@@ -315,7 +323,7 @@ typedef struct vpcr_host_api_v1 {
                                      vpcr_child **out_child, vpcr_error *err);
 
     /* PROBE (the parent's). Runs the child's probe on the calling thread; out_verdicts has
-     * request->target_count slots, caller-owned. */
+     * request->target_count slots, caller-owned, and so has request->out_rtt_ns when present. */
     vpcr_status (*child_health_probe)(vpcr_child *child, const vpcr_probe_request *request,
                                       vpcr_verdict *out_verdicts, vpcr_error *err);
 
@@ -402,6 +410,8 @@ VPCR_EXPORT const vpcr_plugin_v1 *vpcr_plugin_entry_v1(const vpcr_host_api_v1 *h
 #define VPCR_OPTION_DECL_V1_0_SIZE 64
 /* A probe target's 1.0 fields (ip, instance_id): what a plugin needs target_stride to cover. */
 #define VPCR_TARGET_V1_0_SIZE 16
+/* A probe request as a 1.0 host sends it (no out_rtt_ns). */
+#define VPCR_PROBE_REQUEST_V1_0_SIZE 40
 
 /* ---------------------------------------------------------------------------------------------
  * Layout checks for LP64 targets (x86_64 and aarch64 Linux)
@@ -420,7 +430,8 @@ _Static_assert(sizeof(vpcr_route) == 24, "vpcr_route layout");
 _Static_assert(sizeof(vpcr_route_spec) == 32, "vpcr_route_spec layout");
 _Static_assert(offsetof(vpcr_route_spec, routes) == 16, "vpcr_route_spec layout");
 _Static_assert(sizeof(vpcr_target) == 16, "vpcr_target layout");
-_Static_assert(sizeof(vpcr_probe_request) == 40, "vpcr_probe_request layout");
+_Static_assert(sizeof(vpcr_probe_request) == 48, "vpcr_probe_request layout");
+_Static_assert(offsetof(vpcr_probe_request, out_rtt_ns) == VPCR_PROBE_REQUEST_V1_0_SIZE, "vpcr_probe_request layout");
 _Static_assert(offsetof(vpcr_probe_request, targets) == 24, "vpcr_probe_request layout");
 _Static_assert(sizeof(vpcr_http_request) == 56, "vpcr_http_request layout");
 _Static_assert(offsetof(vpcr_host_api_v1, log) == 16, "vpcr_host_api_v1 layout");

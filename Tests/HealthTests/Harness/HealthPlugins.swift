@@ -99,13 +99,17 @@ public final class HealthPluginRun: Sendable {
 
     /// One probe round with a deadline `timeout` seconds from now (the schedule's by default).
     public func probe(_ ips: [String], timeout: Double? = nil) throws -> [vpcr_verdict] {
+        try probeResults(ips, timeout: timeout).map(\.verdict.abiValue)
+    }
+
+    /// One probe round as the host reads it: verdicts with the round-trip times the plugin measured.
+    public func probeResults(_ ips: [String], timeout: Double? = nil) throws -> [ProbeResult] {
         let targets = try ips.map { ip in
             guard let address = IPv4Address(ip) else { throw HarnessError(message: "'\(ip)' is not an IPv4 address") }
             return HealthTarget(address: address)
         }
         let budget = timeout ?? schedule.timeout
-        let verdicts = try instance.probe(targets, deadline: HealthPlugins.now() + UInt64(budget * 1e9), generation: 1)
-        return verdicts.map(\.abiValue)
+        return try instance.probe(targets, deadline: HealthPlugins.now() + UInt64(budget * 1e9), generation: 1)
     }
 
     /// report_info's fields as section -> key -> value.

@@ -30,11 +30,11 @@ VPCR_EXPORT const vpcr_magic *vpcr_plugin_magic(void) {
 }
 #elif defined(FIXTURE_NEWER_MINOR_NEEDS_HOST)
 VPCR_EXPORT const vpcr_magic *vpcr_plugin_magic(void) {
-    static const vpcr_magic block = {VPCR_MAGIC, sizeof(vpcr_magic), 1, 1, FIXTURE_NAME, "1.1.0"};
+    static const vpcr_magic block = {VPCR_MAGIC, sizeof(vpcr_magic), 1, 2, FIXTURE_NAME, "1.2.0"};
     return &block;
 }
-#define FIXTURE_VERSION "1.1.0"
-#define FIXTURE_MIN_HOST_MINOR 1
+#define FIXTURE_VERSION "1.2.0"
+#define FIXTURE_MIN_HOST_MINOR 2
 #elif defined(FIXTURE_NEWER_MINOR)
 VPCR_EXPORT const vpcr_magic *vpcr_plugin_magic(void) {
     static const vpcr_magic block = {VPCR_MAGIC, sizeof(vpcr_magic), 1, 3, FIXTURE_NAME, "1.3.0"};
@@ -133,6 +133,10 @@ __attribute__((unused)) static vpcr_status probe(void *self, const vpcr_probe_re
     for (uint32_t i = 0; i < req->target_count; i++) {
         const vpcr_target *t = (const vpcr_target *)((const char *)req->targets + i * req->target_stride);
         out[i] = strstr(t->ip, ".13") ? VPCR_VERDICT_FAILED : (vpcr_verdict)VPCR_VERDICT_HEALTHY;
+        /* 1.1 round trips: 1.5 ms, none for the failed router, and an impossible hour for .14. */
+        if (VPCR_PROBE_HAS_RTT(req)) {
+            req->out_rtt_ns[i] = strstr(t->ip, ".13") ? 0 : strstr(t->ip, ".14") ? 3600000000000ULL : 1500000;
+        }
     }
     return VPCR_OK;
 }

@@ -12,6 +12,7 @@ final class ScriptedProbe: HealthProbe {
 
     private struct State {
         var verdicts: [IPv4Address: HealthVerdict] = [:]
+        var roundTrips: [IPv4Address: Duration] = [:]
         var hanging = false
         var roundsToFail = 0
         var rounds = 0
@@ -31,8 +32,11 @@ final class ScriptedProbe: HealthProbe {
     var answered: Int { state.withLock { $0.answered } }
 
     /// From the next round on, `router` is judged `verdict` (routers never set are healthy).
-    func set(_ router: IPv4Address, _ verdict: HealthVerdict) {
-        state.withLock { $0.verdicts[router] = verdict }
+    func set(_ router: IPv4Address, _ verdict: HealthVerdict, roundTrip: Duration? = nil) {
+        state.withLock {
+            $0.verdicts[router] = verdict
+            $0.roundTrips[router] = roundTrip
+        }
     }
 
     /// A plugin error (no verdicts at all) for each of the next `count` rounds.
@@ -58,7 +62,7 @@ final class ScriptedProbe: HealthProbe {
         waiting.forEach { $0.signal() }
     }
 
-    func probe(_ targets: [HealthTarget], deadline: ContinuousClock.Instant, generation: UInt64) throws -> [HealthVerdict] {
+    func probe(_ targets: [HealthTarget], deadline: ContinuousClock.Instant, generation: UInt64) throws -> [ProbeResult] {
         let (blocker, failing) = state.withLock { state -> (DispatchSemaphore?, Bool) in
             state.rounds += 1
             if state.roundsToFail > 0 {
@@ -74,7 +78,7 @@ final class ScriptedProbe: HealthProbe {
         blocker?.wait()
         return state.withLock { state in
             state.answered += 1
-            return targets.map { state.verdicts[$0.address] ?? .healthy }
+            return targets.map { ProbeResult(state.verdicts[$0.address] ?? .healthy, roundTripTime: state.roundTrips[$0.address]) }
         }
     }
 }

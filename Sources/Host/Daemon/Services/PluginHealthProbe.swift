@@ -10,7 +10,7 @@ struct PluginHealthProbe: HealthProbe {
     var name: String { instance.plugin.name }
     var schedule: HealthSchedule { instance.schedule }
 
-    func probe(_ targets: [HealthTarget], deadline: ContinuousClock.Instant, generation: UInt64) throws -> [HealthVerdict] {
+    func probe(_ targets: [HealthTarget], deadline: ContinuousClock.Instant, generation: UInt64) throws -> [ProbeResult] {
         let remaining = max(.zero, deadline - ContinuousClock.now)
         return try instance.probe(targets, deadline: MonotonicClock.deadline(after: remaining), generation: generation)
     }

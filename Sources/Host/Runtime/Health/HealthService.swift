@@ -229,9 +229,9 @@ public final class HealthService: Service, Sendable {
                         var results: [IPv4Address: ProbeResult] = [:]
                         var failed = false
                         do {
-                            let verdicts = try plugin.probe(targets, deadline: deadline, generation: generation)
-                            for (target, verdict) in zip(targets, verdicts) {
-                                results[target.address] = ProbeResult(verdict)
+                            let answers = try plugin.probe(targets, deadline: deadline, generation: generation)
+                            for (target, answer) in zip(targets, answers) {
+                                results[target.address] = answer
                             }
                         } catch {
                             failed = true

@@ -7,7 +7,8 @@ import RouteModel
 public protocol HealthProbe: Sendable {
     var name: String { get }
     var schedule: HealthSchedule { get }
-    /// One round: one verdict per target, in order. May block until (or, if the plugin misbehaves,
-    /// past) `deadline`, which is on the runtime's clock.
-    func probe(_ targets: [HealthTarget], deadline: ContinuousClock.Instant, generation: UInt64) throws -> [HealthVerdict]
+    /// One round: one verdict per target, in order, with the round-trip time when the plugin
+    /// measured one. May block until (or, if the plugin misbehaves, past) `deadline`, which is on
+    /// the runtime's clock.
+    func probe(_ targets: [HealthTarget], deadline: ContinuousClock.Instant, generation: UInt64) throws -> [ProbeResult]
 }

@@ -127,7 +127,7 @@ enum DashboardPage {
             let holdDown = detail["hold_down_remaining_s"]?.numberValue.map { "\(($0 * 10).rounded() / 10) s" } ?? "-"
             return "<tr data-router=\"\(escape(router))\"><th scope=\"row\">\(escape(router))</th>"
                 + "<td class=\"condition-\(escape(condition))\" data-field=\"condition\">\(escape(condition))</td>"
-                + "<td>\(escape(detail["last_verdict"]?.stringValue ?? "-"))</td><td>\(escape(rtt))</td>"
+                + "<td>\(escape(detail["last_verdict"]?.stringValue ?? "-"))</td><td data-field=\"rtt\">\(escape(rtt))</td>"
                 + "<td data-field=\"failing\">\(min(failing, fall)) of \(fall)</td><td>\(min(healthy, rise)) of \(rise)</td>"
                 + "<td>\(escape(holdDown))</td><td>\(carrying[router, default: 0])</td></tr>"
         }

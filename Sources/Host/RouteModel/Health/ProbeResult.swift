@@ -1,5 +1,3 @@
-import RouteModel
-
 /// A verdict with the round-trip time a plugin measured, when it measured one.
 public struct ProbeResult: Sendable, Hashable {
     public var verdict: HealthVerdict
