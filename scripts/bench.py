@@ -10,6 +10,8 @@ Benchmarks (each prints what it measured as it goes):
   failover    router death -> route visible in moto, p50/p99, default and fast health settings
   lossy       route moves per minute with 5 % of probes lost at random on both routers (fall 3, 0.2 s)
   nroutes     N-route failover (N = 10, 100, 500) through the proxy emulating EC2's write bucket
+  prefixlists --prefix-lists: 500 CIDRs in 1 and in 10 groups x 3 tables, death -> all moved, through
+              the same proxy (--per-route also measures the same spec one route per CIDR and table)
   steady      EC2 calls and writes per steady-state recheck, counted at the proxy
   memory      VmRSS/VmHWM of the daemon at idle and at 1,000 routes and 1,000 routers
   startup     process start -> first completed reconcile
@@ -255,6 +257,106 @@ def bench_n_routes(counts=(10, 100, 500)):
     return results
 
 
+def list_route_targets(ec2, tables):
+    """Per table, {prefix list id: ENI} of its routes to prefix lists."""
+    found = {}
+    for table in ec2.describe_route_tables(RouteTableIds=tables)["RouteTables"]:
+        found[table["RouteTableId"]] = {route["DestinationPrefixListId"]: route.get("NetworkInterfaceId")
+                                        for route in table["Routes"] if "DestinationPrefixListId" in route}
+    return found
+
+
+def bench_prefix_lists(count=500, group_counts=(1, 10), per_route=False):
+    """--prefix-lists: COUNT CIDRs in G groups (routers in order of preference, A first, so every
+    group starts on A) in all three tables; A dies; the time until every table's route to every list
+    points at C, through the fault proxy holding EC2's write bucket (full when A dies). Groups differ
+    by a third router listed after A and C that is not in the VPC (so never chosen). The per-route
+    figure for the same spec is COUNT x 3 writes through the same bucket: measured with per_route,
+    else its physical limit, (3 x COUNT - 50) / 5 s."""
+    results = {}
+    with vpclab.Lab() as lab:
+        lab.start_moto(completing_prefix_list_routes=True)
+        fixture = lab.build_vpc()
+        proxy = lab.start_fault_proxy(lab.moto_endpoint)
+        ec2 = lab.ec2()
+        a, c = fixture["addressA"], fixture["addressC"]
+        lab.routers.add(a)
+        lab.routers.add(c)
+        tables = [fixture["routeTableA"], fixture["routeTableB"], fixture["mainRouteTable"]]
+        cidrs = n_route_cidrs(count)
+        runs = [(groups, True) for groups in group_counts] + ([(group_counts[0], False)] if per_route else [])
+        for groups, lists in runs:
+            name = "%d-%s" % (groups, "lists" if lists else "per-route")
+            log("prefix lists: %d CIDRs in %d group%s x %d tables, %s" % (count, groups, "" if groups == 1 else "s", len(tables),
+                                                                        "--prefix-lists" if lists else "one route per CIDR and table"))
+            vpclab.http_post(proxy + "/__fault", {})  # no throttling while the daemon sets up
+            lab.routers.revive(a)
+            spec = {}
+            for index, cidr in enumerate(cidrs):
+                group = index % groups
+                spec[cidr] = {"routers": [a, c] + ([vpclab.address("9.%d" % (group + 1))] if groups > 1 else []), "order": "preference"}
+            spec_path = os.path.join(lab.directory, "spec-%s.json" % name)
+            with open(spec_path, "w") as file:
+                json.dump(spec, file)
+            arguments = ["-m", "configfile", "-f", spec_path, "-H", "icmpecho", "--icmp_check_interval", "0.2", "--health-fall", "3",
+                         "--route_recheck_interval", "5", "--route-table-quota", "1000"]
+            for table in tables:
+                arguments += ["--route-table", table]
+            if lists:
+                arguments.append("--prefix-lists")
+            daemon = lab.start_daemon(arguments, ec2_endpoint=proxy, name="vpcrouter-pl-%s" % name)
+
+            def settled():
+                targets = list_route_targets(ec2, tables)
+                if lists:
+                    return all(len(routes) == groups and all(eni == fixture["eniA"] for eni in routes.values()) for routes in targets.values()) \
+                        and all(len(per_table) == 0 for per_table in (
+                            [r for r in table_targets(ec2, table) if r in spec] for table in tables))
+                return all(sum(1 for r, eni in table_targets(ec2, table).items() if r in spec and eni == fixture["eniA"]) == count
+                           for table in tables)
+            if not wait_until(settled, 240, 0.5):
+                raise LabError("%s: did not settle:\n%s" % (name, daemon.output()[-3000:]))
+            time.sleep(1.0)
+            vpclab.http_post(proxy + "/__fault", EC2_WRITE_BUCKET)  # full buckets
+            vpclab.http_post(proxy + "/__stats/reset", {})
+            time.sleep(random.uniform(0, 0.2))
+            killed = time.monotonic()
+            lab.routers.kill(a)
+
+            def moved():
+                if lists:
+                    return all(all(eni == fixture["eniC"] for eni in routes.values()) for routes in list_route_targets(ec2, tables).values())
+                return all(all(eni == fixture["eniC"] for r, eni in table_targets(ec2, table).items() if r in spec) for table in tables)
+            done = wait_until(moved, 600, 0.02)
+            elapsed = time.monotonic() - killed
+            if not done:
+                raise LabError("%s: routes did not all move within 600 s:\n%s" % (name, daemon.output()[-3000:]))
+            stats = json.loads(vpclab.http_get(proxy + "/__stats")[1])
+            mutating = stats.get("categories", {}).get("mutating", {})
+            per_route_limit = max(0.0, (count * len(tables) - 50) / 5.0)
+            results[name] = {
+                "cidrs": count, "groups": groups, "tables": len(tables), "prefix_lists": lists, "seconds": elapsed,
+                "writes_forwarded": mutating.get("forwarded", 0), "writes_throttled": mutating.get("throttled", 0),
+                "per_route_physical_limit_s": per_route_limit,
+            }
+            log("%s: %.2f s, %d writes, %d throttled (one route per CIDR and table: physical limit %.0f s)"
+                % (name, elapsed, mutating.get("forwarded", 0), mutating.get("throttled", 0), per_route_limit))
+            if daemon.stop() != 0:
+                raise LabError("the daemon did not stop cleanly")
+            # The next run starts from clean tables: the lists and routes go with a fresh moto state.
+            lab.routers.revive(a)
+            for table in tables:
+                for destination, _ in table_targets(ec2, table).items():
+                    if destination in spec:
+                        ec2.delete_route(RouteTableId=table, DestinationCidrBlock=destination)
+                for list_id in list_route_targets(ec2, [table])[table]:
+                    ec2.delete_route(RouteTableId=table, DestinationPrefixListId=list_id)
+            for listed in ec2.describe_managed_prefix_lists(Filters=[{"Name": "tag:vpcrouter:vpc", "Values": [fixture["vpcId"]]}])["PrefixLists"]:
+                if not listed["State"].startswith("delete"):
+                    ec2.delete_managed_prefix_list(PrefixListId=listed["PrefixListId"])
+    return results
+
+
 # ---- steady state, start-up, idle memory -------------------------------------------------------
 
 def bench_steady_and_startup(start_trials=5, rechecks=3):
@@ -413,6 +515,14 @@ def table_rows(results):
                      "%.2f s" % figures["seconds"],
                      "physical limit %.0f s" % limit if limit else "no limit (within the burst): absolute time",
                      "", "%.2f × limit" % figures["ratio_to_limit"] if figures["ratio_to_limit"] else "—"))
+    for name, figures in sorted((results.get("prefixlists") or {}).items(), key=lambda item: (not item[1]["prefix_lists"], item[1]["groups"])):
+        how = ("`--prefix-lists`, %d group%s" % (figures["groups"], "" if figures["groups"] == 1 else "s")) if figures["prefix_lists"] \
+            else "one route per CIDR and table"
+        rows.append(("%d CIDRs × %d tables, %s, through EC2's write bucket, `--icmp_check_interval 0.2 --health-fall 3`: death → all moved (%d writes)"
+                     % (figures["cidrs"], figures["tables"], how, figures["writes_forwarded"]),
+                     "%.2f s" % figures["seconds"], "< 1 s" if figures["prefix_lists"] and figures["groups"] == 1 else "",
+                     "one route per CIDR and table: physical limit %.0f s" % figures["per_route_physical_limit_s"] if figures["prefix_lists"] else "",
+                     "%.3f" % (figures["seconds"] / figures["per_route_physical_limit_s"]) if figures["prefix_lists"] else ""))
     steady = results.get("steady")
     if steady:
         rows.append(("EC2 calls per steady-state recheck (at the proxy)", "%.1f" % steady["calls_per_recheck"], "≤ 3", "", ""))
@@ -486,7 +596,7 @@ def markdown(results):
     return "\n".join(lines)
 
 
-BENCHMARKS = ["plan", "ec2", "health", "failover", "lossy", "nroutes", "steady", "memory", "leader"]
+BENCHMARKS = ["plan", "ec2", "health", "failover", "lossy", "nroutes", "prefixlists", "steady", "memory", "leader"]
 
 
 def main():
@@ -494,6 +604,7 @@ def main():
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: " + ", ".join(BENCHMARKS))
     parser.add_argument("--trials", type=int, default=20, help="failover trials per setting (at least 20 for the results)")
     parser.add_argument("--routes", default="10,100,500", help="route counts for the N-route failover")
+    parser.add_argument("--per-route", action="store_true", help="prefixlists: also measure the same spec one route per CIDR and table (minutes)")
     parser.add_argument("--output", default=os.path.join(vpclab.ROOT, "bench"))
     args = parser.parse_args()
     selected = args.only.split(",")
@@ -519,6 +630,7 @@ def main():
         "failover": lambda: results.update(failover=bench_failover(args.trials)),
         "lossy": lambda: results.update(lossy=bench_lossy()),
         "nroutes": lambda: results.update(nroutes=bench_n_routes([int(count) for count in args.routes.split(",")])),
+        "prefixlists": lambda: results.update(prefixlists=bench_prefix_lists(per_route=args.per_route)),
         "steady": lambda: results.update(bench_steady_and_startup()),
         "memory": lambda: results.update(memory=bench_memory()),
         "leader": lambda: results.update(leader=bench_leader()),

@@ -56,6 +56,21 @@ struct PrefixListPlanTests {
         #expect(sim.ledger.prefixLists.count == 1 && sim.ledger.prefixListRoutes.count == 3)
     }
 
+    @Test func aFreshSpecGetsItsListsThenTheirRoutesAndNoPerCIDRRouteMeanwhile() {
+        let groupA = Self.cidrs(0..<30), groupB = Self.cidrs(30..<50)
+        let spec = Self.spec([(groupA, [Self.r1, Self.r2]), (groupB, [Self.r2, Self.r3])])
+        var sim = PrefixListSimulator(vpc: Fixture.vpc())
+        let first = sim.pass(spec, health: Fixture.health(), policy: Self.on)
+        #expect(first.prefixListWrites.map(\.verb) == [.createList, .createList])
+        #expect(first.writes.isEmpty)
+        let second = sim.pass(spec, health: Fixture.health(), policy: Self.on)
+        #expect(second.prefixListWrites.count == 6 && second.prefixListWrites.allSatisfy { $0.verb == .createRoute })
+        #expect(second.writes.isEmpty, "the lists' routes are on their way: no per-CIDR route is made for one pass")
+        #expect(sim.converge(spec, health: Fixture.health(), policy: Self.on) == 1)
+        #expect(sim.written.count == 8, "two lists and a route to each per table, nothing else: \(sim.written)")
+        #expect(everyTableCarries(sim, groupA + groupB))
+    }
+
     @Test func aRouterDeathIsOneReplacePerTablePerGroup() {
         let groupA = Self.cidrs(0..<40), groupB = Self.cidrs(40..<60)
         let spec = Self.spec([(groupA, [Self.r1, Self.r2]), (groupB, [Self.r1, Self.r2, Self.r3])])

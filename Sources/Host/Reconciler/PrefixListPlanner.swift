@@ -59,8 +59,12 @@ struct PrefixListPlanner {
         let group: PrefixListGroup
         let list: ObservedPrefixList
         let chosen: RouteTarget?
+        /// `list.entries`, for lookups per CIDR and table.
+        let entries: Set<IPv4CIDR>
         /// Managed tables whose route to the list points at `chosen` once this plan is applied.
         var carryingTables: Set<String> = []
+        /// Managed tables where this plan creates the route to the list (carrying after the next read).
+        var routingTables: Set<String> = []
     }
 
     func run(routeActions: [RouteAction]) -> Result {
@@ -151,7 +155,7 @@ struct PrefixListPlanner {
             guard let list = listOf[group] else { continue }
             let (chosen, notes) = chooseRouter(for: group, list: list, tables: managedTableIds.compactMap { route(in: $0, to: list.id) })
             result.notes += notes
-            var routing = GroupRouting(group: group, list: list, chosen: chosen)
+            var routing = GroupRouting(group: group, list: list, chosen: chosen, entries: Set(list.entries))
             let tablesForList = Set(managedTableIds).union(ownedRoutes.filter { $0.prefixListId == list.id }.map(\.tableId)).sorted()
             for tableId in tablesForList {
                 guard tableById[tableId] != nil else { continue }
@@ -161,6 +165,7 @@ struct PrefixListPlanner {
                     if let chosen, !refused {
                         routeWrites.append(PrefixListAction(.createRoute, group: group, prefixListId: list.id, tableId: tableId, newTarget: chosen,
                                                             reason: "the group's list has no route in this table"))
+                        routing.routingTables.insert(tableId)
                     } else {
                         others.append(PrefixListAction(.wait, group: group, prefixListId: list.id, tableId: tableId,
                                                        reason: chosen == nil ? "no eligible router for the group" : "over the route table quota"))
@@ -199,7 +204,7 @@ struct PrefixListPlanner {
         func carriedElsewhere(_ cidr: IPv4CIDR, in tableId: String, excluding listId: String) -> Bool {
             if tableById[tableId]?.routes.contains(where: { $0.destination == cidr && $0.state == .active }) == true { return true }
             guard let group = groupOf[cidr], let routing = routings[group], routing.list.id != listId else { return false }
-            return routing.carryingTables.contains(tableId) && routing.list.entries.contains(cidr)
+            return routing.carryingTables.contains(tableId) && routing.entries.contains(cidr)
         }
         /// A CIDR the spec still routes must stay carried.
         func needsCarrying(_ cidr: IPv4CIDR) -> Bool { !(spec[cidr]?.isEmpty ?? true) }
@@ -300,7 +305,7 @@ struct PrefixListPlanner {
                 }
                 continue
             }
-            let carried = routing.carryingTables.contains(tableId) && routing.list.entries.contains(action.cidr)
+            let carried = routing.carryingTables.contains(tableId) && routing.entries.contains(action.cidr)
             switch action.verb {
             case .keep where carried, .replace where carried:
                 guard let old = action.oldTarget, old.otherId == nil else { transformed.append(action); continue }
@@ -308,7 +313,8 @@ struct PrefixListPlanner {
             case .create where carried:
                 // Nothing to write: the list carries it. Shown as kept on the group's router.
                 transformed.append(RouteAction(.keep, tableId: tableId, cidr: action.cidr, oldTarget: routing.chosen, reason: .coveredByPrefixList))
-            case .create where beingAdded.contains(action.cidr) || deferred.contains(action.cidr):
+            case .create where beingAdded.contains(action.cidr) || deferred.contains(action.cidr)
+                || (routing.routingTables.contains(tableId) && routing.entries.contains(action.cidr)):
                 result.awaitsFollowUp = true
             default:
                 transformed.append(action)
@@ -319,7 +325,7 @@ struct PrefixListPlanner {
 
         for (group, routing) in routings {
             guard let chosen = routing.chosen else { continue }
-            for cidr in desired[group] ?? [] where routing.list.entries.contains(cidr) { result.chosenTargets[cidr] = chosen }
+            for cidr in desired[group] ?? [] where routing.entries.contains(cidr) { result.chosenTargets[cidr] = chosen }
         }
         result.actions = routeWrites.filter(\.isFailover) + listWrites + routeWrites.filter { !$0.isFailover } + others
         result.ledger = ledger.settingPrefixLists(lists, pending: pending, routes: ownedRoutes)
