@@ -7,7 +7,8 @@ Benchmarks (each prints what it measured as it goes):
   plan        PlanBenchmark: plan() for 1,000 CIDRs x 200 tables, 1,000 routers
   ec2         EC2Bench: 100 route writes through the EC2-rate fault proxy; calls per VPC read
   health      HealthBench: icmpecho CPU per probe at 10,000 targets (and fping's), tcp at 5,000
-  failover    router death -> route visible in moto, p50/p99, default and fast health settings
+  failover    router death -> route visible in moto, p50/p99, default and fast health settings,
+              and an IPv6 route (routers named by their ENIs' IPv6 addresses, ICMPv6) at the fast ones
   lossy       route moves per minute with 5 % of probes lost at random on both routers (fall 3, 0.2 s)
   nroutes     N-route failover (N = 10, 100, 500) through the proxy emulating EC2's write bucket
   prefixlists --prefix-lists: 500 CIDRs in 1 and in 10 groups x 3 tables, death -> all moved, through
@@ -39,6 +40,7 @@ import vpclab
 from vpclab import LabError, percentile, wait_until
 
 CIDR = "10.55.0.0/16"
+CIDR_V6 = "2600:1f18::/56"
 EC2_WRITE_BUCKET = {"throttle": {"mutating": {"burst": 50, "rate": 5}, "describe": {"burst": 100, "rate": 20}}}
 # The original vpc-router at best: one 2 s health round, then its 1 s main-loop tick.
 ORIGINAL_BEST_FAILOVER_S = 3.0
@@ -83,9 +85,9 @@ def bench_leader():
 
 # ---- failover latency ------------------------------------------------------------------------
 
-def both_tables_on(lab, enis):
+def both_tables_on(lab, enis, cidr=CIDR):
     tables = (lab.fixture["routeTableA"], lab.fixture["routeTableB"])
-    targets = set(vpclab.route_targets(lab.ec2(), tables, CIDR).values())
+    targets = set(vpclab.route_targets(lab.ec2(), tables, cidr).values())
     return len(targets) == 1 and next(iter(targets)) in enis and next(iter(targets))
 
 
@@ -94,22 +96,33 @@ def eligible(daemon, address):
     return address not in ips.get("failed_ips", []) and address not in ips.get("questionable_ips", [])
 
 
-def failover_trials(interval, fall, trials, extra_options=()):
+def failover_trials(interval, fall, trials, extra_options=(), ipv6=False):
     """Kills the carrying router `trials` times (alternating A and B, one daemon) and times how long
-    the route takes to show the other router in both moto tables."""
+    the route takes to show the other router in both moto tables. With `ipv6`, the route is an
+    IPv6 CIDR whose routers are named by their ENIs' IPv6 addresses (probed with ICMPv6)."""
+    cidr = CIDR_V6 if ipv6 else CIDR
     with vpclab.Lab() as lab:
         lab.start_moto()
         fixture = lab.build_vpc()
-        routers = {fixture["eniA"]: fixture["addressA"], fixture["eniB"]: fixture["addressB"]}
-        for address in routers.values():
-            lab.routers.add(address)
+        suffix = "6" if ipv6 else ""
+        routers = {fixture["eniA"]: fixture["addressA" + suffix], fixture["eniB"]: fixture["addressB" + suffix]}
+        for eni, name in ((fixture["eniA"], "A"), (fixture["eniB"], "B")):
+            lab.routers.add(fixture["address" + name], fixture["address%s6" % name])
         # Hold-down only decides when a revived router may carry routes again, not how fast a dead
-        # one is detected; 2 rounds keeps the trials short.
-        options = ["-m", "fixedconf", "--fixed_cidr", CIDR, "--fixed_hosts", "%s:%s" % tuple(routers.values()),
+        # one is detected; 2 rounds keeps the trials short. fixedconf takes IPv4 CIDRs only (an ABI
+        # 1.0 CIDR option): the IPv6 route comes from a spec file.
+        if ipv6:
+            spec = os.path.join(lab.directory, "spec.json")
+            with open(spec, "w") as file:
+                json.dump({cidr: list(routers.values())}, file)
+            mode = ["-m", "configfile", "-f", spec]
+        else:
+            mode = ["-m", "fixedconf", "--fixed_cidr", cidr, "--fixed_hosts", "%s:%s" % tuple(routers.values())]
+        options = mode + [
                    "-H", "icmpecho", "--icmp_check_interval", str(interval), "--health-fall", str(fall),
                    "--health-hold-down", str(2 * interval)] + list(extra_options)
         daemon = lab.start_daemon(options)
-        carrier = wait_until(lambda: both_tables_on(lab, set(routers)), 60)
+        carrier = wait_until(lambda: both_tables_on(lab, set(routers), cidr), 60)
         if not carrier:
             raise LabError("routes were not created:\n" + daemon.output()[-3000:])
         samples, logs, send_ms = [], [], []
@@ -122,7 +135,7 @@ def failover_trials(interval, fall, trials, extra_options=()):
             log_start = len(daemon.output())
             killed = time.monotonic()
             lab.routers.kill(routers[carrier])
-            if not wait_until(lambda: both_tables_on(lab, {other}), 60, 0.01):
+            if not wait_until(lambda: both_tables_on(lab, {other}, cidr), 60, 0.01):
                 raise LabError("trial %d: the route did not move:\n%s" % (trial, daemon.output()[-3000:]))
             samples.append(time.monotonic() - killed)
             # The daemon's own measure of the first move: health change -> write sent to EC2.
@@ -138,18 +151,20 @@ def failover_trials(interval, fall, trials, extra_options=()):
         print("  the daemon's log during the slowest trial (%d, %.3f s):" % (slowest + 1, samples[slowest]))
         for line in logs[slowest].splitlines()[:80]:
             print("    " + line)
-        figures = {"interval_s": interval, "fall": fall, "trials": trials, "samples_s": samples,
+        figures = {"interval_s": interval, "fall": fall, "trials": trials, "samples_s": samples, "cidr": cidr,
                    "p50_s": percentile(samples, 0.5), "p99_s": percentile(samples, 0.99), "max_s": max(samples)}
         if send_ms:
             figures.update(send_ms=send_ms, send_p50_ms=percentile(send_ms, 0.5), send_p99_ms=percentile(send_ms, 0.99))
         return figures
 
 
-def bench_failover(trials):
+def bench_failover(trials, settings=("default", "fast", "fast-ipv6")):
     results = {}
-    for name, interval, fall in (("default", 2.0, 1), ("fast", 0.2, 3)):
+    for name, interval, fall in (("default", 2.0, 1), ("fast", 0.2, 3), ("fast-ipv6", 0.2, 3)):
+        if name not in settings:
+            continue
         log("failover latency, %s settings (--icmp_check_interval %g --health-fall %d), %d trials" % (name, interval, fall, trials))
-        results[name] = failover_trials(interval, fall, trials)
+        results[name] = failover_trials(interval, fall, trials, ipv6=name.endswith("ipv6"))
         log("failover %s: p50 %.3f s, p99 %.3f s" % (name, results[name]["p50_s"], results[name]["p99_s"]))
     return results
 
@@ -493,8 +508,11 @@ def table_rows(results):
     rows = []
     failover = results.get("failover")
     if failover:
-        for name, label in (("fast", "`--icmp_check_interval 0.2 --health-fall 3`"), ("default", "defaults: icmp 2 s, fall 1")):
-            figures = failover[name]
+        for name, label in (("fast", "`--icmp_check_interval 0.2 --health-fall 3`"), ("default", "defaults: icmp 2 s, fall 1"),
+                            ("fast-ipv6", "IPv6 route, routers by IPv6 address (ICMPv6), `--icmp_check_interval 0.2 --health-fall 3`")):
+            figures = failover.get(name)
+            if not figures:
+                continue
             rows.append(("Router death → route moved in moto, %s, %d trials" % (label, figures["trials"]),
                          "p50 %s, p99 %s" % (ms(figures["p50_s"]), ms(figures["p99_s"])),
                          "p99 < 1 s" if name == "fast" else "",
@@ -605,6 +623,8 @@ def main():
     parser.add_argument("--trials", type=int, default=20, help="failover trials per setting (at least 20 for the results)")
     parser.add_argument("--routes", default="10,100,500", help="route counts for the N-route failover")
     parser.add_argument("--per-route", action="store_true", help="prefixlists: also measure the same spec one route per CIDR and table (minutes)")
+    parser.add_argument("--failover-settings", default="default,fast,fast-ipv6",
+                        help="which failover rows to measure (default, fast, fast-ipv6); the others are kept from results.json")
     parser.add_argument("--output", default=os.path.join(vpclab.ROOT, "bench"))
     args = parser.parse_args()
     selected = args.only.split(",")
@@ -627,7 +647,7 @@ def main():
         "plan": lambda: results.update(plan=bench_plan()),
         "ec2": lambda: results.update(ec2=bench_ec2()),
         "health": lambda: results.update(health=bench_health()),
-        "failover": lambda: results.update(failover=bench_failover(args.trials)),
+        "failover": lambda: results.update(failover=dict(results.get("failover") or {}, **bench_failover(args.trials, args.failover_settings.split(",")))),
         "lossy": lambda: results.update(lossy=bench_lossy()),
         "nroutes": lambda: results.update(nroutes=bench_n_routes([int(count) for count in args.routes.split(",")])),
         "prefixlists": lambda: results.update(prefixlists=bench_prefix_lists(per_route=args.per_route)),

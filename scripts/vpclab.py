@@ -213,7 +213,7 @@ class Routers:
         self.lab = lab
         self.hosts = {}  # address or block → (namespace, host end, router end)
 
-    def _add(self, key, inside_commands, host_route):
+    def _add(self, key, inside_commands, host_route, ipv6=None):
         index = len(self.hosts)
         namespace = "%s%d-%d" % (NAMESPACE_PREFIX, os.getpid(), index)
         host_end, router_end = "vl%dh%d" % (os.getpid(), index), "vl%dr%d" % (os.getpid(), index)
@@ -228,15 +228,29 @@ class Routers:
         sh("ip -n %s link set lo up" % namespace)
         for command in inside_commands(router_end):
             sh("ip -n %s %s" % (namespace, command))
+        if ipv6:
+            # nodad: usable at once; keep_addr_on_down: Linux drops IPv6 addresses on link down
+            # otherwise, and a killed router must come back with its address. The host end gets a
+            # ULA address of its own (fd00:ffff::N) for the router's answers to come back to.
+            sh("ip netns exec %s sysctl -qw net.ipv6.conf.%s.keep_addr_on_down=1 net.ipv6.conf.%s.accept_dad=0" % (namespace, router_end, router_end))
+            sh("sysctl -qw net.ipv6.conf.%s.keep_addr_on_down=1 net.ipv6.conf.%s.accept_dad=0" % (host_end, host_end))
+            sh("ip -n %s -6 addr add %s/128 dev %s nodad" % (namespace, ipv6, router_end))
+            sh("ip -6 addr add fd00:ffff::%x/128 dev %s nodad" % (index + 1, host_end))
         sh("ip -n %s link set %s up" % (namespace, router_end))
         sh("ip -n %s route add default dev %s" % (namespace, router_end))
+        if ipv6:
+            sh("ip -n %s -6 route add default dev %s" % (namespace, router_end))
         sh("ip link set %s up" % host_end)
         sh("ip route add %s dev %s" % (host_route, host_end))
+        if ipv6:
+            sh("ip -6 route replace %s/128 dev %s src fd00:ffff::%x" % (ipv6, host_end, index + 1))
         self.hosts[key] = (namespace, host_end, router_end)
+        if ipv6:
+            self.hosts[ipv6] = self.hosts[key]
 
-    def add(self, address):
-        """One router owning `address`."""
-        self._add(address, lambda end: ["addr add %s/32 dev %s" % (address, end)], "%s/32" % address)
+    def add(self, address, ipv6=None):
+        """One router owning `address` and, if given, the IPv6 address `ipv6` (either names it)."""
+        self._add(address, lambda end: ["addr add %s/32 dev %s" % (address, end)], "%s/32" % address, ipv6)
 
     def add_block(self, cidr):
         """One namespace answering for every address in `cidr` (a local route), for many routers."""
@@ -250,6 +264,7 @@ class Routers:
         namespace, _, router_end = self.hosts[key]
         sh("ip -n %s link set %s up" % (namespace, router_end))
         sh("ip -n %s route replace default dev %s" % (namespace, router_end))
+        subprocess.run(["ip", "-n", namespace, "-6", "route", "replace", "default", "dev", router_end], capture_output=True)
 
     def lose(self, key, percent):
         """Drops `percent` % of the echo requests reaching the router, at random (nft's numgen;
@@ -359,6 +374,8 @@ class Lab:
         self.fixture["addressA"] = address("1.10")
         self.fixture["addressB"] = address("2.20")
         self.fixture["addressC"] = address("1.30")
+        self.fixture["addressA6"] = self.fixture["routerAIPv6"]
+        self.fixture["addressB6"] = self.fixture["routerBIPv6"]
         return self.fixture
 
     def daemon_environment(self, ec2_endpoint):
@@ -384,7 +401,7 @@ def route_targets(ec2, tables, cidr):
     found = {table: None for table in tables}
     for table in ec2.describe_route_tables(RouteTableIds=list(tables))["RouteTables"]:
         for route in table["Routes"]:
-            if route.get("DestinationCidrBlock") == cidr:
+            if cidr in (route.get("DestinationCidrBlock"), route.get("DestinationIpv6CidrBlock")):
                 found[table["RouteTableId"]] = route.get("NetworkInterfaceId")
     return found
 

@@ -32,7 +32,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         let index = next
         next += 1
         group.addTask {
-            let destination = IPv4CIDR(network: IPv4Address(UInt32(10 << 24 | 100 << 16 | index << 8)), prefixLength: 24)
+            let destination = IPCIDR(network: IPAddress.v4(IPv4Address(UInt32(10 << 24 | 100 << 16 | index << 8))), prefixLength: 24)
             try await writer.upsertRoute(
                 routeTableId: fixture.routeTableA, destination: destination, networkInterfaceId: fixture.eniA, existing: false, priority: .failover)
         }

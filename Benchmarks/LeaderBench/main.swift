@@ -40,7 +40,7 @@ let etcd = try await EtcdServer.start()
 defer { etcd.discard() }
 let fixture = try moto.makeFixture()
 let ec2 = moto.client(for: fixture)
-let stray = try IPv4CIDR.parseAddressOrCIDR("10.98.0.0/16").get()
+let stray = try IPCIDR.parseAddressOrCIDR("10.98.0.0/16").get()
 
 func strayRoutePresent() async throws -> Bool {
     try await ec2.describeRouteTables(vpcId: fixture.vpcId).first { $0.routeTableId == fixture.routeTableA }?.route(to: "10.98.0.0/16") != nil

@@ -30,35 +30,35 @@ func hexId(_ prefix: String, _ number: Int) -> String {
 func makeScenario() -> (RouteSpec, HealthSnapshot, ObservedVPC) {
     var subnets: [ObservedSubnet] = []
     var interfaces: [ObservedNetworkInterface] = []
-    var routers: [IPv4Address] = []
+    var routers: [IPAddress] = []
     for table in 0..<tableCount {
         subnets.append(ObservedSubnet(id: hexId("subnet-", table), availabilityZone: "az\(table % 3)",
-                                      cidr: IPv4CIDR(network: IPv4Address(0x0a00_0000 | UInt32(table) << 8), prefixLength: 24)))
+                                      cidr: IPCIDR(network: IPAddress.v4(IPv4Address(0x0a00_0000 | UInt32(table) << 8)), prefixLength: 24)))
     }
     for router in 0..<routerCount {
         let table = router % tableCount
-        let address = IPv4Address(0x0a00_0000 | UInt32(table) << 8 | UInt32(10 + router / tableCount))
+        let address = IPAddress.v4(IPv4Address(0x0a00_0000 | UInt32(table) << 8 | UInt32(10 + router / tableCount)))
         routers.append(address)
         interfaces.append(ObservedNetworkInterface(
             id: hexId("eni-", router), subnetId: subnets[table].id, attachedInstanceId: hexId("i-", router),
             privateAddresses: [address]))
     }
-    var routes: [IPv4CIDR: [IPv4Address]] = [:]
-    var cidrs: [IPv4CIDR] = []
+    var routes: [IPCIDR: [IPAddress]] = [:]
+    var cidrs: [IPCIDR] = []
     for number in 0..<cidrCount {
-        let cidr = IPv4CIDR(network: IPv4Address(0xac10_0000 | UInt32(number) << 4), prefixLength: 28)
+        let cidr = IPCIDR(network: IPAddress.v4(IPv4Address(0xac10_0000 | UInt32(number) << 4)), prefixLength: 28)
         cidrs.append(cidr)
         routes[cidr] = (0..<routersPerCIDR).map { routers[(number * 7 + $0 * 331) % routerCount] }
     }
     let spec = RouteSpec(routes)
     // Steady state: every route already points at the CIDR's first listed router; 5% of the
     // routers have failed, so their CIDRs fail over.
-    var statuses: [IPv4Address: RouterCondition] = [:]
+    var statuses: [IPAddress: RouterCondition] = [:]
     for (index, router) in routers.enumerated() { statuses[router] = index % 20 == 0 ? .failed : .healthy }
     let interfaceByAddress = Dictionary(uniqueKeysWithValues: interfaces.map { ($0.privateAddresses[0], $0) })
     var tables: [ObservedRouteTable] = []
     for table in 0..<tableCount {
-        var tableRoutes = [ObservedRoute(destination: IPv4CIDR("10.0.0.0/16")!, target: .other(id: "local"), origin: .createRouteTable)]
+        var tableRoutes = [ObservedRoute(destination: IPCIDR("10.0.0.0/16")!, target: .other(id: "local"), origin: .createRouteTable)]
         tableRoutes.reserveCapacity(cidrCount + 1)
         for cidr in cidrs {
             let eni = interfaceByAddress[spec[cidr]![0]]!

@@ -1,12 +1,18 @@
 // fixedconf: a mode plugin that submits one route spec given on the command line.
 //
 //   vpcrouter -m fixedconf --fixed_cidr 10.55.0.0/16 --fixed_hosts 10.33.20.142:10.33.30.22
+//   vpcrouter -m fixedconf --fixed_cidr 10.55.0.0/16 --fixed_hosts fd00:0:0:1::10,10.33.30.22
 //
+// The original's list is colon-separated, which IPv6 addresses cannot share: a list with a comma
+// is comma-separated and may hold IPv6 addresses; a list without one keeps the original's meaning.
+// --fixed_cidr is an ABI 1.0 CIDR option, which promises the plugin IPv4: an IPv6 route needs
+// configfile, http or etcd.
 // With --fixed_order preference the hosts are in order of preference (the first is the primary,
 // the others backups in turn). The structured call (vpcr_route) has no field for that order, so
 // such a spec goes through the JSON call in the object form the host's validator reads.
 // The host has already checked that --fixed_cidr is a canonical CIDR; the router list is checked
-// here (each item must be an IPv4 address) so start-up fails with a clear message.
+// here (each item an IPv4 address, or in a comma list an IPv4 or IPv6 address; the host's validator
+// then applies its strict rules) so start-up fails with a clear message.
 import Glibc
 import PluginABI
 import PluginKit
@@ -16,9 +22,9 @@ private let plugin = PluginExport(
     summary: "one fixed route from --fixed_cidr and --fixed_hosts",
     options: [
         OptionDeclaration("fixed_cidr", type: VPCR_OPT_CIDR, valueName: "CIDR",
-                          help: "the destination CIDR of the one route", required: true),
+                          help: "the destination IPv4 CIDR of the one route", required: true),
         OptionDeclaration("fixed_hosts", type: VPCR_OPT_STRING, valueName: "IP:IP:...",
-                          help: "the router IPs eligible for the route, colon-separated", required: true),
+                          help: "the router IPs eligible for the route, colon-separated (IPv4) or comma-separated (IPv4 and IPv6)", required: true),
         OptionDeclaration("fixed_order", type: VPCR_OPT_STRING, valueName: "ORDER", defaultValue: "any",
                           help: "any (every host is equal) or preference (the hosts in order of preference)"),
     ],
@@ -43,9 +49,18 @@ private final class FixedConf: PluginInstance {
         guard let cidr = options["fixed_cidr"], let hostList = options["fixed_hosts"] else {
             return .failure(PluginFailure(config: "--fixed_cidr and --fixed_hosts are both required"))
         }
-        let hosts = hostList.split(separator: ":", omittingEmptySubsequences: false)
-        if let bad = hosts.first(where: { !isIPv4($0) }) {
-            return .failure(PluginFailure(config: "--fixed_hosts: '\(bad)' is not a valid IPv4 address (expected a.b.c.d, colon-separated)"))
+        let hosts: [Substring]
+        if hostList.contains(",") {
+            hosts = hostList.split(separator: ",", omittingEmptySubsequences: false)
+            if let bad = hosts.first(where: { !isIPv4($0) && !isIPv6($0) }) {
+                return .failure(PluginFailure(config: "--fixed_hosts: '\(bad)' is not a valid IPv4 or IPv6 address (expected a.b.c.d or an IPv6 address, comma-separated)"))
+            }
+        } else {
+            hosts = hostList.split(separator: ":", omittingEmptySubsequences: false)
+            if let bad = hosts.first(where: { !isIPv4($0) }) {
+                let hint = hostList.contains("::") || hosts.count > 8 ? "; IPv6 routers need the comma-separated form (IP,IP,...)" : ""
+                return .failure(PluginFailure(config: "--fixed_hosts: '\(bad)' is not a valid IPv4 address (expected a.b.c.d, colon-separated)\(hint)"))
+            }
         }
         let order = options["fixed_order"] ?? "any"
         guard order == "any" || order == "preference" else {
@@ -59,7 +74,7 @@ private final class FixedConf: PluginInstance {
     func start() throws(PluginFailure) {
         guard let host = hostServices else { throw PluginFailure(code: vpcr_status(VPCR_E_STATE), message: "start before the entry point") }
         if order == "preference" {
-            // Only checked text goes in (a canonical CIDR, dotted quads), so nothing needs escaping.
+            // Only checked text goes in (a canonical CIDR, dotted quads, hex groups), so nothing needs escaping.
             let routers = hosts.map { "\"\($0)\"" }.joined(separator: ", ")
             let json = "{\"\(cidr)\": {\"routers\": [\(routers)], \"order\": \"preference\"}}"
             var error = vpcr_error()
@@ -90,7 +105,7 @@ private final class FixedConf: PluginInstance {
 
     func reportInfo(to sink: OpaquePointer) {
         hostInfoAdd(sink, "params", "fixed_cidr", cidr)
-        hostInfoAdd(sink, "params", "fixed_hosts", hosts.joined(separator: ":"))
+        hostInfoAdd(sink, "params", "fixed_hosts", hosts.joined(separator: hosts.contains { $0.contains(":") } ? "," : ":"))
         hostInfoAdd(sink, "params", "fixed_order", order)
     }
 }
@@ -103,6 +118,13 @@ private func isIPv4(_ text: Substring) -> Bool {
         !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
             && !(part.count > 1 && part.first == "0") && Int(part)! <= 255
     }
+}
+
+/// Any text inet_pton reads as IPv6 (hex groups only, as it refuses zone ids); the host then
+/// applies its own strict rules and says exactly what is wrong.
+private func isIPv6(_ text: Substring) -> Bool {
+    var address = in6_addr()
+    return text.allSatisfy { $0.isHexDigit || $0 == ":" } && inet_pton(AF_INET6, String(text), &address) == 1
 }
 
 // The two exported symbols must be in this library itself; PluginKit does the work.

@@ -1,7 +1,8 @@
 import Glibc
 import PluginKit
 
-/// One round of echo requests to every target through one socket, and the wait for replies.
+/// One round of echo requests to every target, through the socket of its family (ICMP for IPv4,
+/// ICMPv6 for IPv6), and the wait for replies on both.
 ///
 /// Requests go out in bursts between reads so a burst of thousands never overruns the receive
 /// buffer. A reply counts only if it carries our identifier (raw sockets see everyone's pings),
@@ -9,10 +10,11 @@ import PluginKit
 /// from the address the request went to. Targets still silent halfway through the window get
 /// one more request, so a single lost packet does not fail a router.
 final class EchoRound {
-    private let socket: ICMPSocket
+    private let socketV4: ICMPSocket?
+    private let socketV6: ICMPSocket?
     private let identifier: UInt16
     private let token: UInt64
-    private let addresses: [in_addr_t]
+    private let addresses: [ProbeAddress?]
     private(set) var outcome: [Outcome]
     private(set) var sentCount = 0
     private(set) var sendErrors = 0
@@ -23,8 +25,11 @@ final class EchoRound {
     private static let payloadMarker: UInt32 = 0x5643_5052
     private static let burstSize = 256
 
-    init(socket: ICMPSocket, identifier: UInt16, token: UInt64, addresses: [in_addr_t], outcome: [Outcome]) {
-        self.socket = socket
+    /// A target whose address is nil, or whose family has no socket, must already have an outcome
+    /// other than `.pending`.
+    init(socketV4: ICMPSocket?, socketV6: ICMPSocket?, identifier: UInt16, token: UInt64, addresses: [ProbeAddress?], outcome: [Outcome]) {
+        self.socketV4 = socketV4
+        self.socketV6 = socketV6
         self.identifier = identifier
         self.token = token
         self.addresses = addresses
@@ -42,7 +47,8 @@ final class EchoRound {
         }
         var packet = [UInt8](repeating: 0, count: Self.headerSize + Self.payloadSize)
         var receiveBuffer = [UInt8](repeating: 0, count: 2048)
-        drain(into: &receiveBuffer) // stale replies of an earlier round go now, unmatched
+        let sockets = [socketV4, socketV6].compactMap { $0 }
+        for socket in sockets { drain(socket, into: &receiveBuffer) } // stale replies of an earlier round go now, unmatched
 
         while waiting > 0 {
             let now = monotonicNanoseconds()
@@ -83,9 +89,11 @@ final class EchoRound {
                 // Only a short look for replies between bursts; a full buffer gets a moment to drain.
                 wait = sendBlocked ? min(wait, 1) : 0
             }
-            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, wait) > 0 {
-                drain(into: &receiveBuffer)
+            var descriptors = sockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            if poll(&descriptors, nfds_t(descriptors.count), wait) > 0 {
+                for (socket, descriptor) in zip(sockets, descriptors) where descriptor.revents != 0 {
+                    drain(socket, into: &receiveBuffer)
+                }
             }
         }
     }
@@ -105,9 +113,10 @@ final class EchoRound {
     }
 
     private func send(to index: Int, packet: inout [UInt8]) -> SendResult {
+        guard let address = addresses[index], let socket = address.isV6 ? socketV6 : socketV4 else { return .refused }
         let sequence = UInt16(truncatingIfNeeded: index)
         packet.withUnsafeMutableBytes { bytes in
-            bytes[0] = 8 // echo request
+            bytes[0] = socket.echoRequestType
             bytes[1] = 0
             bytes.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
             bytes.storeBytes(of: identifier.bigEndian, toByteOffset: 4, as: UInt16.self)
@@ -115,15 +124,13 @@ final class EchoRound {
             bytes.storeBytes(of: token, toByteOffset: 8, as: UInt64.self)
             bytes.storeBytes(of: UInt32(truncatingIfNeeded: index), toByteOffset: 16, as: UInt32.self)
             bytes.storeBytes(of: Self.payloadMarker, toByteOffset: 20, as: UInt32.self)
-            bytes.storeBytes(of: Self.checksum(UnsafeRawBufferPointer(bytes)), toByteOffset: 2, as: UInt16.self)
-        }
-        var destination = sockaddr_in()
-        destination.sin_family = sa_family_t(AF_INET)
-        destination.sin_addr.s_addr = addresses[index]
-        let sent = withUnsafePointer(to: &destination) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                sendto(socket.descriptor, packet, packet.count, Int32(MSG_NOSIGNAL), address, socklen_t(MemoryLayout<sockaddr_in>.size))
+            // The kernel computes the ICMPv6 checksum itself (it covers the IPv6 pseudo-header).
+            if !socket.isV6 {
+                bytes.storeBytes(of: Self.checksum(UnsafeRawBufferPointer(bytes)), toByteOffset: 2, as: UInt16.self)
             }
+        }
+        let sent = address.withSocketAddress { destination, length in
+            sendto(socket.descriptor, packet, packet.count, Int32(MSG_NOSIGNAL), destination, length)
         }
         if sent >= 0 { return .sent }
         switch errno {
@@ -133,10 +140,10 @@ final class EchoRound {
     }
 
     /// Reads every datagram waiting on the socket and records the ones that answer this round.
-    private func drain(into buffer: inout [UInt8]) {
+    private func drain(_ socket: ICMPSocket, into buffer: inout [UInt8]) {
         while true {
-            var source = sockaddr_in()
-            var sourceLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+            var source = sockaddr_storage()
+            var sourceLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let received = buffer.withUnsafeMutableBytes { bytes in
                 withUnsafeMutablePointer(to: &source) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
@@ -150,20 +157,22 @@ final class EchoRound {
             }
             let receivedAt = monotonicNanoseconds()
             buffer.withUnsafeBytes { bytes in
-                match(UnsafeRawBufferPointer(rebasing: bytes[0..<received]), from: source.sin_addr.s_addr, at: receivedAt)
+                withUnsafePointer(to: &source) { sourcePointer in
+                    match(UnsafeRawBufferPointer(rebasing: bytes[0..<received]), on: socket, from: sourcePointer, at: receivedAt)
+                }
             }
         }
     }
 
-    private func match(_ datagram: UnsafeRawBufferPointer, from source: in_addr_t, at receivedAt: UInt64) {
+    private func match(_ datagram: UnsafeRawBufferPointer, on socket: ICMPSocket, from source: UnsafePointer<sockaddr_storage>, at receivedAt: UInt64) {
         var icmpStart = 0
-        if socket.kind == .raw {
+        if socket.deliversIPHeader {
             guard datagram.count >= 20 else { return }
             icmpStart = Int(datagram[0] & 0x0f) * 4
         }
         guard datagram.count >= icmpStart + Self.headerSize + Self.payloadSize else { return }
         let icmp = UnsafeRawBufferPointer(rebasing: datagram[icmpStart...])
-        guard icmp[0] == 0, icmp[1] == 0 else { return } // echo reply
+        guard icmp[0] == socket.echoReplyType, icmp[1] == 0 else { return } // echo reply
         if socket.kind == .raw {
             // The kernel delivers only our own replies to a datagram socket (and rewrites the id).
             guard UInt16(bigEndian: icmp.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) == identifier else { return }
@@ -172,7 +181,7 @@ final class EchoRound {
               icmp.loadUnaligned(fromByteOffset: 20, as: UInt32.self) == Self.payloadMarker
         else { return }
         let index = Int(icmp.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
-        guard index < addresses.count, addresses[index] == source,
+        guard index < addresses.count, addresses[index]?.matches(source) == true,
               case .sent(let sentAt) = outcome[index]
         else { return }
         outcome[index] = .answered(rttNanoseconds: receivedAt &- sentAt)

@@ -9,16 +9,19 @@ final class ICMPEchoMonitor {
     let interval: Double
     let timeout: Double
     private let socket: ICMPSocket
+    /// nil only when the kernel has no IPv6 at all; IPv6 targets then get no opinion.
+    private let socketV6: ICMPSocket?
     /// Our echo identifier on a raw socket; a datagram socket's kernel replaces it.
     private let identifier: UInt16
     private var roundNumber: UInt64 = 0
     private let statistics = Mutex(EchoStatistics())
 
-    private init(context: OpaquePointer?, interval: Double, timeout: Double, socket: ICMPSocket) {
+    private init(context: OpaquePointer?, interval: Double, timeout: Double, socket: ICMPSocket, socketV6: ICMPSocket?) {
         self.context = context
         self.interval = interval
         self.timeout = timeout
         self.socket = socket
+        self.socketV6 = socketV6
         self.identifier = UInt16.random(in: 1...UInt16.max)
     }
 
@@ -41,6 +44,16 @@ final class ICMPEchoMonitor {
         case .success(let opened): socket = opened
         case .failure(let unavailable): return .failure(PluginFailure(config: unavailable.description))
         }
+        // An ICMPv6 socket too, under the same rule: refused for want of a permission, the plugin
+        // refuses to start rather than report IPv6 routers failed; only a kernel without IPv6
+        // (where no IPv6 router can be reached anyway) starts without one, and says so.
+        var socketV6: ICMPSocket?
+        switch ICMPSocket.open(v6: true) {
+        case .success(let opened): socketV6 = opened
+        case .failure(let unavailable) where unavailable.familyUnsupported:
+            hostLog(context, VPCR_LOG_WARNING, "icmpecho: this kernel has no IPv6; IPv6 routers get no ICMPv6 verdict")
+        case .failure(let unavailable): return .failure(PluginFailure(config: unavailable.description))
+        }
         if let setSchedule = hostServices?.pointee.health_set_schedule {
             var error = vpcr_error()
             let status = setSchedule(context, UInt64(interval * 1e9), UInt64(timeout * 1e9), &error)
@@ -48,8 +61,9 @@ final class ICMPEchoMonitor {
                 return .failure(PluginFailure(code: status, message: "the host refused the schedule: \(error.text)"))
             }
         }
-        hostLog(context, VPCR_LOG_INFO, "icmpecho: \(socket.kind.rawValue) ICMP socket, interval \(interval) s, timeout \(timeout) s")
-        return .success(ICMPEchoMonitor(context: context, interval: interval, timeout: timeout, socket: socket))
+        let v6Kind = socketV6.map { "\($0.kind.rawValue) ICMPv6 socket" } ?? "no ICMPv6 socket"
+        hostLog(context, VPCR_LOG_INFO, "icmpecho: \(socket.kind.rawValue) ICMP socket, \(v6Kind), interval \(interval) s, timeout \(timeout) s")
+        return .success(ICMPEchoMonitor(context: context, interval: interval, timeout: timeout, socket: socket, socketV6: socketV6))
     }
 
     // MARK: - Probing
@@ -63,12 +77,11 @@ final class ICMPEchoMonitor {
         let startedAt = monotonicNanoseconds()
         let deadline = startedAt + UInt64(budget)
 
-        var addresses = [in_addr_t](repeating: 0, count: targetCount)
+        var addresses = [ProbeAddress?](repeating: nil, count: targetCount)
         var outcome = [Outcome](repeating: .pending, count: targetCount)
         for index in 0..<targetCount {
-            var parsed = in_addr()
-            if let ip = targets.ip(at: index), inet_pton(AF_INET, ip, &parsed) == 1 {
-                addresses[index] = parsed.s_addr
+            if let ip = targets.ip(at: index), let address = ProbeAddress(ip), !address.isV6 || socketV6 != nil {
+                addresses[index] = address
             } else {
                 outcome[index] = .unparsable
             }
@@ -76,7 +89,7 @@ final class ICMPEchoMonitor {
 
         roundNumber += 1
         let round = EchoRound(
-            socket: socket, identifier: identifier,
+            socketV4: socket, socketV6: socketV6, identifier: identifier,
             token: UInt64.random(in: 1...UInt64.max), addresses: addresses, outcome: outcome)
         // One retry halfway through windows long enough for it to matter.
         let retryAt = budget >= 200_000_000 ? startedAt + UInt64(budget / 2) : nil
@@ -116,6 +129,7 @@ final class ICMPEchoMonitor {
         hostInfoAdd(sink, "params", "icmp_check_interval", "\(interval)")
         hostInfoAdd(sink, "params", "icmp_check_timeout", "\(timeout)")
         hostInfoAdd(sink, "params", "socket", socket.kind.rawValue)
+        hostInfoAdd(sink, "params", "socket_v6", socketV6?.kind.rawValue ?? "none")
         for (key, value) in snapshot.fields() {
             hostInfoAdd(sink, "stats", key, value)
         }
@@ -129,6 +143,6 @@ enum Outcome {
     case answered(rttNanoseconds: UInt64)
     /// The kernel refused to send (no route, link down): failed without waiting.
     case unreachable
-    /// The target IP is not an IPv4 address: no opinion.
+    /// The target is not an address, or IPv6 on a kernel without it: no opinion.
     case unparsable
 }

@@ -1,7 +1,8 @@
 import Glibc
 import PluginKit
 
-/// One round of non-blocking connects to every target, driven by a single poll() loop.
+/// One round of non-blocking connects to every target (IPv4 or IPv6, a socket of the target's
+/// family each), driven by a single poll() loop.
 ///
 /// A sliding window keeps at most `maximumOpenSockets` connects in flight; a finished one frees
 /// its slot for the next target at once. Sockets close with SO_LINGER 0 (a reset instead of a
@@ -16,7 +17,7 @@ final class ConnectRound {
         case failed
     }
 
-    private let addresses: [in_addr_t?]
+    private let addresses: [ProbeAddress?]
     private let port: UInt16
     private let connectTimeout: UInt64
     private let maximumOpenSockets: Int
@@ -24,7 +25,7 @@ final class ConnectRound {
     private(set) var started = 0
     private(set) var descriptorShortage = false
 
-    init(addresses: [in_addr_t?], port: UInt16, connectTimeoutNanoseconds: UInt64, maximumOpenSockets: Int) {
+    init(addresses: [ProbeAddress?], port: UInt16, connectTimeoutNanoseconds: UInt64, maximumOpenSockets: Int) {
         self.addresses = addresses
         self.port = port
         self.connectTimeout = connectTimeoutNanoseconds
@@ -49,7 +50,7 @@ final class ConnectRound {
                     next += 1
                     continue
                 }
-                guard let descriptor = openSocket() else { break } // out of descriptors: wait for a slot
+                guard let descriptor = openSocket(family: address.family) else { break } // out of descriptors: wait for a slot
                 started += 1
                 let sentAt = monotonicNanoseconds()
                 switch connect(descriptor, to: address) {
@@ -110,9 +111,9 @@ final class ConnectRound {
         outcome[index] = result
     }
 
-    private func openSocket() -> Int32? {
+    private func openSocket(family: Int32) -> Int32? {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | flags, 0)
+        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | flags, 0)
         guard descriptor >= 0 else {
             if errno == EMFILE || errno == ENFILE { descriptorShortage = true }
             return nil
@@ -123,15 +124,9 @@ final class ConnectRound {
     }
 
     /// 0 for an immediate connection, EINPROGRESS while the handshake runs, else the error.
-    private func connect(_ descriptor: Int32, to address: in_addr_t) -> Int32 {
-        var destination = sockaddr_in()
-        destination.sin_family = sa_family_t(AF_INET)
-        destination.sin_port = port.bigEndian
-        destination.sin_addr.s_addr = address
-        let result = withUnsafePointer(to: &destination) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+    private func connect(_ descriptor: Int32, to address: ProbeAddress) -> Int32 {
+        let result = address.withSocketAddress(port: port) { destination, length in
+            Glibc.connect(descriptor, destination, length)
         }
         return result == 0 ? 0 : errno
     }

@@ -72,16 +72,7 @@ final class TCPConnectMonitor {
         let hostRemaining = Int64(bitPattern: request.pointee.deadline_mono_ns &- hostNow(context))
         let deadline = monotonicNanoseconds() + UInt64(max(hostRemaining, 0))
 
-        var addresses: [in_addr_t?] = []
-        addresses.reserveCapacity(targetCount)
-        for index in 0..<targetCount {
-            var parsed = in_addr()
-            if let ip = targets.ip(at: index), inet_pton(AF_INET, ip, &parsed) == 1 {
-                addresses.append(parsed.s_addr)
-            } else {
-                addresses.append(nil)
-            }
-        }
+        let addresses: [ProbeAddress?] = (0..<targetCount).map { index in targets.ip(at: index).flatMap(ProbeAddress.init) }
         let round = ConnectRound(
             addresses: addresses, port: port,
             connectTimeoutNanoseconds: UInt64(connectTimeout * 1e9), maximumOpenSockets: maximumOpenSockets)
@@ -110,7 +101,7 @@ final class TCPConnectMonitor {
             hostLog(context, VPCR_LOG_WARNING, "tcp: ran out of file descriptors; some connects waited for a free slot")
         }
         if unstarted > 0 {
-            hostLog(context, VPCR_LOG_WARNING, "tcp: \(unstarted) routers were not probed this round (no time left or not an IPv4 address)")
+            hostLog(context, VPCR_LOG_WARNING, "tcp: \(unstarted) routers were not probed this round (no time left or not an IP address)")
         }
         counters.withLock {
             $0.rounds += 1

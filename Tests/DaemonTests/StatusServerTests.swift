@@ -138,7 +138,7 @@ import TestSupport
             ("{}", "the route spec is empty"),
             ("not json", "not valid JSON"),
             (#"{"10.55.16.0/24": "10.33.20.142"}"#, "must be a list of IP strings"),
-            (#"{"fd00::/64": ["10.0.0.1"]}"#, "IPv6 is not supported yet"),
+            (#"{"fd00::1/64": ["10.0.0.1"]}"#, "host bits are set; did you mean fd00::/64?"),
             (#"{"10.55.16.0/24": ["10.1.1"]}"#, "is not a valid IPv4 address"),
         ]
         for (body, reason) in cases {

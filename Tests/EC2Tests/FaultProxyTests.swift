@@ -25,7 +25,7 @@ struct FaultProxyTests {
                 let observation = try await client.observeVPC(context.fixture.vpcId)
                 #expect(observation.routeTables.count == 3)
             }
-            try await client.upsertRoute(routeTableId: context.fixture.routeTableB, destination: IPv4CIDR("10.77.0.0/16")!, networkInterfaceId: context.fixture.eniB, existing: false)
+            try await client.upsertRoute(routeTableId: context.fixture.routeTableB, destination: IPCIDR("10.77.0.0/16")!, networkInterfaceId: context.fixture.eniB, existing: false)
             let retries = client.metrics.snapshot().values.reduce(0) { $0 + $1.retries }
             let faulted = try await proxy.stats().actions.values.reduce(0) { $0 + $1.faulted }
             #expect(faulted > 0 && retries == faulted)
@@ -123,17 +123,17 @@ struct FaultProxyTests {
             let table = context.fixture.routeTableA
             let order = Recorder()
             // Use up the single token, then queue routine writes, then one failover write.
-            try await client.upsertRoute(routeTableId: table, destination: IPv4CIDR("10.80.0.0/16")!, networkInterfaceId: context.fixture.eniA, existing: false)
+            try await client.upsertRoute(routeTableId: table, destination: IPCIDR("10.80.0.0/16")!, networkInterfaceId: context.fixture.eniA, existing: false)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 1...3 {
                     group.addTask {
-                        try await client.upsertRoute(routeTableId: table, destination: IPv4CIDR("10.8\(index).0.0/16")!, networkInterfaceId: context.fixture.eniA, existing: false)
+                        try await client.upsertRoute(routeTableId: table, destination: IPCIDR("10.8\(index).0.0/16")!, networkInterfaceId: context.fixture.eniA, existing: false)
                         await order.append("routine")
                     }
                 }
                 try await waitFor { await client.budget.waiting(.mutating) == 3 }
                 group.addTask {
-                    try await client.upsertRoute(routeTableId: table, destination: IPv4CIDR("10.80.0.0/16")!, networkInterfaceId: context.fixture.eniB, existing: true, priority: .failover)
+                    try await client.upsertRoute(routeTableId: table, destination: IPCIDR("10.80.0.0/16")!, networkInterfaceId: context.fixture.eniB, existing: true, priority: .failover)
                     await order.append("failover")
                 }
                 try await group.waitForAll()

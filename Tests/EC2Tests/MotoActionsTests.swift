@@ -77,7 +77,7 @@ struct MotoActionsTests {
         let context = try MotoContext.require()
         let fixture = context.fixture
         let client = context.client()
-        let destination = try #require(IPv4CIDR("172.16.0.0/16"))
+        let destination = try #require(IPCIDR("172.16.0.0/16"))
         let table = fixture.routeTableA
 
         func target() async throws -> String? {
@@ -106,11 +106,48 @@ struct MotoActionsTests {
         #expect(counters["DeleteRoute"]?.calls == 2)
     }
 
+    @Test("IPv6 routes: create, replace and delete with DestinationIpv6CidrBlock, read back from destinationIpv6CidrBlock")
+    func ipv6RouteWrites() async throws {
+        let context = try MotoContext.require()
+        let fixture = context.fixture
+        let client = context.client()
+        let destination = try #require(IPCIDR("2600:1f18:0:100::/56"))
+        let table = fixture.routeTableB
+
+        func route() async throws -> RouteTable.Route? {
+            try await client.describeRouteTables(vpcId: fixture.vpcId).first { $0.routeTableId == table }?.route(to: destination)
+        }
+
+        #expect(try await client.upsertRoute(routeTableId: table, destination: destination, networkInterfaceId: fixture.eniA, existing: false) == .created)
+        let created = try #require(try await route())
+        #expect(created.destinationIpv6CidrBlock == "2600:1f18:0:100::/56" && created.destinationCidrBlock == nil)
+        #expect(created.networkInterfaceId == fixture.eniA && created.origin == "CreateRoute")
+        #expect(try await client.upsertRoute(routeTableId: table, destination: destination, networkInterfaceId: fixture.eniB, priority: .failover) == .replaced)
+        #expect(try await route()?.networkInterfaceId == fixture.eniB)
+        #expect(try await client.deleteRoute(routeTableId: table, destination: destination))
+        #expect(try await route() == nil)
+        #expect(try await client.deleteRoute(routeTableId: table, destination: destination) == false)
+    }
+
+    @Test("DescribeNetworkInterfaces lists an ENI's IPv6 addresses; a router is found by either family's address")
+    func ipv6Addresses() async throws {
+        let context = try MotoContext.require()
+        let fixture = context.fixture
+        let observation = try await context.client().observeVPC(fixture.vpcId)
+        let byIPv6 = try #require(observation.networkInterface(holding: fixture.routerAIPv6))
+        #expect(byIPv6.networkInterfaceId == fixture.eniA && byIPv6.ipv6Addresses == [fixture.routerAIPv6])
+        #expect(observation.networkInterface(holding: "10.0.1.10")?.networkInterfaceId == fixture.eniA)
+        // Written differently (upper case, zeros spelt out), the address is still router A's.
+        let spelt = IPv6Address(fixture.routerAIPv6)!.groups.map { String($0, radix: 16, uppercase: true) }.joined(separator: ":")
+        #expect(observation.networkInterface(holding: spelt)?.networkInterfaceId == fixture.eniA)
+        #expect(observation.networkInterface(holding: fixture.routerBIPv6)?.networkInterfaceId == fixture.eniB)
+    }
+
     @Test("a route to an unknown ENI fails with the service's code")
     func unknownTarget() async throws {
         let context = try MotoContext.require()
         do {
-            try await context.client().createRoute(routeTableId: context.fixture.routeTableB, destination: IPv4CIDR("172.17.0.0/16")!, networkInterfaceId: "eni-00000000000000000")
+            try await context.client().createRoute(routeTableId: context.fixture.routeTableB, destination: IPCIDR("172.17.0.0/16")!, networkInterfaceId: "eni-00000000000000000")
             Issue.record("expected an error")
         } catch let error as EC2Error {
             #expect(error.code == EC2Error.Code("InvalidNetworkInterfaceID.NotFound"))

@@ -23,7 +23,7 @@ struct PrefixListActionsTests {
         let client = routerClient(context)
         let tags = ["vpcrouter:vpc": fixture.vpcId, "vpcrouter:group": "0011223344556677", "Name": "vpcrouter-test"]
         let created = try await client.createManagedPrefixList(
-            name: "vpcrouter-test", maxEntries: 5, entries: [IPv4CIDR("10.60.0.0/24")!, IPv4CIDR("10.60.1.0/24")!], tags: tags)
+            name: "vpcrouter-test", maxEntries: 5, entries: [IPCIDR("10.60.0.0/24")!, IPCIDR("10.60.1.0/24")!], tags: tags)
         let id = created.prefixListId
         #expect(id.hasPrefix("pl-"))
 
@@ -31,11 +31,11 @@ struct PrefixListActionsTests {
         #expect(listed.map(\.prefixListId) == [id])
         #expect(listed.first?.maxEntries == 5 && listed.first?.version == 1 && listed.first?.tags == tags)
         #expect(try await client.describeManagedPrefixLists(taggedWith: "vpcrouter:vpc", value: "vpc-other").isEmpty)
-        #expect(Set(try await client.getManagedPrefixListEntries(prefixListId: id)) == [IPv4CIDR("10.60.0.0/24")!, IPv4CIDR("10.60.1.0/24")!])
+        #expect(Set(try await client.getManagedPrefixListEntries(prefixListId: id)) == [IPCIDR("10.60.0.0/24")!, IPCIDR("10.60.1.0/24")!])
 
-        try await client.modifyManagedPrefixList(prefixListId: id, currentVersion: 1, add: [IPv4CIDR("10.60.2.0/24")!],
-                                                 remove: [IPv4CIDR("10.60.0.0/24")!])
-        #expect(Set(try await client.getManagedPrefixListEntries(prefixListId: id)) == [IPv4CIDR("10.60.1.0/24")!, IPv4CIDR("10.60.2.0/24")!])
+        try await client.modifyManagedPrefixList(prefixListId: id, currentVersion: 1, add: [IPCIDR("10.60.2.0/24")!],
+                                                 remove: [IPCIDR("10.60.0.0/24")!])
+        #expect(Set(try await client.getManagedPrefixListEntries(prefixListId: id)) == [IPCIDR("10.60.1.0/24")!, IPCIDR("10.60.2.0/24")!])
         #expect(try await client.describeManagedPrefixLists(taggedWith: "vpcrouter:vpc", value: fixture.vpcId).first?.version == 2)
 
         func listRoute() async throws -> RouteTable.Route? {
@@ -69,7 +69,7 @@ struct PlainMotoPrefixListRouteTests {
         let context = try MotoContext.require()
         let fixture = context.fixture
         let client = context.client()
-        let list = try await client.createManagedPrefixList(name: "plain", maxEntries: 2, entries: [IPv4CIDR("10.61.0.0/24")!],
+        let list = try await client.createManagedPrefixList(name: "plain", maxEntries: 2, entries: [IPCIDR("10.61.0.0/24")!],
                                                             tags: ["vpcrouter:vpc": fixture.vpcId])
         try await client.createRoute(routeTableId: fixture.routeTableB, prefixListId: list.prefixListId, networkInterfaceId: fixture.eniB)
         let routes = try await client.describeRouteTables(vpcId: fixture.vpcId).first { $0.routeTableId == fixture.routeTableB }?.routes ?? []
@@ -83,7 +83,7 @@ struct PlainMotoPrefixListRouteTests {
         defer { completed.stop() }
         let other = try await completed.fixture()
         let otherClient = completed.client(for: other)
-        let otherList = try await otherClient.createManagedPrefixList(name: "completed", maxEntries: 2, entries: [IPv4CIDR("10.61.0.0/24")!],
+        let otherList = try await otherClient.createManagedPrefixList(name: "completed", maxEntries: 2, entries: [IPCIDR("10.61.0.0/24")!],
                                                                       tags: ["vpcrouter:vpc": other.vpcId])
         try await otherClient.createRoute(routeTableId: other.routeTableB, prefixListId: otherList.prefixListId, networkInterfaceId: other.eniB)
         try await otherClient.replaceRoute(routeTableId: other.routeTableB, prefixListId: otherList.prefixListId, networkInterfaceId: other.eniA)

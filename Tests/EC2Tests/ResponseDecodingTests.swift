@@ -123,7 +123,7 @@ struct ResponseDecodingTests {
     func clientErrorsNotRetried() async {
         let transport = ScriptedTransport { _, _ in ScriptedTransport.ec2Error(400, code: "InvalidRouteTableID.NotFound", message: "nope") }
         await #expect(throws: EC2Error.self) {
-            try await scriptedClient(transport).createRoute(routeTableId: "rtb-x", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1")
+            try await scriptedClient(transport).createRoute(routeTableId: "rtb-x", destination: IPCIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1")
         }
         #expect(transport.requestBodies.count == 1)
     }
@@ -171,6 +171,43 @@ struct ResponseDecodingTests {
         #expect(eni.attachment?.deviceIndex == 1 && eni.instanceId == "i-1")
     }
 
+    @Test("IPv6 routes and ENI IPv6 addresses decode; IPv6 writes name DestinationIpv6CidrBlock")
+    func decodesAndWritesIPv6() async throws {
+        let xml = """
+            <DescribeRouteTablesResponse><routeTableSet><item><routeTableId>rtb-1</routeTableId><vpcId>vpc-1</vpcId><associationSet/><routeSet>
+            <item><destinationIpv6CidrBlock>2600:1f18::/56</destinationIpv6CidrBlock><networkInterfaceId>eni-1</networkInterfaceId><origin>CreateRoute</origin><state>active</state></item>
+            <item><destinationCidrBlock>10.55.0.0/16</destinationCidrBlock><networkInterfaceId>eni-1</networkInterfaceId><origin>CreateRoute</origin><state>active</state></item>
+            </routeSet></item></routeTableSet></DescribeRouteTablesResponse>
+            """
+        let eniXML = """
+            <DescribeNetworkInterfacesResponse><networkInterfaceSet><item><networkInterfaceId>eni-1</networkInterfaceId><privateIpAddress>10.0.1.10</privateIpAddress>
+            <ipv6AddressesSet><item><ipv6Address>2600:1F18:0:1:0:0:0:10</ipv6Address><isPrimaryIpv6>false</isPrimaryIpv6></item></ipv6AddressesSet>
+            </item></networkInterfaceSet></DescribeNetworkInterfacesResponse>
+            """
+        let transport = ScriptedTransport { request, _ in
+            let body = String(decoding: request.body, as: UTF8.self)
+            if body.contains("Action=DescribeRouteTables") { return ScriptedTransport.xml(200, xml) }
+            if body.contains("Action=DescribeNetworkInterfaces") { return ScriptedTransport.xml(200, eniXML) }
+            let action = ["CreateRoute", "ReplaceRoute", "DeleteRoute"].first { body.contains("Action=\($0)&") } ?? "Unknown"
+            return ScriptedTransport.xml(200, "<\(action)Response><return>true</return></\(action)Response>")
+        }
+        let client = scriptedClient(transport)
+        let table = try #require(try await client.describeRouteTables(vpcId: "vpc-1").first)
+        let v6 = try #require(table.route(to: IPCIDR("2600:1f18::/56")!))
+        #expect(v6.destinationIpv6CidrBlock == "2600:1f18::/56" && v6.destinationCidrBlock == nil && v6.networkInterfaceId == "eni-1")
+        #expect(table.route(to: IPCIDR("10.55.0.0/16")!)?.destinationIpv6CidrBlock == nil)
+        let eni = try #require(try await client.describeNetworkInterfaces(vpcId: "vpc-1").first)
+        #expect(eni.ipv6Addresses == ["2600:1F18:0:1:0:0:0:10"])
+        #expect(eni.holds("2600:1f18:0:1::10") && eni.holds("10.0.1.10") && !eni.holds("2600:1f18:0:1::11"))
+
+        try await client.createRoute(routeTableId: "rtb-1", destination: IPCIDR("2600:1f18::/56")!, networkInterfaceId: "eni-1")
+        try await client.replaceRoute(routeTableId: "rtb-1", destination: IPCIDR("2600:1f18::/56")!, networkInterfaceId: "eni-2")
+        _ = try await client.deleteRoute(routeTableId: "rtb-1", destination: IPCIDR("2600:1f18::/56")!)
+        let writes = transport.requestBodies.filter { !$0.contains("Action=Describe") }
+        #expect(writes.count == 3)
+        #expect(writes.allSatisfy { $0.contains("DestinationIpv6CidrBlock=2600%3A1f18%3A%3A%2F56") && !$0.contains("DestinationCidrBlock=") })
+    }
+
     @Test("upsert falls back both ways with real EC2's codes", arguments: [true, false])
     func upsertFallbacks(believedPresent: Bool) async throws {
         let transport = ScriptedTransport { request, _ in
@@ -185,7 +222,7 @@ struct ResponseDecodingTests {
                 : ScriptedTransport.ec2Error(400, code: "RouteAlreadyExists", message: "The route identified by 10.9.0.0/16 already exists.")
         }
         let outcome = try await scriptedClient(transport).upsertRoute(
-            routeTableId: "rtb-1", destination: IPv4CIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1", existing: believedPresent)
+            routeTableId: "rtb-1", destination: IPCIDR("10.9.0.0/16")!, networkInterfaceId: "eni-1", existing: believedPresent)
         #expect(outcome == (believedPresent ? .created : .replaced))
         #expect(transport.requestBodies.count == 2)
         #expect(transport.requestBodies.allSatisfy { $0.contains("NetworkInterfaceId=eni-1") && $0.contains("DestinationCidrBlock=10.9.0.0%2F16") })
@@ -204,7 +241,7 @@ struct ResponseDecodingTests {
         let client = scriptedClient(transport, retry: RetryPolicy(maxAttempts: 5))
         await #expect {
             try await SendAuthority.withAuthority({ authority.withLock { $0 } }) {
-                try await client.replaceRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!, networkInterfaceId: "eni-1")
+                try await client.replaceRoute(routeTableId: "rtb-1", destination: IPCIDR("10.55.0.0/16")!, networkInterfaceId: "eni-1")
             }
         } throws: { error in
             (error as? EC2Error)?.code == .authorityExpired
@@ -217,12 +254,12 @@ struct ResponseDecodingTests {
         let client = scriptedClient(transport)
         await #expect(throws: EC2Error.self) {
             try await SendAuthority.withAuthority({ false }) {
-                try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!)
+                try await client.deleteRoute(routeTableId: "rtb-1", destination: IPCIDR("10.55.0.0/16")!)
             }
         }
         #expect(transport.requestBodies.isEmpty)
         // Without an authority bound, the same call goes out.
-        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPv4CIDR("10.55.0.0/16")!))
+        #expect(try await client.deleteRoute(routeTableId: "rtb-1", destination: IPCIDR("10.55.0.0/16")!))
         #expect(transport.requestBodies.count == 1)
     }
 }

@@ -292,7 +292,7 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
 /// moto, the fixture (plus subnet c with router E and a NAT gateway), four routers with TCP
 /// listeners and the daemon under test, with the model of what the VPC must look like.
 final class DaemonModelRun: @unchecked Sendable {
-    static let pool = ["10.91.0.0/16", "10.92.0.0/16", "10.93.0.0/16", "10.94.0.0/16"].map { IPv4CIDR($0)! }
+    static let pool = ["10.91.0.0/16", "10.92.0.0/16", "10.93.0.0/16", "10.94.0.0/16"].map { IPCIDR($0)! }
     /// Routers A, B, C of the fixture, and E: the second ENI of an instance in subnet c.
     static let addresses = ["10.0.1.10", "10.0.2.20", "10.0.1.30", "10.0.3.50"]
     /// The subnet (index) of each router's address: A and C in a, B in b, E in c.
@@ -446,7 +446,7 @@ final class DaemonModelRun: @unchecked Sendable {
 
     func writeSpec(_ spec: DaemonModelStep.Spec) throws {
         self.spec = spec
-        var routes: [IPv4CIDR: [String]] = [:]
+        var routes: [IPCIDR: [String]] = [:]
         for (cidr, list) in spec { routes[Self.pool[cidr]] = list.map { Self.addresses[$0] } }
         try specFile.write(routes)
     }

@@ -9,7 +9,7 @@ extension EndToEnd {
     /// in namespaces; the page shows the route on its router and the routers' health, and follows a
     /// failover by itself, without a reload. A screenshot is left in `.build/test-output/`.
     @Suite(.serialized, .timeLimit(.minutes(5))) struct DashboardBrowserTests {
-        let cidr = IPv4CIDR("10.55.0.0/16")!
+        let cidr = IPCIDR("10.55.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 

@@ -8,7 +8,7 @@ extension EndToEnd {
     /// Command lines an existing vpc-router 1.8.11 user types, run through the real daemon against
     /// moto, with routers as network namespaces.
     @Suite(.serialized, .timeLimit(.minutes(5))) struct DropInTests {
-        let cidr = IPv4CIDR("10.55.0.0/16")!
+        let cidr = IPCIDR("10.55.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 
@@ -26,7 +26,7 @@ extension EndToEnd {
             defer { moto.stop() }
             let fixture = try await moto.fixture()
             let ec2 = moto.client(for: fixture)
-            let defaultRoute = IPv4CIDR("0.0.0.0/0")!
+            let defaultRoute = IPCIDR("0.0.0.0/0")!
             // Router D plays the NAT instance: its default route is not in the spec.
             try await ec2.createRoute(routeTableId: fixture.routeTableA, destination: defaultRoute, networkInterfaceId: fixture.eniD)
             let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)

@@ -10,7 +10,7 @@ extension EndToEnd {
     /// the router carrying them dies, repairing a route changed by hand, and adopting correct routes
     /// after a restart without writing.
     @Suite(.serialized, .timeLimit(.minutes(5))) struct FailoverTests {
-        let cidr = IPv4CIDR("10.55.0.0/16")!
+        let cidr = IPCIDR("10.55.0.0/16")!
         /// The fixture's router A (subnet a) and router B (subnet b); see Tests/Tools/motofixture.py.
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"

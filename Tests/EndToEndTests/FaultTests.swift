@@ -9,7 +9,7 @@ extension EndToEnd {
     /// daemon keeps running, changes no route on a failed or partial read, and converges once the
     /// fault ends.
     @Suite(.serialized, .timeLimit(.minutes(10))) struct FaultTests {
-        let cidr = IPv4CIDR("10.58.0.0/16")!
+        let cidr = IPCIDR("10.58.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
         /// Router D of the fixture, in subnet a beside A.

@@ -6,13 +6,13 @@ import TestSupport
 struct FixtureRoutes {
     let client: EC2Client
     let fixture: MotoFixture
-    let cidr: IPv4CIDR
+    let cidr: IPCIDR
 
     /// The ENI each of the two tables points the CIDR at (nil where there is no route).
     func targets() async throws -> [String?] {
         let tables = try await client.describeRouteTables(vpcId: fixture.vpcId)
         return [fixture.routeTableA, fixture.routeTableB].map { id in
-            tables.first { $0.routeTableId == id }?.route(to: cidr.description)?.networkInterfaceId
+            tables.first { $0.routeTableId == id }?.route(to: cidr)?.networkInterfaceId
         }
     }
 

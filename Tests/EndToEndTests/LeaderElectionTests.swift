@@ -45,7 +45,7 @@ extension EndToEnd {
             // machine: on a busy one a 2 s lease can move at any renewal, so the test checks the
             // election's promise rather than who wins.
             let created = try await eventually(.seconds(60)) {
-                try await FixtureRoutes(client: ec2, fixture: fixture, cidr: IPv4CIDR("10.80.0.0/16")!).targets().allSatisfy { $0 != nil }
+                try await FixtureRoutes(client: ec2, fixture: fixture, cidr: IPCIDR("10.80.0.0/16")!).targets().allSatisfy { $0 != nil }
             }
             #expect(created, "\(first.daemon.output)\n\(second.daemon.output)")
 
@@ -59,12 +59,12 @@ extension EndToEnd {
             let survivor = killed === first ? second : first
             let survivorFile = killed === first ? secondFile : firstFile
             killed.kill()
-            let cidr = try IPv4CIDR.parseAddressOrCIDR("10.80.0.0/16").get()
+            let cidr = try IPCIDR.parseAddressOrCIDR("10.80.0.0/16").get()
             for table in [fixture.routeTableA, fixture.routeTableB] {
                 _ = try await ec2.deleteRoute(routeTableId: table, destination: cidr)
             }
             let repaired = try await eventually(.seconds(60)) {
-                try await FixtureRoutes(client: ec2, fixture: fixture, cidr: IPv4CIDR("10.80.0.0/16")!).targets().allSatisfy { $0 != nil }
+                try await FixtureRoutes(client: ec2, fixture: fixture, cidr: IPCIDR("10.80.0.0/16")!).targets().allSatisfy { $0 != nil }
             }
             #expect(repaired, "the other replica takes over and repairs the route\n\(survivor.daemon.output)")
             #expect(survivor.daemon.output.contains("leadership acquired"))

@@ -8,7 +8,7 @@ extension EndToEnd {
     /// `--health-fall` holds routes: with both routers losing probes at random, a lost probe or two
     /// makes a router suspect, never moves its route.
     @Suite(.serialized) struct LossyLinkTests {
-        let cidr = IPv4CIDR("10.55.0.0/16")!
+        let cidr = IPCIDR("10.55.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 

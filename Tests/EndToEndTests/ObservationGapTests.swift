@@ -9,7 +9,7 @@ extension EndToEnd {
     /// return is not terminated, and a DescribeInstances that fails leaves instance states unknown
     /// instead of failing the whole observation.
     @Suite(.serialized) struct ObservationGapTests {
-        let cidr = IPv4CIDR("10.59.0.0/16")!
+        let cidr = IPCIDR("10.59.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 

@@ -11,15 +11,15 @@ extension EndToEnd {
     @Suite(.serialized) struct OwnershipTests {
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
-        let x = IPv4CIDR("10.63.0.0/16")!
-        let y = IPv4CIDR("10.64.0.0/16")!
+        let x = IPCIDR("10.63.0.0/16")!
+        let y = IPCIDR("10.64.0.0/16")!
 
         final class SpecFile: Sendable {
             let directory: URL
             var path: String { directory.appendingPathComponent("spec.json").path }
             init() throws { directory = try PackagePaths.temporaryDirectory("vpcr-e2e-owned") }
             /// Written to a temporary name and renamed, as configuration tools do.
-            func write(_ routes: [IPv4CIDR: [String]]) throws {
+            func write(_ routes: [IPCIDR: [String]]) throws {
                 let text = "{" + routes.map { "\"\($0.key)\": [" + $0.value.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
                     .joined(separator: ", ") + "}"
                 let staging = directory.appendingPathComponent(".spec.json.new")

@@ -8,7 +8,7 @@ extension EndToEnd {
     /// `vpcrouter plan` against moto: the actions the daemon would take, as a table and as JSON,
     /// with nothing written.
     @Suite(.serialized, .timeLimit(.minutes(5))) struct PlanCommandTests {
-        let cidr = IPv4CIDR("10.77.0.0/16")!
+        let cidr = IPCIDR("10.77.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 

@@ -11,7 +11,7 @@ extension EndToEnd {
     /// `--fail-back-after` returns once the preferred router has been healthy for the hold time,
     /// once, even after it has flapped for half a minute.
     @Suite(.serialized, .timeLimit(.minutes(8))) struct PreferenceFailBackTests {
-        let cidr = IPv4CIDR("10.55.0.0/16")!
+        let cidr = IPCIDR("10.55.0.0/16")!
         /// The fixture's router A (subnet a) and router B (subnet b); see Tests/Tools/motofixture.py.
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"

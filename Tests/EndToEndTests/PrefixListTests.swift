@@ -12,16 +12,16 @@ extension EndToEnd {
     /// migrates back and deletes the list; a watcher reading moto throughout finds no moment when
     /// a CIDR has no route in a table.
     @Suite(.serialized, .timeLimit(.minutes(8))) struct PrefixListTests {
-        static let cidrs = (0..<6).map { IPv4CIDR("10.70.\($0).0/24")! }
+        static let cidrs = (0..<6).map { IPCIDR("10.70.\($0).0/24")! }
         let health = ["-H", "icmpecho", "--icmp_check_interval", "0.2", "--health-fall", "2"]
 
         /// What moto shows for the CIDRs in the fixture's two tables.
         struct Snapshot {
             /// Per table: CIDRs with a per-CIDR route, and the ENI of each route to a list.
-            var perCIDR: [String: [IPv4CIDR: String]] = [:]
+            var perCIDR: [String: [IPCIDR: String]] = [:]
             var listRoutes: [String: [String: String]] = [:]
             /// vpcrouter's live lists (tagged for the VPC) and their entries.
-            var lists: [String: Set<IPv4CIDR>] = [:]
+            var lists: [String: Set<IPCIDR>] = [:]
 
             /// (table, CIDR) pairs with no route at all. A route to a list the snapshot did not
             /// read (made after the lists were read) is not counted either way.
@@ -48,7 +48,7 @@ extension EndToEnd {
             }
             for table in try await client.describeRouteTables(vpcId: fixture.vpcId) {
                 for route in table.routes {
-                    if let text = route.destinationCidrBlock, let cidr = IPv4CIDR(text), cidrs.contains(cidr) {
+                    if let text = route.destinationCidrBlock, let cidr = IPCIDR(text), cidrs.contains(cidr) {
                         snapshot.perCIDR[table.routeTableId, default: [:]][cidr] = route.networkInterfaceId ?? "other"
                     } else if let list = route.destinationPrefixListId {
                         snapshot.listRoutes[table.routeTableId, default: [:]][list] = route.networkInterfaceId ?? "other"

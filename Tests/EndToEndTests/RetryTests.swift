@@ -7,7 +7,7 @@ import TestSupport
 extension EndToEnd {
     /// A failed failover write is retried on its own backoff, even with the periodic recheck off.
     @Suite(.serialized) struct RetryTests {
-        let cidr = IPv4CIDR("10.59.0.0/16")!
+        let cidr = IPCIDR("10.59.0.0/16")!
         let routerA = "10.0.1.10"
         let routerB = "10.0.2.20"
 

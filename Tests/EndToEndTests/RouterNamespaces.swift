@@ -1,11 +1,14 @@
 import Foundation
 import TestSupport
 
-/// Router hosts as network namespaces: each owns one IP, reached from the test's namespace over a
-/// veth pair with a host route. A router dies by taking its link down.
+/// Router hosts as network namespaces: each owns one IP (and optionally an IPv6 address), reached
+/// from the test's namespace over a veth pair with a host route. A router dies by taking its link
+/// down, which silences both families.
 final class RouterNamespaces: @unchecked Sendable {
     let prefix = "vre\(UInt32.random(in: 0..<0xFFFF))"
     private(set) var routers: [String: Int] = [:]
+    /// The IPv6 address of each router that has one, by its IPv4 address.
+    private(set) var ipv6ByRouter: [String: String] = [:]
     private var listeners: [String] = []
     private var lock: Int32
 
@@ -35,7 +38,10 @@ final class RouterNamespaces: @unchecked Sendable {
         return result.stdout
     }
 
-    func add(_ address: String) throws {
+    /// Adds a router owning `address` and, when given, `ipv6` too. The IPv6 side: `nodad` so the
+    /// addresses answer at once, addresses kept while the link is down (Linux drops them
+    /// otherwise), and a ULA source address on the host end (fd00:ffff::N) the router answers to.
+    func add(_ address: String, ipv6: String? = nil) throws {
         let index = routers.count
         routers[address] = index
         let namespace = "\(prefix)-\(index)", host = "\(prefix)h\(index)", peer = "\(prefix)r\(index)"
@@ -44,11 +50,22 @@ final class RouterNamespaces: @unchecked Sendable {
         try sh("ip link set \(peer) netns \(namespace)")
         try sh("ip -n \(namespace) link set lo up")
         try sh("ip -n \(namespace) addr add \(address)/32 dev \(peer)")
+        if let ipv6 {
+            ipv6ByRouter[address] = ipv6
+            try sh("ip netns exec \(namespace) sysctl -qw net.ipv6.conf.\(peer).keep_addr_on_down=1 net.ipv6.conf.\(peer).accept_dad=0")
+            try sh("sysctl -qw net.ipv6.conf.\(host).keep_addr_on_down=1 net.ipv6.conf.\(host).accept_dad=0")
+            try sh("ip -n \(namespace) -6 addr add \(ipv6)/128 dev \(peer) nodad")
+            try sh("ip -6 addr add \(hostIPv6(index))/128 dev \(host) nodad")
+        }
         try sh("ip -n \(namespace) link set \(peer) up")
         try sh("ip -n \(namespace) route add default dev \(peer)")
+        if ipv6 != nil { try sh("ip -n \(namespace) -6 route add default dev \(peer)") }
         try sh("ip link set \(host) up")
         try sh("ip route replace \(address)/32 dev \(host)")
+        if let ipv6 { try sh("ip -6 route replace \(ipv6)/128 dev \(host) src \(hostIPv6(index))") }
     }
+
+    private func hostIPv6(_ index: Int) -> String { "fd00:ffff::\(index + 1)" }
 
     /// Routers at `addresses`, each with a TCP listener on `port`, so the tcp health plugin finds them healthy.
     static func listening(_ addresses: [String], port: Int) async throws -> RouterNamespaces {
@@ -107,8 +124,10 @@ final class RouterNamespaces: @unchecked Sendable {
     }
 
     func revive(_ address: String) throws {
-        try sh("ip link set \(prefix)h\(routers[address]!) up")
-        try sh("ip route replace \(address)/32 dev \(prefix)h\(routers[address]!)")
+        let index = routers[address]!
+        try sh("ip link set \(prefix)h\(index) up")
+        try sh("ip route replace \(address)/32 dev \(prefix)h\(index)")
+        if let ipv6 = ipv6ByRouter[address] { try sh("ip -6 route replace \(ipv6)/128 dev \(prefix)h\(index) src \(hostIPv6(index))") }
     }
 
     /// Removes every router and lets other processes have the addresses. Tests call it in a
@@ -120,10 +139,12 @@ final class RouterNamespaces: @unchecked Sendable {
             _ = try? ProcessRunner.shell("ip netns pids \(namespace) | xargs -r kill -KILL")
         }
         for (address, index) in routers {
-            _ = try? ProcessRunner.shell("ip route del \(address)/32; ip link del \(prefix)h\(index); ip netns del \(prefix)-\(index)")
+            let ipv6Route = ipv6ByRouter[address].map { "ip -6 route del \($0)/128; " } ?? ""
+            _ = try? ProcessRunner.shell("ip route del \(address)/32; \(ipv6Route)ip link del \(prefix)h\(index); ip netns del \(prefix)-\(index)")
         }
         listeners = []
         routers = [:]
+        ipv6ByRouter = [:]
         close(lock)
         lock = -1
     }

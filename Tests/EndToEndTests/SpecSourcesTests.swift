@@ -12,7 +12,7 @@ extension EndToEnd {
         let routerB = "10.0.2.20"
 
         func routes(_ client: EC2Client, _ fixture: MotoFixture, _ cidr: String) async throws -> [String?] {
-            try await FixtureRoutes(client: client, fixture: fixture, cidr: IPv4CIDR(cidr)!).targets()
+            try await FixtureRoutes(client: client, fixture: fixture, cidr: IPCIDR(cidr)!).targets()
         }
 
         func start(_ mode: [String], moto: MotoServer, fixture: MotoFixture, port: Int) throws -> DaemonProcess {

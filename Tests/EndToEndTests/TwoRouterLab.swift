@@ -18,15 +18,17 @@ struct TwoRouterLab {
     /// The router each of the fixture's two router ENIs belongs to.
     var routerByENI: [String: String] { [fixture.eniA: Self.routerA, fixture.eniB: Self.routerB] }
 
-    /// `completingPrefixListRoutes`: moto through Tests/Tools/motoprefixlists.py (`--prefix-lists` suites only).
-    static func start(cidr: IPv4CIDR, completingPrefixListRoutes: Bool = false) async throws -> TwoRouterLab {
+    /// With `dualStack`, routers A and B also answer on their ENIs' IPv6 addresses
+    /// (`fixture.routerAIPv6`, `fixture.routerBIPv6`). `completingPrefixListRoutes`: moto through
+    /// Tests/Tools/motoprefixlists.py (`--prefix-lists` suites only).
+    static func start(cidr: IPCIDR, dualStack: Bool = false, completingPrefixListRoutes: Bool = false) async throws -> TwoRouterLab {
         let moto = try await MotoServer.start(completingPrefixListRoutes: completingPrefixListRoutes)
         do {
             let fixture = try await moto.fixture()
             let routers = try await RouterNamespaces.acquire()
             do {
-                try routers.add(routerA)
-                try routers.add(routerB)
+                try routers.add(routerA, ipv6: dualStack ? fixture.routerAIPv6 : nil)
+                try routers.add(routerB, ipv6: dualStack ? fixture.routerBIPv6 : nil)
             } catch {
                 routers.remove()
                 throw error

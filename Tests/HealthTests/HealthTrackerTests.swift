@@ -28,8 +28,8 @@ private struct RoundDriver {
     }
 }
 
-private func ip(_ text: String) -> IPv4Address {
-    IPv4Address(text)!
+private func ip(_ text: String) -> IPAddress {
+    IPAddress(text)!
 }
 
 private let a = "10.0.0.1"

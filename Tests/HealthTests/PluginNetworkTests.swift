@@ -64,7 +64,7 @@ struct PluginNetworkTests {
     func icmpechoThroughPolicy() throws {
         try RouterLab.with { lab in
             let router = try lab.addRouter()
-            let address = try #require(IPv4Address(router.ip))
+            let address = try #require(IPAddress(router.ip))
             let driver = try HealthPlugins(options: ["icmp_check_interval": "0.2"])
             let icmp = try driver.start("icmpecho")
             defer { icmp.stop() }
@@ -247,4 +247,115 @@ private func healthBenchPath() throws -> String {
         throw CommandFailure(arguments: [path], status: 127, output: "HealthBench is not built; run `swift build` first")
     }
     return path
+}
+
+/// The same plugins probing routers by their IPv6 addresses: ICMPv6 echo through icmpecho's second
+/// socket, TCP connects over IPv6, and multi combining both.
+@Suite("Health plugins against router namespaces over IPv6", .serialized, .enabled(if: isRoot, "needs root for network namespaces"))
+struct PluginNetworkIPv6Tests {
+    @Test("icmpecho probes IPv4 and IPv6 routers in one round; ICMPv6 failures are told apart from IPv4 ones", .timeLimit(.minutes(1)))
+    func icmpechoBothFamilies() throws {
+        try RouterLab.with { lab in
+            let linkRouter = try lab.addRouter()
+            let filteredRouter = try lab.addRouter()
+            let deletedRouter = try lab.addRouter()
+            let ips = [linkRouter.ip, linkRouter.ipv6, filteredRouter.ip, filteredRouter.ipv6, deletedRouter.ipv6]
+            let driver = try HealthPlugins(options: ["icmp_check_interval": "1"])
+            let icmp = try driver.start("icmpecho")
+            defer { icmp.stop() }
+            #expect(icmp.info()["params"]?["socket_v6"] == "raw")
+
+            let allHealthy = [vpcr_verdict](repeating: healthy, count: 5)
+            #expect(try probe(icmp, ips, until: allHealthy) == allHealthy)
+
+            try lab.setLink(linkRouter, up: false)
+            try lab.dropICMPv6Echo(filteredRouter)
+            try lab.deleteNamespace(deletedRouter)
+            let down = try icmp.probe(ips, timeout: 0.5)
+            // The ICMPv6 drop rule leaves IPv4 echo alone: only the IPv6 verdict fails.
+            #expect(down == [failed, failed, healthy, failed, failed], "\(down.map(\.rawValue))")
+
+            try lab.setLink(linkRouter, up: true)
+            try lab.clearRules(filteredRouter)
+            let back = [healthy, healthy, healthy, healthy, failed]
+            #expect(try probe(icmp, ips, until: back) == back)
+            let stats = icmp.info()["stats"] ?? [:]
+            #expect(Int(stats["probes_sent"] ?? "") ?? 0 >= 10)
+        }
+    }
+
+    @Test("icmpecho answers for IPv6 routers through a datagram ICMPv6 socket too", .timeLimit(.minutes(1)))
+    func icmpechoDatagramIPv6() throws {
+        let bench = HealthPlugins.executableDirectory() + "/HealthBench"
+        try #require(FileManager.default.isExecutableFile(atPath: bench), "HealthBench is not built")
+        try RouterLab.with { lab in
+            let prober = try lab.addNamespace("probe6")
+            try Command.check(["ip", "netns", "exec", prober, "sh", "-c", "echo '0 2147483647' > /proc/sys/net/ipv4/ping_group_range"])
+            let router = try lab.addRouter(linkedTo: prober)
+            let missing = "\(lab.ipv6Prefix):3f::2" // no such router: never answers
+            try Command.check("ip", "-n", prober, "-6", "route", "add", "unreachable", "\(lab.ipv6Prefix)::/48")
+            let result = try Command.run([
+                "ip", "netns", "exec", prober, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                bench, "probe", "icmpecho", "\(router.ipv6),\(router.ip),::1,\(missing)", "icmp_check_interval=1",
+            ])
+            #expect(result.status == 0, "\(result.standardError)")
+            let lines = Set(result.standardOutput.split(separator: "\n").map(String.init))
+            #expect(lines.contains("param socket_v6 datagram"), "\(result.standardOutput)")
+            #expect(lines.contains("\(router.ipv6) \(healthy.rawValue)"))
+            #expect(lines.contains("\(router.ip) \(healthy.rawValue)"))
+            #expect(lines.contains("::1 \(healthy.rawValue)"))
+            #expect(lines.contains("\(missing) \(failed.rawValue)"))
+        }
+    }
+
+    @Test("tcp connects over IPv6: a listener is healthy, a closed port, a drop rule and link down fail", .timeLimit(.minutes(1)))
+    func tcpOverIPv6() throws {
+        try RouterLab.with { lab in
+            let port: UInt16 = 8023
+            let routers = try (0..<4).map { _ in try lab.addRouter() }
+            for router in routers { try lab.startListener(router, port: port, ipv6: true) }
+            let ips = routers.map(\.ipv6)
+            let driver = try HealthPlugins(options: ["tcp_check_port": "\(port)", "tcp_check_interval": "1", "tcp_check_timeout": "0.4"])
+            let tcp = try driver.start("tcp")
+            defer { tcp.stop() }
+            let allHealthy = [vpcr_verdict](repeating: healthy, count: 4)
+            #expect(try probe(tcp, ips, until: allHealthy) == allHealthy)
+            // Listening on the IPv6 address only: the IPv4 address of the same router refuses.
+            #expect(try tcp.probe([routers[0].ip], timeout: 0.8) == [failed])
+
+            lab.stopListeners(routers[1])
+            try lab.dropTCP(routers[2], port: port)
+            try lab.setLink(routers[3], up: false)
+            #expect(try tcp.probe(ips, timeout: 0.8) == [healthy, failed, failed, failed])
+            try lab.startListener(routers[1], port: port, ipv6: true)
+            try lab.clearRules(routers[2])
+            try lab.setLink(routers[3], up: true)
+            #expect(try probe(tcp, ips, until: allHealthy) == allHealthy)
+        }
+    }
+
+    @Test("multi combines icmpecho and tcp for IPv6 routers", .timeLimit(.minutes(1)))
+    func multiOverIPv6() throws {
+        try RouterLab.with { lab in
+            let port: UInt16 = 8024
+            let bothFine = try lab.addRouter()
+            let icmpBlocked = try lab.addRouter()
+            let portClosed = try lab.addRouter()
+            for router in [bothFine, icmpBlocked, portClosed] { try lab.startListener(router, port: port, ipv6: true) }
+            let ips = [bothFine.ipv6, icmpBlocked.ipv6, portClosed.ipv6]
+            let driver = try HealthPlugins(options: [
+                "multi_plugins": "icmpecho:tcp", "tcp_check_port": "\(port)",
+                "icmp_check_interval": "3", "tcp_check_interval": "1.5", "tcp_check_timeout": "0.4",
+            ])
+            let multi = try driver.start("multi")
+            defer { multi.stop() }
+            #expect(try probe(multi, ips, until: [healthy, healthy, healthy]) == [healthy, healthy, healthy])
+            try lab.dropICMPv6Echo(icmpBlocked)
+            lab.stopListeners(portClosed)
+            #expect(try multi.probe(ips, timeout: 0.6) == [healthy, failed, failed])
+            try lab.clearRules(icmpBlocked)
+            try lab.startListener(portClosed, port: port, ipv6: true)
+            #expect(try probe(multi, ips, until: [healthy, healthy, healthy], timeout: 0.6) == [healthy, healthy, healthy])
+        }
+    }
 }

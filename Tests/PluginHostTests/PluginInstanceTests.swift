@@ -36,7 +36,7 @@ import TestSupport
         let submissions = accepted.withLock { $0 }
         #expect(submissions.count == 1)
         #expect(submissions.first?.generation == 2)
-        #expect(submissions.first?.spec == RouteSpec([IPv4CIDR("10.9.0.0/16")!: [IPv4Address("10.0.0.5")!]]))
+        #expect(submissions.first?.spec == RouteSpec([IPCIDR("10.9.0.0/16")!: [IPAddress("10.0.0.5")!]]))
         // The first, bad submission was refused with the validator's reason (the last status seen is the good one).
         #expect(fixtureString(file, "fixture_last_error") == "0 ")
         instance.shutdown()
@@ -99,7 +99,7 @@ import TestSupport
         let values = try PluginOptionParser(selected: [plugin], all: [plugin]).parse(["--fx_health_level", "7"])
         let instance = try PluginInstance.create(plugin, options: values["fx-health"]!, services: PluginServices(logger: Logger(label: "test")))
         try instance.start()
-        let targets = ["10.0.0.12", "10.0.0.13", "10.0.0.14"].map { HealthTarget(address: IPv4Address($0)!) }
+        let targets = ["10.0.0.12", "10.0.0.13", "10.0.0.14"].map { HealthTarget(address: IPAddress($0)!) }
         let results = try instance.probe(targets, deadline: MonotonicClock.deadline(after: .seconds(1)))
         #expect(results.map(\.verdict) == [.healthy, .failed, .healthy])
         // Round trips (ABI 1.1): as written; none where the plugin wrote 0, nor where it wrote an hour.

@@ -1,8 +1,8 @@
 import RouteModel
 @testable import Reconciler
 
-func cidr(_ text: String) -> IPv4CIDR { IPv4CIDR(text)! }
-func ip(_ text: String) -> IPv4Address { IPv4Address(text)! }
+func cidr(_ text: String) -> IPCIDR { IPCIDR(text)! }
+func ip(_ text: String) -> IPAddress { IPAddress(text)! }
 /// A route the ledger records vpcrouter wrote: `owned("rtb-a", "10.55.0.0/16", "eni-1")`.
 func owned(_ table: String, _ destination: String, _ eni: String) -> OwnedRoute {
     OwnedRoute(tableId: table, cidr: cidr(destination), networkInterfaceId: eni)
@@ -63,8 +63,8 @@ enum Fixture {
         Dictionary(uniqueKeysWithValues: tables.map { ($0, [route]) })
     }
 
-    static func health(_ statuses: [IPv4Address: RouterCondition] = [:], healthy: [IPv4Address] = [r1, r2, r3]) -> HealthSnapshot {
-        var all: [IPv4Address: RouterCondition] = [:]
+    static func health(_ statuses: [IPAddress: RouterCondition] = [:], healthy: [IPAddress] = [r1, r2, r3]) -> HealthSnapshot {
+        var all: [IPAddress: RouterCondition] = [:]
         for router in healthy { all[router] = .healthy }
         all.merge(statuses) { _, new in new }
         return HealthSnapshot(all, firstRoundCompleted: true)

@@ -15,10 +15,10 @@ import Testing
     static let tables = ["rtb-a", "rtb-b", "rtb-d", "rtb-main"]
 
     enum Step: CustomStringConvertible, Sendable {
-        case spec([IPv4CIDR: [IPv4Address]])
-        case health([IPv4Address: RouterCondition])
+        case spec([IPCIDR: [IPAddress]])
+        case health([IPAddress: RouterCondition])
         /// Someone else writes a route: to the NAT box's ENI, or to a gateway.
-        case foreign(table: String, cidr: IPv4CIDR, gateway: Bool)
+        case foreign(table: String, cidr: IPCIDR, gateway: Bool)
         /// A pass whose process dies after `writes` of its writes reached EC2, before the confirmation.
         case crash(writes: Int)
         case pass
@@ -51,14 +51,14 @@ import Testing
         return (0..<count).map { _ in
             switch Int.random(in: 0..<10, using: &random) {
             case 0, 1:
-                var routes: [IPv4CIDR: [IPv4Address]] = [:]
+                var routes: [IPCIDR: [IPAddress]] = [:]
                 for cidr in pool where Bool.random(using: &random) {
                     routes[cidr] = routers.filter { _ in Int.random(in: 0..<3, using: &random) > 0 }
                 }
                 if routes.isEmpty { routes[pool[0]] = [routers[0]] }
                 return .spec(routes)
             case 2:
-                var statuses: [IPv4Address: RouterCondition] = [:]
+                var statuses: [IPAddress: RouterCondition] = [:]
                 for router in routers { statuses[router] = [.healthy, .healthy, .failed, .questionable].randomElement(using: &random)! }
                 return .health(statuses)
             case 3:
@@ -76,13 +76,13 @@ import Testing
     static func violation(in steps: [Step]) -> String? {
         var vpc = Fixture.vpc()
         var ledger = OwnershipLedger()
-        var spec: [IPv4CIDR: [IPv4Address]] = [pool[0]: [Fixture.r1]]
+        var spec: [IPCIDR: [IPAddress]] = [pool[0]: [Fixture.r1]]
         var health = Fixture.health()
         // Who wrote each route: the ENI vpcrouter wrote, or nil for someone else.
         var writtenBy: [String: String?] = [:]
-        func key(_ table: String, _ cidr: IPv4CIDR) -> String { "\(table) \(cidr)" }
+        func key(_ table: String, _ cidr: IPCIDR) -> String { "\(table) \(cidr)" }
 
-        func route(_ table: String, _ cidr: IPv4CIDR) -> ObservedRoute? {
+        func route(_ table: String, _ cidr: IPCIDR) -> ObservedRoute? {
             vpc.routeTables.first { $0.id == table }?.routes.first { $0.destination == cidr }
         }
 

@@ -12,7 +12,7 @@ import Testing
         var vpc: ObservedVPC
         var ledger = OwnershipLedger()
 
-        mutating func pass(_ spec: [String: [IPv4Address]], health: HealthSnapshot = Fixture.health(),
+        mutating func pass(_ spec: [String: [IPAddress]], health: HealthSnapshot = Fixture.health(),
                            interfaces: [ObservedNetworkInterface]? = nil) -> RoutePlan {
             var observed = vpc
             if let interfaces { observed.networkInterfaces = interfaces }

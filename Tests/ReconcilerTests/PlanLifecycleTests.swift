@@ -127,7 +127,7 @@ import Testing
 
     @Test func givesTheSamePlanForTheSameInputsInAnyOrder() {
         let spec = RouteSpec(Dictionary(uniqueKeysWithValues: (0..<64).map {
-            (IPv4CIDR(network: IPv4Address(0x0a40_0000 | UInt32($0) << 8), prefixLength: 24), [Fixture.r1, Fixture.r2, Fixture.r3])
+            (IPCIDR(network: IPAddress.v4(IPv4Address(0x0a40_0000 | UInt32($0) << 8)), prefixLength: 24), [Fixture.r1, Fixture.r2, Fixture.r3])
         }))
         let vpc = Fixture.vpc(routes: ["rtb-a": [Fixture.toENI("10.64.3.0/24", "eni-9")], "rtb-b": [Fixture.toENI("10.64.7.0/24", "eni-3")]])
         var shuffled = vpc
@@ -145,10 +145,10 @@ import Testing
 
     @Test func givesEveryCIDRTheSameRouterInEveryTable() {
         let spec = RouteSpec(Dictionary(uniqueKeysWithValues: (0..<200).map {
-            (IPv4CIDR(network: IPv4Address(0x0a40_0000 | UInt32($0) << 8), prefixLength: 24), [Fixture.r1, Fixture.r2, Fixture.r3])
+            (IPCIDR(network: IPAddress.v4(IPv4Address(0x0a40_0000 | UInt32($0) << 8)), prefixLength: 24), [Fixture.r1, Fixture.r2, Fixture.r3])
         }))
         let result = plan(spec: spec, health: Fixture.health(), observed: Fixture.vpc(), ledger: OwnershipLedger(), policy: ReconcilePolicy())
-        var targets: [IPv4CIDR: Set<String>] = [:]
+        var targets: [IPCIDR: Set<String>] = [:]
         for action in result.actions { targets[action.cidr, default: []].insert(action.newTarget?.networkInterfaceId ?? "-") }
         #expect(targets.count == 200)
         #expect(targets.values.allSatisfy { $0.count == 1 })
@@ -156,10 +156,10 @@ import Testing
     }
 
     @Test func spreadsCIDRsEvenlyAndStablyOverRouters() {
-        let routers = (1...4).map { IPv4Address(0x0a00_0100 | UInt32($0)) }
-        var counts: [IPv4Address: Int] = [:]
+        let routers = (1...4).map { IPAddress.v4(IPv4Address(0x0a00_0100 | UInt32($0))) }
+        var counts: [IPAddress: Int] = [:]
         for number in 0..<4_000 {
-            let cidr = IPv4CIDR(network: IPv4Address(0xac10_0000 | UInt32(number) << 4), prefixLength: 28)
+            let cidr = IPCIDR(network: IPAddress.v4(IPv4Address(0xac10_0000 | UInt32(number) << 4)), prefixLength: 28)
             let best = routers.max { RendezvousHash.score(cidr: cidr, router: $0) < RendezvousHash.score(cidr: cidr, router: $1) }!
             counts[best, default: 0] += 1
         }
@@ -175,7 +175,7 @@ import Testing
 
     @Test func removingARouterMovesOnlyItsCIDRs() {
         // Rendezvous hashing: dropping a router from every list only moves the CIDRs it carried.
-        let cidrs = (0..<300).map { IPv4CIDR(network: IPv4Address(0x0a40_0000 | UInt32($0) << 8), prefixLength: 24) }
+        let cidrs = (0..<300).map { IPCIDR(network: IPAddress.v4(IPv4Address(0x0a40_0000 | UInt32($0) << 8)), prefixLength: 24) }
         let all = RouteSpec(Dictionary(uniqueKeysWithValues: cidrs.map { ($0, [Fixture.r1, Fixture.r2, Fixture.r3]) }))
         let before = plan(spec: all, health: Fixture.health(), observed: Fixture.vpc(), ledger: OwnershipLedger(), policy: ReconcilePolicy())
         let vpc = applying(before, to: Fixture.vpc())

@@ -5,7 +5,7 @@ import Testing
 /// One plan from one observation, written as the actions expected.
 struct PlanScenario: Sendable, CustomTestStringConvertible {
     let name: String
-    var spec: [String: [IPv4Address]]
+    var spec: [String: [IPAddress]]
     var health = Fixture.health()
     var routes: [String: [ObservedRoute]] = [:]
     var interfaces: [ObservedNetworkInterface]? = nil

@@ -11,18 +11,18 @@ import Testing
 
     /// A snapshot at `now` seconds where each router has the given status; healthy routers have
     /// been healthy since the time given in `healthySince` (seconds), or since 0.
-    static func health(_ statuses: [IPv4Address: RouterCondition], healthySince: [IPv4Address: Double] = [:],
+    static func health(_ statuses: [IPAddress: RouterCondition], healthySince: [IPAddress: Double] = [:],
                        now: Double = 1000) -> HealthSnapshot {
-        var since: [IPv4Address: MonotonicTime] = [:]
+        var since: [IPAddress: MonotonicTime] = [:]
         for (router, status) in statuses where status == .healthy { since[router] = .seconds(healthySince[router] ?? 0) }
         return HealthSnapshot(statuses, firstRoundCompleted: true, healthySince: since, time: .seconds(now))
     }
 
-    func preferenceSpec(_ routers: [IPv4Address]) -> RouteSpec {
+    func preferenceSpec(_ routers: [IPAddress]) -> RouteSpec {
         RouteSpec([cidr55: routers], preferenceOrdered: [cidr55])
     }
 
-    func run(_ routers: [IPv4Address], health: HealthSnapshot, on eni: String? = nil,
+    func run(_ routers: [IPAddress], health: HealthSnapshot, on eni: String? = nil,
              failBackAfter: Duration? = nil) -> RoutePlan {
         let routes = eni.map { Fixture.everywhere(Fixture.toENI("10.55.0.0/16", $0), tables: Self.twoTables) } ?? [:]
         return plan(spec: preferenceSpec(routers), health: health, observed: Fixture.vpc(routes: routes),
@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test(arguments: [([Fixture.r1, Fixture.r2], "eni-1"), ([Fixture.r2, Fixture.r1], "eni-2")])
-    func aNewRouteGoesToTheFirstRouterInOrder(routers: [IPv4Address], eni: String) {
+    func aNewRouteGoesToTheFirstRouterInOrder(routers: [IPAddress], eni: String) {
         let result = run(routers, health: Self.health([Fixture.r1: .healthy, Fixture.r2: .healthy]))
         #expect(lines(result) == ["create rtb-a 10.55.0.0/16 >\(eni)", "create rtb-b 10.55.0.0/16 >\(eni)"])
         #expect(result.preferences[cidr55]?.carrier == routers[0])

@@ -11,15 +11,15 @@ struct PrefixListPlanTests {
     static let r1 = Fixture.r1, r2 = Fixture.r2, r3 = Fixture.r3
 
     /// 10.100.N.0/24 for each N.
-    static func cidrs(_ numbers: some Sequence<Int>) -> [IPv4CIDR] { numbers.map { cidr("10.100.\($0).0/24") } }
+    static func cidrs(_ numbers: some Sequence<Int>) -> [IPCIDR] { numbers.map { cidr("10.100.\($0).0/24") } }
 
-    static func spec(_ groups: [([IPv4CIDR], [IPv4Address])]) -> RouteSpec {
-        var routes: [IPv4CIDR: [IPv4Address]] = [:]
+    static func spec(_ groups: [([IPCIDR], [IPAddress])]) -> RouteSpec {
+        var routes: [IPCIDR: [IPAddress]] = [:]
         for (cidrs, routers) in groups { for cidr in cidrs { routes[cidr] = routers } }
         return RouteSpec(routes)
     }
 
-    func everyTableCarries(_ sim: PrefixListSimulator, _ cidrs: [IPv4CIDR]) -> Bool {
+    func everyTableCarries(_ sim: PrefixListSimulator, _ cidrs: [IPCIDR]) -> Bool {
         Self.tables.allSatisfy { table in cidrs.allSatisfy { PrefixListSimulator.carries(sim.vpc, table: table, cidr: $0) } }
     }
 
@@ -267,8 +267,8 @@ struct PrefixListPlanTests {
         let routers = [Self.r1, Self.r2, Self.r3]
         var mode = true
         for step in 0..<14 {
-            var routes: [IPv4CIDR: [IPv4Address]] = [:]
-            var ordered: Set<IPv4CIDR> = []
+            var routes: [IPCIDR: [IPAddress]] = [:]
+            var ordered: Set<IPCIDR> = []
             for cidr in pool where Int.random(in: 0..<10, using: &random) < 8 {
                 let count = Int.random(in: 0..<4, using: &random)
                 routes[cidr] = Array(routers.shuffled(using: &random).prefix(count == 0 && Bool.random(using: &random) ? 0 : max(count, 1)))
@@ -283,7 +283,7 @@ struct PrefixListPlanTests {
             if Int.random(in: 0..<6, using: &random) == 0 { policy.routeTableQuota = 12 }
 
             // Whatever a table carries now and the new spec still routes must stay carried.
-            var mustStay: [(String, IPv4CIDR)] = []
+            var mustStay: [(String, IPCIDR)] = []
             for table in Self.tables {
                 for cidr in pool where !(spec[cidr]?.isEmpty ?? true) && PrefixListSimulator.carries(sim.vpc, table: table, cidr: cidr) {
                     mustStay.append((table, cidr))

@@ -107,7 +107,7 @@ struct PrefixListSimulator {
     }
 
     /// Whether `table` sends `cidr` somewhere: a route for it, or a route to a list holding it.
-    static func carries(_ vpc: ObservedVPC, table tableId: String, cidr: IPv4CIDR) -> Bool {
+    static func carries(_ vpc: ObservedVPC, table tableId: String, cidr: IPCIDR) -> Bool {
         guard let table = vpc.routeTables.first(where: { $0.id == tableId }) else { return false }
         if table.routes.contains(where: { $0.destination == cidr }) { return true }
         return table.prefixListRoutes.contains { route in
@@ -116,7 +116,7 @@ struct PrefixListSimulator {
     }
 
     /// Where `table` sends `cidr` (the ENI), by its own route first.
-    static func interface(_ vpc: ObservedVPC, table tableId: String, cidr: IPv4CIDR) -> String? {
+    static func interface(_ vpc: ObservedVPC, table tableId: String, cidr: IPCIDR) -> String? {
         guard let table = vpc.routeTables.first(where: { $0.id == tableId }) else { return nil }
         if let route = table.routes.first(where: { $0.destination == cidr }), case .networkInterface(let eni, _) = route.target { return eni }
         for route in table.prefixListRoutes where vpc.prefixLists.first(where: { $0.id == route.prefixListId })?.entries.contains(cidr) == true {

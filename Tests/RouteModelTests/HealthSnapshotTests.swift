@@ -2,11 +2,11 @@ import RouteModel
 import Testing
 
 @Suite struct HealthSnapshotTests {
-    let a = IPv4Address("10.0.0.1")!
-    let b = IPv4Address("10.0.0.2")!
-    let c = IPv4Address("10.0.0.3")!
-    let d = IPv4Address("10.0.0.4")!
-    let e = IPv4Address("10.0.0.5")!
+    let a = IPAddress("10.0.0.1")!
+    let b = IPAddress("10.0.0.2")!
+    let c = IPAddress("10.0.0.3")!
+    let d = IPAddress("10.0.0.4")!
+    let e = IPAddress("10.0.0.5")!
 
     @Test func theSetsPartitionTheTrackedRoutersByCondition() {
         let snapshot = HealthSnapshot([a: .healthy, b: .suspect, c: .questionable, d: .failed, e: .unknown])

@@ -5,7 +5,7 @@ import Testing
 /// the order given; `"order": "any"` and the plain list mean every router is equal.
 @Suite struct RouteSpecOrderTests {
     let validator = RouteSpecValidator()
-    let cidr55 = IPv4CIDR("10.55.0.0/16")!
+    let cidr55 = IPCIDR("10.55.0.0/16")!
 
     func validate(_ json: String) throws(RouteSpecError) -> RouteSpec {
         try validator.validate(json: Array(json.utf8))

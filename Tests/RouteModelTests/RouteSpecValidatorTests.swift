@@ -11,14 +11,23 @@ import Testing
     @Test func acceptsTheOriginalFormatAndSortsRouters() throws {
         let spec = try validate(#"{"10.55.16.0/24": ["10.33.20.142"], "10.66.17.0/24": ["10.33.30.22", "10.33.20.93", "10.33.30.22"]}"#)
         #expect(spec.cidrs.map(\.description) == ["10.55.16.0/24", "10.66.17.0/24"])
-        #expect(spec[IPv4CIDR("10.66.17.0/24")!]!.map(\.description) == ["10.33.20.93", "10.33.30.22"])
+        #expect(spec[IPCIDR("10.66.17.0/24")!]!.map(\.description) == ["10.33.20.93", "10.33.30.22"])
         #expect(spec.routerAddresses.count == 3)
         #expect(spec.json == #"{"10.55.16.0/24": ["10.33.20.142"], "10.66.17.0/24": ["10.33.20.93", "10.33.30.22"]}"#)
     }
 
+    @Test func acceptsIPv6CIDRsAndRoutersOfEitherFamily() throws {
+        let spec = try validate(#"{"2600:1F18:0::/56": ["fd00:0:0:1::10", "10.0.1.10", "FD00:0:0:1:0:0:0:10"], "10.55.0.0/16": {"routers": ["fd00::20", "10.0.1.10"], "order": "preference"}}"#)
+        #expect(spec.cidrs.map(\.description) == ["10.55.0.0/16", "2600:1f18::/56"])
+        #expect(spec[IPCIDR("2600:1f18::/56")!]!.map(\.description) == ["10.0.1.10", "fd00:0:0:1::10"])
+        #expect(spec[IPCIDR("10.55.0.0/16")!]!.map(\.description) == ["fd00::20", "10.0.1.10"])
+        #expect(spec.json == #"{"10.55.0.0/16": {"routers": ["fd00::20", "10.0.1.10"], "order": "preference"}, "2600:1f18::/56": ["10.0.1.10", "fd00:0:0:1::10"]}"#)
+        #expect(try validate(spec.json) == spec)
+    }
+
     @Test func anEmptyRouterListMeansRemove() throws {
         let spec = try validate(#"{"10.1.0.0/16": []}"#)
-        #expect(spec[IPv4CIDR("10.1.0.0/16")!] == [])
+        #expect(spec[IPCIDR("10.1.0.0/16")!] == [])
     }
 
     @Test(arguments: [
@@ -27,11 +36,18 @@ import Testing
         (#"{"10.1.0.1/16": ["10.0.0.1"]}"#, .badCIDR, "host bits are set; did you mean 10.1.0.0/16?"),
         (#"{"10.1/16": ["10.0.0.1"]}"#, .badCIDR, "'10.1/16' is not a valid CIDR: expected four dotted decimal numbers"),
         (#"{"10.1.0.0/33": ["10.0.0.1"]}"#, .badCIDR, "the prefix length must be a number 0-32"),
-        (#"{"fd00::/64": ["10.0.0.1"]}"#, .badCIDR, "IPv6 is not supported yet"),
+        (#"{"fd00::1/64": ["10.0.0.1"]}"#, .badCIDR, "'fd00::1/64' is not a valid CIDR: host bits are set; did you mean fd00::/64?"),
+        (#"{"fd00::/129": ["10.0.0.1"]}"#, .badCIDR, "the prefix length must be a number 0-128"),
+        (#"{"fe80::%eth0/64": ["10.0.0.1"]}"#, .badCIDR, "zone ids (%...) are not accepted"),
+        (#"{"::ffff:0:0/96": ["10.0.0.1"]}"#, .badCIDR, "IPv4-mapped networks (inside ::ffff:0:0/96) are not accepted"),
+        (#"{"2600:1f18::/56": [], "2600:1F18:0::/56": []}"#, .duplicate, "route spec lists CIDR 2600:1f18::/56 twice"),
         (#"{"10.1.0.0": ["10.0.0.1"]}"#, .badCIDR, "expected a CIDR such as 10.0.0.0/16"),
         (#"{"10.1.0.0/16": ["10.1.1"]}"#, .badRouter, "router '10.1.1' for 10.1.0.0/16 is not a valid IPv4 address"),
         (#"{"10.1.0.0/16": ["010.1.1.1"]}"#, .badRouter, "leading zeros are ambiguous"),
-        (#"{"10.1.0.0/16": ["fe80::1"]}"#, .badRouter, "IPv6 is not supported yet"),
+        (#"{"10.1.0.0/16": ["fe80::1%eth0"]}"#, .badRouter, "router 'fe80::1%eth0' for 10.1.0.0/16 is not a valid IPv6 address: zone ids"),
+        (#"{"10.1.0.0/16": ["::ffff:10.0.0.1"]}"#, .badRouter, "dotted-quad IPv4 forms inside IPv6"),
+        (#"{"10.1.0.0/16": ["::ffff:a00:1"]}"#, .badRouter, "IPv4-mapped addresses (::ffff:0:0/96) are not accepted"),
+        (#"{"10.1.0.0/16": ["2600::1::2"]}"#, .badRouter, "'::' may appear only once"),
         (#"{"10.1.0.0/16": ["256.1.1.1"]}"#, .badRouter, "each number must be 0-255"),
         (#"{"10.1.0.0/16": "10.0.0.1"}"#, .wrongShape, "the routers of '10.1.0.0/16' must be a list of IP strings; found a string"),
         (#"{"10.1.0.0/16": [1]}"#, .wrongShape, "must be IP strings; found a number"),
@@ -68,19 +84,19 @@ import Testing
 
 @Suite struct AddressTests {
     @Test func cidrContainment() {
-        let outer = IPv4CIDR("10.0.0.0/8")!
-        #expect(outer.contains(IPv4CIDR("10.55.16.0/24")!))
-        #expect(!IPv4CIDR("10.55.16.0/24")!.contains(outer))
-        #expect(outer.contains(IPv4Address("10.255.255.255")!))
-        #expect(!outer.contains(IPv4Address("11.0.0.0")!))
-        #expect(IPv4CIDR("0.0.0.0/0")!.contains(IPv4Address("203.0.113.9")!))
-        #expect(outer.lastAddress.description == "10.255.255.255")
+        let outer = IPCIDR("10.0.0.0/8")!
+        #expect(outer.contains(IPCIDR("10.55.16.0/24")!))
+        #expect(!IPCIDR("10.55.16.0/24")!.contains(outer))
+        #expect(outer.contains(IPAddress("10.255.255.255")!))
+        #expect(!outer.contains(IPAddress("11.0.0.0")!))
+        #expect(IPCIDR("0.0.0.0/0")!.contains(IPAddress("203.0.113.9")!))
+        #expect(IPv4CIDR("10.0.0.0/8")!.lastAddress.description == "10.255.255.255")
     }
 
     @Test func ignoreRouteForms() throws {
-        #expect(try IPv4CIDR.parseAddressOrCIDR("10.1.1.1").get().description == "10.1.1.1/32")
-        #expect(try IPv4CIDR.parseAddressOrCIDR("0.0.0.0").get().description == "0.0.0.0/0")
-        #expect(try IPv4CIDR.parseAddressOrCIDR("0.0.0.0/10").get().description == "0.0.0.0/10")
-        #expect(throws: AddressSyntaxError.self) { try IPv4CIDR.parseAddressOrCIDR("101.2.3/32/2").get() }
+        #expect(try IPCIDR.parseAddressOrCIDR("10.1.1.1").get().description == "10.1.1.1/32")
+        #expect(try IPCIDR.parseAddressOrCIDR("0.0.0.0").get().description == "0.0.0.0/0")
+        #expect(try IPCIDR.parseAddressOrCIDR("0.0.0.0/10").get().description == "0.0.0.0/10")
+        #expect(throws: AddressSyntaxError.self) { try IPCIDR.parseAddressOrCIDR("101.2.3/32/2").get() }
     }
 }

@@ -88,6 +88,9 @@ public struct MotoFixture: Decodable, Sendable {
     public let eniA: String
     public let routerB: String
     public let eniB: String
+    /// The IPv6 addresses of router A's and router B's ENIs (ULA, on the subnets' /64s).
+    public let routerAIPv6: String
+    public let routerBIPv6: String
     public let routerC: String
     public let eniC: String
     public let eniC2: String

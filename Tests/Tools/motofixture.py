@@ -17,6 +17,10 @@ Then it builds one VPC 10.0.0.0/16 (A.B.0.0/16 with --network) with:
   * router_c 10.0.1.30 with a second ENI 10.0.2.31 in subnet_b (device index 1)
   * router_d 10.0.1.40 with the secondary private IP 10.0.1.41
   * route tables rtb_a (subnet_a) and rtb_b (subnet_b), besides the main table
+  * dual stack: subnet_a carries fd00:A:B:1::/64 and subnet_b fd00:A:B:2::/64 (ULA: moto cannot
+    give the VPC a chosen IPv6 block, but takes any /64 on a subnet), router_a's ENI holds
+    fd00:A:B:1::10 and router_b's fd00:A:B:2::20 (run_instances ignores Ipv6Addresses in moto,
+    so they are assigned after launch)
 --instances N adds N more plain instances in subnet_a (for pagination).
 
 scripts/vpclab.py (the demo and the benchmarks) imports build_fixture() from here.
@@ -92,6 +96,13 @@ def build_fixture(ec2, network="10.0", instances=0):
     ec2.assign_private_ip_addresses(NetworkInterfaceId=eni_d, PrivateIpAddresses=[address("1.41")])
     extra = [run(ec2, image, subnet_a, address("1.%d" % (100 + index)))[0] for index in range(instances)]
 
+    ipv6_prefix = "fd00:%s:%s" % tuple(network.split("."))
+    ec2.associate_subnet_cidr_block(SubnetId=subnet_a, Ipv6CidrBlock=ipv6_prefix + ":1::/64")
+    ec2.associate_subnet_cidr_block(SubnetId=subnet_b, Ipv6CidrBlock=ipv6_prefix + ":2::/64")
+    router_a_ipv6, router_b_ipv6 = ipv6_prefix + ":1::10", ipv6_prefix + ":2::20"
+    ec2.assign_ipv6_addresses(NetworkInterfaceId=eni_a, Ipv6Addresses=[router_a_ipv6])
+    ec2.assign_ipv6_addresses(NetworkInterfaceId=eni_b, Ipv6Addresses=[router_b_ipv6])
+
     rtb_a = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     ec2.associate_route_table(RouteTableId=rtb_a, SubnetId=subnet_a)
     rtb_b = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
@@ -103,6 +114,7 @@ def build_fixture(ec2, network="10.0", instances=0):
         "region": REGION, "vpcId": vpc, "imageId": image,
         "subnetA": subnet_a, "subnetB": subnet_b,
         "routerA": router_a, "eniA": eni_a, "routerB": router_b, "eniB": eni_b,
+        "routerAIPv6": router_a_ipv6, "routerBIPv6": router_b_ipv6,
         "routerC": router_c, "eniC": eni_c, "eniC2": eni_c2, "routerD": router_d, "eniD": eni_d,
         "extraInstances": extra,
         "routeTableA": rtb_a, "routeTableB": rtb_b, "mainRouteTable": main_table,

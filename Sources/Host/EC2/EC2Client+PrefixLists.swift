@@ -13,8 +13,8 @@ extension EC2Client {
     }
 
     /// Every entry of the list at its current version (or `version`), paginated.
-    public func getManagedPrefixListEntries(prefixListId: String, version: Int? = nil) async throws -> [IPv4CIDR] {
-        var entries: [IPv4CIDR] = []
+    public func getManagedPrefixListEntries(prefixListId: String, version: Int? = nil) async throws -> [IPCIDR] {
+        var entries: [IPCIDR] = []
         var nextToken: String?
         repeat {
             var parameters: [(String, String)] = [("PrefixListId", prefixListId), ("MaxResults", String(configuration.maxResults))]
@@ -22,7 +22,7 @@ extension EC2Client {
             if let nextToken { parameters.append(("NextToken", nextToken)) }
             let page = try await call("GetManagedPrefixListEntries", parameters, priority: .routine)
             for item in page.items("entrySet") {
-                guard let text = item.string("cidr"), let cidr = IPv4CIDR(text) else {
+                guard let text = item.string("cidr"), let cidr = IPCIDR(text) else {
                     throw EC2Error(code: .undecodableItem, message: "an entry of \(prefixListId) is not an IPv4 CIDR: \(item.string("cidr") ?? "(none)")",
                                    action: "GetManagedPrefixListEntries")
                 }
@@ -34,7 +34,7 @@ extension EC2Client {
     }
 
     /// Creates an IPv4 list with `entries` (at most `prefixListEntriesPerRequest`) and `tags`; returns its id.
-    public func createManagedPrefixList(name: String, maxEntries: Int, entries: [IPv4CIDR], tags: [String: String],
+    public func createManagedPrefixList(name: String, maxEntries: Int, entries: [IPCIDR], tags: [String: String],
                                         priority: APIPriority = .routine) async throws -> ManagedPrefixList {
         precondition(entries.count <= Self.prefixListEntriesPerRequest, "at most \(Self.prefixListEntriesPerRequest) entries per request")
         var parameters: [(String, String)] = [("PrefixListName", name), ("MaxEntries", String(maxEntries)), ("AddressFamily", "IPv4"),
@@ -52,7 +52,7 @@ extension EC2Client {
 
     /// Adds and removes entries, naming the version the change is made against: EC2 refuses it
     /// (`PrefixListVersionMismatch`) if the list moved since, so nothing is overwritten.
-    public func modifyManagedPrefixList(prefixListId: String, currentVersion: Int, add: [IPv4CIDR], remove: [IPv4CIDR],
+    public func modifyManagedPrefixList(prefixListId: String, currentVersion: Int, add: [IPCIDR], remove: [IPCIDR],
                                         priority: APIPriority = .routine) async throws {
         var parameters: [(String, String)] = [("PrefixListId", prefixListId), ("CurrentVersion", String(currentVersion))]
         for (index, entry) in add.enumerated() { parameters.append(("AddEntry.\(index + 1).Cidr", entry.description)) }

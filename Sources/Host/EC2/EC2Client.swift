@@ -105,19 +105,19 @@ public actor EC2Client {
 
     // MARK: Writes
 
-    public func createRoute(routeTableId: String, destination: IPv4CIDR, networkInterfaceId: String, priority: APIPriority = .routine) async throws {
+    public func createRoute(routeTableId: String, destination: IPCIDR, networkInterfaceId: String, priority: APIPriority = .routine) async throws {
         _ = try await call("CreateRoute", routeParameters(routeTableId, destination, networkInterfaceId), priority: priority)
     }
 
-    public func replaceRoute(routeTableId: String, destination: IPv4CIDR, networkInterfaceId: String, priority: APIPriority = .routine) async throws {
+    public func replaceRoute(routeTableId: String, destination: IPCIDR, networkInterfaceId: String, priority: APIPriority = .routine) async throws {
         _ = try await call("ReplaceRoute", routeParameters(routeTableId, destination, networkInterfaceId), priority: priority)
     }
 
     /// Deletes the route; a route that is already gone counts as success (returns false).
     @discardableResult
-    public func deleteRoute(routeTableId: String, destination: IPv4CIDR, priority: APIPriority = .routine) async throws -> Bool {
+    public func deleteRoute(routeTableId: String, destination: IPCIDR, priority: APIPriority = .routine) async throws -> Bool {
         do {
-            _ = try await call("DeleteRoute", [("RouteTableId", routeTableId), ("DestinationCidrBlock", destination.description)], priority: priority)
+            _ = try await call("DeleteRoute", [("RouteTableId", routeTableId), Self.destinationParameter(destination)], priority: priority)
             return true
         } catch let error as EC2Error where error.code == .routeNotFound {
             return false
@@ -128,7 +128,7 @@ public actor EC2Client {
     /// belief from the last observation and only picks which call to try first.
     @discardableResult
     public func upsertRoute(
-        routeTableId: String, destination: IPv4CIDR, networkInterfaceId: String, existing: Bool = true, priority: APIPriority = .routine
+        routeTableId: String, destination: IPCIDR, networkInterfaceId: String, existing: Bool = true, priority: APIPriority = .routine
     ) async throws -> RouteWriteOutcome {
         if existing {
             do {
@@ -156,8 +156,16 @@ public actor EC2Client {
             || (error.code == .invalidParameterValue && error.message.localizedCaseInsensitiveContains("no route defined"))
     }
 
-    private func routeParameters(_ routeTableId: String, _ destination: IPv4CIDR, _ networkInterfaceId: String) -> [(String, String)] {
-        [("RouteTableId", routeTableId), ("DestinationCidrBlock", destination.description), ("NetworkInterfaceId", networkInterfaceId)]
+    private func routeParameters(_ routeTableId: String, _ destination: IPCIDR, _ networkInterfaceId: String) -> [(String, String)] {
+        [("RouteTableId", routeTableId), Self.destinationParameter(destination), ("NetworkInterfaceId", networkInterfaceId)]
+    }
+
+    /// EC2 names an IPv6 destination in a parameter of its own.
+    static func destinationParameter(_ destination: IPCIDR) -> (String, String) {
+        switch destination {
+        case .v4: ("DestinationCidrBlock", destination.description)
+        case .v6: ("DestinationIpv6CidrBlock", destination.description)
+        }
     }
 
     // MARK: Plumbing

@@ -1,4 +1,7 @@
-/// An ENI as DescribeNetworkInterfaces reports it, with every private IPv4 address it holds.
+import RouteModel
+
+/// An ENI as DescribeNetworkInterfaces reports it, with every private IPv4 address and every IPv6
+/// address it holds.
 public struct NetworkInterface: Sendable, Equatable {
     public struct PrivateAddress: Sendable, Equatable {
         public let address: String
@@ -33,10 +36,12 @@ public struct NetworkInterface: Sendable, Equatable {
     public let attachment: Attachment?
     /// Primary first, then secondary addresses, as EC2 lists them.
     public let privateAddresses: [PrivateAddress]
+    /// The IPv6 addresses (`ipv6AddressesSet`), as EC2 wrote them.
+    public let ipv6Addresses: [String]
 
     public init(
         networkInterfaceId: String, subnetId: String?, vpcId: String?, availabilityZone: String?, status: String?,
-        sourceDestCheck: Bool, attachment: Attachment?, privateAddresses: [PrivateAddress]
+        sourceDestCheck: Bool, attachment: Attachment?, privateAddresses: [PrivateAddress], ipv6Addresses: [String] = []
     ) {
         self.networkInterfaceId = networkInterfaceId
         self.subnetId = subnetId
@@ -46,6 +51,7 @@ public struct NetworkInterface: Sendable, Equatable {
         self.sourceDestCheck = sourceDestCheck
         self.attachment = attachment
         self.privateAddresses = privateAddresses
+        self.ipv6Addresses = ipv6Addresses
     }
 
     init?(xml: XMLTreeNode) {
@@ -66,11 +72,17 @@ public struct NetworkInterface: Sendable, Equatable {
         self.init(
             networkInterfaceId: id, subnetId: xml.string("subnetId"), vpcId: xml.string("vpcId"),
             availabilityZone: xml.string("availabilityZone"), status: xml.string("status"),
-            sourceDestCheck: xml.bool("sourceDestCheck") ?? true, attachment: attachment, privateAddresses: addresses)
+            sourceDestCheck: xml.bool("sourceDestCheck") ?? true, attachment: attachment, privateAddresses: addresses,
+            ipv6Addresses: xml.items("ipv6AddressesSet").compactMap { $0.string("ipv6Address") })
     }
 
     public var primaryAddress: String? { privateAddresses.first { $0.isPrimary }?.address ?? privateAddresses.first?.address }
     public var instanceId: String? { attachment?.instanceId }
 
-    public func holds(_ address: String) -> Bool { privateAddresses.contains { $0.address == address } }
+    /// True when `address` is one of the ENI's private IPv4 or IPv6 addresses (IPv6 compared canonically).
+    public func holds(_ address: String) -> Bool {
+        if privateAddresses.contains(where: { $0.address == address }) || ipv6Addresses.contains(address) { return true }
+        guard let wanted = IPAddress(address), wanted.family == .v6 else { return false }
+        return ipv6Addresses.contains { IPAddress($0) == wanted }
+    }
 }

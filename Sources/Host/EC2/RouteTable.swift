@@ -5,6 +5,8 @@ public struct RouteTable: Sendable, Equatable {
     public struct Route: Sendable, Equatable {
         /// IPv4 destination; nil for IPv6 or prefix-list routes.
         public let destinationCidrBlock: String?
+        /// IPv6 destination; nil for IPv4 or prefix-list routes.
+        public let destinationIpv6CidrBlock: String?
         public let destinationPrefixListId: String?
         public let gatewayId: String?
         public let instanceId: String?
@@ -18,11 +20,12 @@ public struct RouteTable: Sendable, Equatable {
         public let origin: String?
 
         public init(
-            destinationCidrBlock: String?, destinationPrefixListId: String? = nil, gatewayId: String? = nil,
+            destinationCidrBlock: String?, destinationIpv6CidrBlock: String? = nil, destinationPrefixListId: String? = nil, gatewayId: String? = nil,
             instanceId: String? = nil, networkInterfaceId: String? = nil, natGatewayId: String? = nil,
             transitGatewayId: String? = nil, vpcPeeringConnectionId: String? = nil, state: String? = nil, origin: String? = nil
         ) {
             self.destinationCidrBlock = destinationCidrBlock
+            self.destinationIpv6CidrBlock = destinationIpv6CidrBlock
             self.destinationPrefixListId = destinationPrefixListId
             self.gatewayId = gatewayId
             self.instanceId = instanceId
@@ -37,6 +40,7 @@ public struct RouteTable: Sendable, Equatable {
         init(xml: XMLTreeNode) {
             self.init(
                 destinationCidrBlock: xml.string("destinationCidrBlock"),
+                destinationIpv6CidrBlock: xml.string("destinationIpv6CidrBlock"),
                 destinationPrefixListId: xml.string("destinationPrefixListId"),
                 gatewayId: xml.string("gatewayId"), instanceId: xml.string("instanceId"),
                 networkInterfaceId: xml.string("networkInterfaceId"), natGatewayId: xml.string("natGatewayId"),
@@ -46,6 +50,9 @@ public struct RouteTable: Sendable, Equatable {
         }
 
         public var isBlackhole: Bool { state == "blackhole" }
+
+        /// The destination CIDR of either family as EC2 wrote it; nil for a prefix-list route.
+        public var destination: String? { destinationCidrBlock ?? destinationIpv6CidrBlock }
     }
 
     public struct Association: Sendable, Equatable {
@@ -102,12 +109,13 @@ public struct RouteTable: Sendable, Equatable {
     /// Subnets explicitly associated with this table.
     public var subnetIds: [String] { associations.compactMap(\.subnetId) }
 
-    /// The route for exactly this IPv4 destination, if present.
+    /// The route for exactly this destination text (IPv4 or IPv6, as EC2 wrote it), if present.
     public func route(to destination: String) -> Route? {
-        routes.first { $0.destinationCidrBlock == destination }
+        routes.first { $0.destination == destination }
     }
 
-    public func route(to destination: IPv4CIDR) -> Route? {
-        route(to: destination.description)
+    /// The route for this destination, whatever text EC2 used for it (IPv6 compared canonically).
+    public func route(to destination: IPCIDR) -> Route? {
+        routes.first { route in route.destination.flatMap { IPCIDR($0) } == destination }
     }
 }

@@ -17,7 +17,7 @@ import RouteModel
 /// - `unknown` verdict (or no verdict): nothing changes, not even the streaks.
 public struct HealthTracker: Sendable {
     public let policy: HealthPolicy
-    public private(set) var statuses: [IPv4Address: RouterStatus] = [:]
+    public private(set) var statuses: [IPAddress: RouterStatus] = [:]
     /// Increases whenever the target list changes; suits `vpcr_probe_request.generation`.
     public private(set) var targetGeneration: UInt64 = 0
     /// True once a round has been recorded (a round over no targets counts); it stays true when
@@ -29,7 +29,7 @@ public struct HealthTracker: Sendable {
     }
 
     /// The routers to probe next round, in address order.
-    public var probeTargets: [IPv4Address] {
+    public var probeTargets: [IPAddress] {
         statuses.keys.sorted()
     }
 
@@ -37,8 +37,8 @@ public struct HealthTracker: Sendable {
     /// when the healthy ones have been healthy, and whether a round has completed. Its `time` is
     /// left for the reader to set to the moment it plans.
     public var snapshot: HealthSnapshot {
-        var conditions: [IPv4Address: RouterCondition] = [:]
-        var neverHealthy: Set<IPv4Address> = []
+        var conditions: [IPAddress: RouterCondition] = [:]
+        var neverHealthy: Set<IPAddress> = []
         for (router, status) in statuses {
             conditions[router] = status.condition
             if !status.wasHealthy { neverHealthy.insert(router) }
@@ -49,15 +49,15 @@ public struct HealthTracker: Sendable {
 
     /// When each healthy router became healthy: a failed, suspect or questionable round ends the
     /// stretch, so a router that flaps never counts as healthy for longer than its last stretch.
-    public var healthySince: [IPv4Address: MonotonicTime] {
+    public var healthySince: [IPAddress: MonotonicTime] {
         statuses.compactMapValues { $0.condition == .healthy ? $0.since : nil }
     }
 
-    public var failed: Set<IPv4Address> { snapshot.failed }
-    public var questionable: Set<IPv4Address> { snapshot.questionable }
-    public var healthy: Set<IPv4Address> { snapshot.healthy }
+    public var failed: Set<IPAddress> { snapshot.failed }
+    public var questionable: Set<IPAddress> { snapshot.questionable }
+    public var healthy: Set<IPAddress> { snapshot.healthy }
 
-    public func status(of router: IPv4Address) -> RouterStatus? {
+    public func status(of router: IPAddress) -> RouterStatus? {
         statuses[router]
     }
 
@@ -66,7 +66,7 @@ public struct HealthTracker: Sendable {
     /// router that comes back later starts afresh. `changed` is true when a failed, questionable
     /// or healthy router was removed, which the daemon may want to reconcile on.
     @discardableResult
-    public mutating func updateTargets(_ routers: some Sequence<IPv4Address>, at now: MonotonicTime) -> HealthRoundOutcome {
+    public mutating func updateTargets(_ routers: some Sequence<IPAddress>, at now: MonotonicTime) -> HealthRoundOutcome {
         let before = judged
         let wanted = Set(routers)
         let current = Set(statuses.keys)
@@ -86,7 +86,7 @@ public struct HealthTracker: Sendable {
     /// Applies one finished round. Verdicts for routers that are no longer targets are ignored
     /// (the list changed while the round ran); targets without a verdict count as `unknown`.
     @discardableResult
-    public mutating func recordRound(_ results: [IPv4Address: ProbeResult], at now: MonotonicTime) -> HealthRoundOutcome {
+    public mutating func recordRound(_ results: [IPAddress: ProbeResult], at now: MonotonicTime) -> HealthRoundOutcome {
         firstRoundCompleted = true
         var transitions: [RouterTransition] = []
         for (router, result) in results {
@@ -105,7 +105,7 @@ public struct HealthTracker: Sendable {
 
     /// The routers that have a condition other than `unknown`: removing one of them can move a
     /// route, adding a router (which starts unknown) cannot.
-    private var judged: [IPv4Address: RouterCondition] {
+    private var judged: [IPAddress: RouterCondition] {
         statuses.compactMapValues { $0.condition == .unknown ? nil : $0.condition }
     }
 
@@ -156,11 +156,11 @@ public struct HealthTracker: Sendable {
 
 /// A router whose condition changed in a round.
 public struct RouterTransition: Sendable, Hashable, CustomStringConvertible {
-    public let router: IPv4Address
+    public let router: IPAddress
     public let from: RouterCondition
     public let to: RouterCondition
 
-    public init(router: IPv4Address, from: RouterCondition, to: RouterCondition) {
+    public init(router: IPAddress, from: RouterCondition, to: RouterCondition) {
         self.router = router
         self.from = from
         self.to = to

@@ -2,7 +2,7 @@ import RouteModel
 
 /// Everything the policy knows about one router, for status output and decisions.
 public struct RouterStatus: Sendable, Hashable {
-    public let router: IPv4Address
+    public let router: IPAddress
     public internal(set) var condition: RouterCondition
     /// When the current condition began.
     public internal(set) var since: MonotonicTime
@@ -18,7 +18,7 @@ public struct RouterStatus: Sendable, Hashable {
     /// The round-trip time of the last answered check a plugin measured (none after a failed one).
     public internal(set) var lastRoundTripTime: Duration?
 
-    init(router: IPv4Address, since: MonotonicTime) {
+    init(router: IPAddress, since: MonotonicTime) {
         self.router = router
         self.condition = .unknown
         self.since = since

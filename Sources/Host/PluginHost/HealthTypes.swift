@@ -30,10 +30,10 @@ extension HealthVerdict {
 
 /// A router to probe.
 public struct HealthTarget: Sendable, Equatable, Hashable {
-    public let address: IPv4Address
+    public let address: IPAddress
     public let instanceID: String?
 
-    public init(address: IPv4Address, instanceID: String? = nil) {
+    public init(address: IPAddress, instanceID: String? = nil) {
         self.address = address
         self.instanceID = instanceID
     }

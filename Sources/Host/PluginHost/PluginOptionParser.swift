@@ -127,6 +127,8 @@ public struct PluginOptionParser: Sendable {
             guard text == "true" || text == "false" else { return .failure(OptionValueProblem("expected true or false")) }
             return .success(text)
         case .ip:
+            // ABI 1.0 promises plugins a dotted quad for VPCR_OPT_IP and an IPv4 CIDR for
+            // VPCR_OPT_CIDR; IPv6 option values need option types of a later minor.
             switch IPv4Address.parse(text) {
             case .success(let address): return .success(address.description)
             case .failure(let error): return .failure(OptionValueProblem("not a valid IPv4 address: \(error.problem)"))

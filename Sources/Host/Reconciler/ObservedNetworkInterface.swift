@@ -17,15 +17,16 @@ public struct ObservedNetworkInterface: Equatable, Sendable {
     public var attachedInstanceId: String?
     /// nil when the observation did not include the instance's state.
     public var instanceState: InstanceState?
-    /// Every private IP of the interface, primary first, then the secondary ones.
-    public var privateAddresses: [IPv4Address]
+    /// Every address of the interface: the primary private IPv4, the secondary ones, then its IPv6
+    /// addresses. A spec router naming any of them is this interface.
+    public var privateAddresses: [IPAddress]
 
     public init(
         id: String,
         subnetId: String,
         attachedInstanceId: String?,
         instanceState: InstanceState? = .running,
-        privateAddresses: [IPv4Address]
+        privateAddresses: [IPAddress]
     ) {
         self.id = id
         self.subnetId = subnetId
@@ -34,7 +35,7 @@ public struct ObservedNetworkInterface: Equatable, Sendable {
         self.privateAddresses = privateAddresses
     }
 
-    public var primaryAddress: IPv4Address? { privateAddresses.first }
+    public var primaryAddress: IPAddress? { privateAddresses.first }
 
     /// Why a route through this interface cannot carry traffic, or nil when it can.
     /// An unknown instance state counts as able to forward: an instance missing from the answer (in

@@ -11,13 +11,13 @@ public struct ObservedPrefixList: Equatable, Sendable {
     /// What the list costs in every route table that routes to it, whatever its entries.
     public var maxEntries: Int
     /// Sorted.
-    public var entries: [IPv4CIDR]
+    public var entries: [IPCIDR]
     /// EC2's state (`create-complete`, `modify-in-progress`, `delete-complete`...); a list being
     /// deleted is as good as gone.
     public var state: String
 
     public init(id: String, name: String = "", tags: [String: String] = [:], version: Int = 1, maxEntries: Int,
-                entries: [IPv4CIDR] = [], state: String = "create-complete") {
+                entries: [IPCIDR] = [], state: String = "create-complete") {
         self.id = id
         self.name = name
         self.tags = tags

@@ -38,12 +38,12 @@ public struct ObservedRoute: Equatable, Sendable {
         }
     }
 
-    public var destination: IPv4CIDR
+    public var destination: IPCIDR
     public var target: Target
     public var state: State
     public var origin: Origin
 
-    public init(destination: IPv4CIDR, target: Target, state: State = .active, origin: Origin = .createRoute) {
+    public init(destination: IPCIDR, target: Target, state: State = .active, origin: Origin = .createRoute) {
         self.destination = destination
         self.target = target
         self.state = state

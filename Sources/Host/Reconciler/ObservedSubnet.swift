@@ -4,9 +4,9 @@ import RouteModel
 public struct ObservedSubnet: Equatable, Sendable {
     public var id: String
     public var availabilityZone: String
-    public var cidr: IPv4CIDR
+    public var cidr: IPCIDR
 
-    public init(id: String, availabilityZone: String, cidr: IPv4CIDR) {
+    public init(id: String, availabilityZone: String, cidr: IPCIDR) {
         self.id = id
         self.availabilityZone = availabilityZone
         self.cidr = cidr

@@ -4,10 +4,10 @@ import RouteModel
 /// pointed the route at.
 public struct OwnedRoute: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var tableId: String
-    public var cidr: IPv4CIDR
+    public var cidr: IPCIDR
     public var networkInterfaceId: String
 
-    public init(tableId: String, cidr: IPv4CIDR, networkInterfaceId: String) {
+    public init(tableId: String, cidr: IPCIDR, networkInterfaceId: String) {
         self.tableId = tableId
         self.cidr = cidr
         self.networkInterfaceId = networkInterfaceId

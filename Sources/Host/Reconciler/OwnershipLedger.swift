@@ -11,13 +11,13 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
     /// Per table, per destination, the interfaces written there. Indexed by table because the
     /// planner walks the ledger table by table: one string lookup per table, not one per route
     /// (a ledger of 1,000 CIDRs in 200 tables holds 200,000 routes).
-    private(set) var tables: [String: [IPv4CIDR: WrittenInterfaces]]
+    private(set) var tables: [String: [IPCIDR: WrittenInterfaces]]
     /// Routes recorded, across tables.
     public private(set) var count: Int
     /// CIDRs read from a version 1 ledger, which recorded CIDRs only. The first plan made from an
     /// observation upgrades each: a route for it that points at the ENI of a spec router becomes an
     /// owned route; anything else for it is foreign from then on.
-    public private(set) var legacyCIDRs: Set<IPv4CIDR>
+    public private(set) var legacyCIDRs: Set<IPCIDR>
     /// Prefix lists vpcrouter created (`--prefix-lists`): list id to its group's tag.
     public private(set) var prefixLists: [String: String]
     /// Groups (by tag) whose CreateManagedPrefixList was sent but whose list id is not known yet:
@@ -26,7 +26,7 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
     /// Routes vpcrouter wrote to its prefix lists.
     public private(set) var prefixListRoutes: Set<OwnedPrefixListRoute>
 
-    public init(_ routes: some Sequence<OwnedRoute> = [], legacyCIDRs: some Sequence<IPv4CIDR> = [],
+    public init(_ routes: some Sequence<OwnedRoute> = [], legacyCIDRs: some Sequence<IPCIDR> = [],
                 prefixLists: [String: String] = [:], pendingPrefixListGroups: Set<String> = [],
                 prefixListRoutes: Set<OwnedPrefixListRoute> = []) {
         tables = [:]
@@ -116,7 +116,7 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
     }
 
     /// Every CIDR with an owned route (or a version 1 entry), in order.
-    public var sortedCIDRs: [IPv4CIDR] {
+    public var sortedCIDRs: [IPCIDR] {
         var cidrs = legacyCIDRs
         for destinations in tables.values { cidrs.formUnion(destinations.keys) }
         return cidrs.sorted()
@@ -127,7 +127,7 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
     }
 
     /// Whether any recorded route matches `predicate` (for instance: its CIDR left the spec).
-    public func containsRoute(forCIDR predicate: (IPv4CIDR) -> Bool) -> Bool {
+    public func containsRoute(forCIDR predicate: (IPCIDR) -> Bool) -> Bool {
         tables.values.contains { $0.keys.contains(where: predicate) }
     }
 
@@ -184,7 +184,7 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
         if tables[route.tableId]!.isEmpty { tables[route.tableId] = nil }
     }
 
-    private mutating func removeAll(tableId: String, cidr: IPv4CIDR) {
+    private mutating func removeAll(tableId: String, cidr: IPCIDR) {
         guard let interfaces = tables[tableId]?[cidr] else { return }
         count -= interfaces.count
         tables[tableId]![cidr] = nil
@@ -214,8 +214,8 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let version = try container.decode(Int.self, forKey: .version)
-        func parse(_ text: String, key: CodingKeys) throws -> IPv4CIDR {
-            switch IPv4CIDR.parse(text) {
+        func parse(_ text: String, key: CodingKeys) throws -> IPCIDR {
+            switch IPCIDR.parse(text) {
             case .success(let cidr): return cidr
             case .failure(let error):
                 throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: error.description)

@@ -19,8 +19,8 @@ struct PlanBuilder {
     private var failovers: [RouteAction] = []
     private var writes: [RouteAction] = []
     private var others: [RouteAction] = []
-    private var chosen: [IPv4CIDR: RouteTarget] = [:]
-    private var preferences: [IPv4CIDR: PreferenceChoice] = [:]
+    private var chosen: [IPCIDR: RouteTarget] = [:]
+    private var preferences: [IPCIDR: PreferenceChoice] = [:]
     /// One shared target per (interface, router IP, instance), so actions share storage.
     private var targetCache: [TargetKey: RouteTarget] = [:]
 
@@ -38,7 +38,7 @@ struct PlanBuilder {
 
     private struct TargetKey: Hashable {
         let interface: Int
-        let router: IPv4Address?
+        let router: IPAddress?
         let instanceId: String?
     }
 
@@ -54,7 +54,7 @@ struct PlanBuilder {
         /// The interface the route reaches, if it still exists.
         let interface: Int?
         /// The listed router found on that interface.
-        let router: IPv4Address?
+        let router: IPAddress?
         /// Why the route must be rewritten even if its router stays, or nil.
         let problem: RouteAction.Reason?
         /// True when the route cannot carry traffic now.
@@ -62,7 +62,7 @@ struct PlanBuilder {
     }
 
     private struct Candidate {
-        let router: IPv4Address
+        let router: IPAddress
         let interface: Int
         /// See `rank(_:)`; lower is better.
         let rank: Int
@@ -85,7 +85,7 @@ struct PlanBuilder {
     /// come first: healthy, then suspect (part way to `fall`), then questionable. Routers never
     /// judged healthy come after all of them: not probed yet, then suspect, then questionable.
     /// Failed routers are not candidates (nil).
-    private func rank(_ router: IPv4Address) -> Int? {
+    private func rank(_ router: IPAddress) -> Int? {
         let condition = health.condition(of: router)
         let base: Int
         switch condition {
@@ -101,7 +101,7 @@ struct PlanBuilder {
     /// Whether a route on `router` stays there whatever else is available: only a failed router
     /// (or one gone or stopped, decided elsewhere) loses its routes, and a questionable one when a
     /// better-ranked router exists. A suspect or not yet probed router keeps them.
-    private func holdsRoutes(_ router: IPv4Address) -> Bool {
+    private func holdsRoutes(_ router: IPAddress) -> Bool {
         switch health.condition(of: router) {
         case .healthy, .suspect, .unknown: true
         case .questionable, .failed: false
@@ -174,7 +174,7 @@ struct PlanBuilder {
     /// Owned routes the spec no longer covers, in any observed table: their CIDR left the spec, or
     /// their table is not managed now. With `deleteUnownedRoutes`, also every other instance route
     /// of a managed table that is not for a spec CIDR. Per CIDR, in table order.
-    private func removalCandidates(specIndex: CIDRIndexTable) -> [IPv4CIDR: [RemovalCandidate]] {
+    private func removalCandidates(specIndex: CIDRIndexTable) -> [IPCIDR: [RemovalCandidate]] {
         // Table by table: a managed table's routes for spec CIDRs are the spec's, and are skipped
         // with one lookup per route in the spec's index (no string hashing per route).
         var written: [OwnedKey: Set<String>] = [:]
@@ -185,7 +185,7 @@ struct PlanBuilder {
                 written[OwnedKey(tableId: tableId, cidr: cidr)] = Set(destinations[cidr]!.all)
             }
         }
-        var candidates: [IPv4CIDR: [RemovalCandidate]] = [:]
+        var candidates: [IPCIDR: [RemovalCandidate]] = [:]
         if !written.isEmpty {
             let tableById = Dictionary(vpc.tables.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             for (key, enis) in written {
@@ -217,7 +217,7 @@ struct PlanBuilder {
 
     private struct OwnedKey: Hashable {
         let tableId: String
-        let cidr: IPv4CIDR
+        let cidr: IPCIDR
     }
 
     /// Hands the actions over in apply order. Moves the large array instead of copying it.
@@ -245,7 +245,7 @@ struct PlanBuilder {
 
     // MARK: - One spec CIDR
 
-    private mutating func planSpecCIDR(_ cidr: IPv4CIDR, index: Int, slots: [Int32], digests: [UInt64]) {
+    private mutating func planSpecCIDR(_ cidr: IPCIDR, index: Int, slots: [Int32], digests: [UInt64]) {
         let base = index * managed.count
         let tableIds = self.tableIds
         let tableRoutes = self.tableRoutes
@@ -304,7 +304,7 @@ struct PlanBuilder {
         // questionable and a better-ranked router exists. If tables disagree, the router carrying
         // the most tables wins so that the fewest routes move.
         // Few distinct routers carry one CIDR, so a short list beats a dictionary here.
-        var keepable: [(router: IPv4Address, count: Int, candidate: Candidate)] = []
+        var keepable: [(router: IPAddress, count: Int, candidate: Candidate)] = []
         for (number, current) in distinct.enumerated() {
             guard case .resolved(let resolution) = current, !resolution.isBroken,
                   let router = resolution.router else { continue }
@@ -316,7 +316,7 @@ struct PlanBuilder {
                   holdsRoutes(router) || candidate.rank <= (best?.rank ?? Int.max) else { continue }
             keepable.append((router, uses[number], candidate))
         }
-        var pick: (router: IPv4Address, count: Int, candidate: Candidate)?
+        var pick: (router: IPAddress, count: Int, candidate: Candidate)?
         for entry in keepable {
             guard let current = pick else { pick = entry; continue }
             if entry.count != current.count ? entry.count > current.count : entry.candidate.beats(current.candidate) {
@@ -404,7 +404,7 @@ struct PlanBuilder {
     /// For a CIDR whose routers are in order of preference: a route kept on a backup moves back
     /// to the first router listed before it that has been healthy for `failBackAfter` (never with
     /// fail-back off); otherwise it stays. Also the words for the status pages.
-    private func preferenceDecision(routers: [IPv4Address], candidates: [Candidate], kept: Candidate?,
+    private func preferenceDecision(routers: [IPAddress], candidates: [Candidate], kept: Candidate?,
                                     best: Candidate?) -> (choice: PreferenceChoice, failBackTo: Candidate?) {
         guard let carrier = kept ?? best else {
             return (PreferenceChoice(routers: routers, carrier: nil, reason: "no listed router can carry the route"), nil)
@@ -446,14 +446,14 @@ struct PlanBuilder {
 
     /// Why the routers listed before `position` do not carry the route, for the status pages:
     /// "preferred router 10.0.1.10 is failed".
-    private func routersAheadNotChosen(_ routers: [IPv4Address], before position: Int) -> String {
+    private func routersAheadNotChosen(_ routers: [IPAddress], before position: Int) -> String {
         routers.prefix(position).enumerated().map { index, router in
             (index == 0 ? "preferred router " : "router ") + "\(router) " + conditionWords(of: router)
         }.joined(separator: ", ")
     }
 
     /// A router's state in words: "is failed", "is not in the VPC", "has not been probed yet".
-    private func conditionWords(of router: IPv4Address) -> String {
+    private func conditionWords(of router: IPAddress) -> String {
         guard let interface = vpc.interfaceIndex(holding: router) else { return "is not in the VPC" }
         let eni = vpc.interfaces[interface]
         switch eni.forwardingProblem {
@@ -503,7 +503,7 @@ struct PlanBuilder {
     }
 
     /// Interprets a route to an instance or interface for a CIDR listing `routers`.
-    private mutating func resolve(_ route: ObservedRoute, routers: [IPv4Address]) -> Current {
+    private mutating func resolve(_ route: ObservedRoute, routers: [IPAddress]) -> Current {
         guard route.isInstanceRoute else {
             let id: String
             switch route.target {
@@ -567,8 +567,8 @@ struct PlanBuilder {
 
     /// The listed router IP on an interface (primary or secondary); with several, the healthiest,
     /// then the lowest.
-    private func listedRouter(on interface: Int, routers: [IPv4Address]) -> IPv4Address? {
-        var found: (router: IPv4Address, rank: Int)?
+    private func listedRouter(on interface: Int, routers: [IPAddress]) -> IPAddress? {
+        var found: (router: IPAddress, rank: Int)?
         for address in vpc.interfaces[interface].privateAddresses where routers.contains(address) {
             let addressRank = rank(address) ?? 7
             if let current = found, current.rank < addressRank || (current.rank == addressRank && current.router < address) { continue }
@@ -577,7 +577,7 @@ struct PlanBuilder {
         return found?.router
     }
 
-    private mutating func sharedTarget(interface: Int, router: IPv4Address?, instanceId: String?) -> RouteTarget {
+    private mutating func sharedTarget(interface: Int, router: IPAddress?, instanceId: String?) -> RouteTarget {
         let key = TargetKey(interface: interface, router: router, instanceId: instanceId)
         if let target = targetCache[key] { return target }
         let target = RouteTarget(networkInterfaceId: vpc.interfaces[interface].id, instanceId: instanceId, routerAddress: router)
@@ -585,7 +585,7 @@ struct PlanBuilder {
         return target
     }
 
-    private func ineligibility(_ routers: [IPv4Address]) -> String {
+    private func ineligibility(_ routers: [IPAddress]) -> String {
         routers.map { router -> String in
             guard let interface = vpc.interfaceIndex(holding: router) else { return "\(router) (not in the VPC)" }
             let eni = vpc.interfaces[interface]
@@ -603,7 +603,7 @@ struct PlanBuilder {
     /// left the spec or is missing from this read): kept on the CIDR's chosen router while the
     /// CIDR is in the spec, so they neither leak to a dead router nor flap; deleted when the spec
     /// asks for removal; left alone when they no longer point where vpcrouter wrote them.
-    private mutating func planOwnedOutsideManaged(_ cidr: IPv4CIDR, candidates: [RemovalCandidate]) {
+    private mutating func planOwnedOutsideManaged(_ cidr: IPCIDR, candidates: [RemovalCandidate]) {
         if spec[cidr]?.isEmpty ?? true {
             planRemoval(cidr, candidates: candidates)
             return
@@ -629,7 +629,7 @@ struct PlanBuilder {
     /// Deletes the candidates that may go: an owned route that still points at an interface
     /// vpcrouter wrote, or (explicit removal, `deleteUnownedRoutes`) any instance route. Everything
     /// else is reported and left alone.
-    private mutating func planRemoval(_ cidr: IPv4CIDR, candidates: [RemovalCandidate]) {
+    private mutating func planRemoval(_ cidr: IPCIDR, candidates: [RemovalCandidate]) {
         if let entry = policy.ignoreEntry(covering: cidr) {
             if !candidates.isEmpty { emit(RouteAction(.ignore, tableId: nil, cidr: cidr, reason: .ignoredByPolicy(entry))) }
             return

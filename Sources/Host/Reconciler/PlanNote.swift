@@ -23,10 +23,10 @@ public struct PlanNote: Hashable, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     /// The CIDR the note is about, or nil for the plan as a whole.
-    public var cidr: IPv4CIDR?
+    public var cidr: IPCIDR?
     public var message: String
 
-    public init(_ kind: Kind, cidr: IPv4CIDR? = nil, _ message: String) {
+    public init(_ kind: Kind, cidr: IPCIDR? = nil, _ message: String) {
         self.kind = kind
         self.cidr = cidr
         self.message = message

@@ -4,16 +4,16 @@ import RouteModel
 /// pages: which router the operator prefers, which one carries the route, and why.
 public struct PreferenceChoice: Equatable, Sendable {
     /// The routers in order of preference.
-    public var routers: [IPv4Address]
+    public var routers: [IPAddress]
     /// The router the plan leaves the route on or moves it to; nil when none can carry it.
-    public var carrier: IPv4Address?
+    public var carrier: IPAddress?
     /// Why the route is on `carrier` (or on none), in words.
     public var reason: String
     /// While the route is held on a backup waiting for a router listed before it to have been
     /// healthy for the fail-back hold time: the time left. The daemon plans again then.
     public var failBackDueIn: Duration?
 
-    public init(routers: [IPv4Address], carrier: IPv4Address?, reason: String, failBackDueIn: Duration? = nil) {
+    public init(routers: [IPAddress], carrier: IPAddress?, reason: String, failBackDueIn: Duration? = nil) {
         self.routers = routers
         self.carrier = carrier
         self.reason = reason
@@ -21,7 +21,7 @@ public struct PreferenceChoice: Equatable, Sendable {
     }
 
     /// The first listed router: the one meant to carry the route whenever it can.
-    public var preferred: IPv4Address? { routers.first }
+    public var preferred: IPAddress? { routers.first }
 
     /// Whole seconds when the value is whole, else one decimal: "4 s", "2.5 s".
     static func seconds(_ duration: Duration) -> String {

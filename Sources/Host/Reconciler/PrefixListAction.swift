@@ -39,8 +39,8 @@ public struct PrefixListAction: Hashable, Sendable, CustomStringConvertible {
     public var prefixListId: String?
     /// For route verbs.
     public var tableId: String?
-    public var addEntries: [IPv4CIDR]
-    public var removeEntries: [IPv4CIDR]
+    public var addEntries: [IPCIDR]
+    public var removeEntries: [IPCIDR]
     /// For `createList`.
     public var maxEntries: Int?
     /// For `modifyEntries`: the version observed, which EC2 checks (a list that moved is read again).
@@ -55,7 +55,7 @@ public struct PrefixListAction: Hashable, Sendable, CustomStringConvertible {
     public var reason: String
 
     public init(_ verb: Verb, group: PrefixListGroup? = nil, prefixListId: String? = nil, tableId: String? = nil,
-                addEntries: [IPv4CIDR] = [], removeEntries: [IPv4CIDR] = [], maxEntries: Int? = nil,
+                addEntries: [IPCIDR] = [], removeEntries: [IPCIDR] = [], maxEntries: Int? = nil,
                 currentVersion: Int? = nil, oldTarget: RouteTarget? = nil, newTarget: RouteTarget? = nil,
                 isFailover: Bool = false, followsHealthChange: Bool = false, reason: String) {
         self.verb = verb

@@ -9,16 +9,16 @@ public struct PrefixListGroup: Hashable, Comparable, Sendable, CustomStringConve
     public static let groupTagKey = "vpcrouter:group"
 
     /// In order of preference when `ordered`, else sorted.
-    public let routers: [IPv4Address]
+    public let routers: [IPAddress]
     public let ordered: Bool
 
-    public init(routers: [IPv4Address], ordered: Bool) {
+    public init(routers: [IPAddress], ordered: Bool) {
         self.ordered = ordered && routers.count > 1
         self.routers = self.ordered ? routers : routers.sorted()
     }
 
     /// The group of `cidr` in `spec`, or nil when it lists no routers.
-    public init?(of cidr: IPv4CIDR, in spec: RouteSpec) {
+    public init?(of cidr: IPCIDR, in spec: RouteSpec) {
         guard let routers = spec[cidr], !routers.isEmpty else { return nil }
         self.init(routers: routers, ordered: spec.order(of: cidr) == .preference)
     }

@@ -3,8 +3,9 @@ import RouteModel
 /// The `--prefix-lists` part of a plan, made after the per-CIDR part from the same inputs.
 ///
 /// The rules:
-/// - **Groups.** Spec CIDRs with the same router list (and, for routers in order of preference,
-///   the same order) form a group; ignored CIDRs and CIDRs without routers belong to none. Each
+/// - **Groups.** Spec IPv4 CIDRs with the same router list (and, for routers in order of preference,
+///   the same order) form a group; ignored CIDRs, CIDRs without routers and IPv6 CIDRs (lists are
+///   IPv4 here) belong to none and keep per-CIDR routes. Each
 ///   group gets one customer-managed prefix list, created by vpcrouter, tagged with the VPC and
 ///   the group (`PrefixListGroup.listTags`), sized with headroom, and one route to it in every
 ///   managed table, to the group's router. The router is chosen as for a CIDR: sticky while it
@@ -51,7 +52,7 @@ struct PrefixListPlanner {
         var quota: [TableQuotaUse] = []
         var awaitsFollowUp = false
         /// CIDRs their group's list carries, on the group's router (in place of the per-CIDR choice).
-        var chosenTargets: [IPv4CIDR: RouteTarget] = [:]
+        var chosenTargets: [IPCIDR: RouteTarget] = [:]
     }
 
     /// What the plan does for one group whose list exists.
@@ -60,7 +61,7 @@ struct PrefixListPlanner {
         let list: ObservedPrefixList
         let chosen: RouteTarget?
         /// `list.entries`, for lookups per CIDR and table.
-        let entries: Set<IPv4CIDR>
+        let entries: Set<IPCIDR>
         /// Managed tables whose route to the list points at `chosen` once this plan is applied.
         var carryingTables: Set<String> = []
         /// Managed tables where this plan creates the route to the list (carrying after the next read).
@@ -100,10 +101,11 @@ struct PrefixListPlanner {
         }
 
         // The groups the spec asks for (none with the mode off).
-        var desired: [PrefixListGroup: [IPv4CIDR]] = [:]
-        var groupOf: [IPv4CIDR: PrefixListGroup] = [:]
+        var desired: [PrefixListGroup: [IPCIDR]] = [:]
+        var groupOf: [IPCIDR: PrefixListGroup] = [:]
         if policy.prefixLists {
-            for cidr in spec.cidrs where policy.ignoreEntry(covering: cidr) == nil {
+            // Lists are IPv4 (a list holds one family): IPv6 CIDRs keep per-CIDR routes.
+            for cidr in spec.cidrs where cidr.family == .v4 && policy.ignoreEntry(covering: cidr) == nil {
                 guard let group = PrefixListGroup(of: cidr, in: spec) else { continue }
                 desired[group, default: []].append(cidr)
                 groupOf[cidr] = group
@@ -201,22 +203,22 @@ struct PrefixListPlanner {
 
         /// Whether `table` carries `cidr` other than through `excluding` once this plan is applied:
         /// an active per-CIDR route, or the list of the CIDR's group routed to its router.
-        func carriedElsewhere(_ cidr: IPv4CIDR, in tableId: String, excluding listId: String) -> Bool {
+        func carriedElsewhere(_ cidr: IPCIDR, in tableId: String, excluding listId: String) -> Bool {
             if tableById[tableId]?.routes.contains(where: { $0.destination == cidr && $0.state == .active }) == true { return true }
             guard let group = groupOf[cidr], let routing = routings[group], routing.list.id != listId else { return false }
             return routing.carryingTables.contains(tableId) && routing.entries.contains(cidr)
         }
         /// A CIDR the spec still routes must stay carried.
-        func needsCarrying(_ cidr: IPv4CIDR) -> Bool { !(spec[cidr]?.isEmpty ?? true) }
+        func needsCarrying(_ cidr: IPCIDR) -> Bool { !(spec[cidr]?.isEmpty ?? true) }
         func tablesRouting(to listId: String) -> [String] {
             vpc.tables.filter { $0.prefixListRoutes.contains { $0.prefixListId == listId } }.map(\.id)
         }
 
         // Entries: create lists, add what is missing, remove what is carried elsewhere.
         var listWrites: [PrefixListAction] = []
-        var beingAdded = Set<IPv4CIDR>()
+        var beingAdded = Set<IPCIDR>()
         // CIDRs with room in their list that wait for a later request (per-request limit).
-        var deferred = Set<IPv4CIDR>()
+        var deferred = Set<IPCIDR>()
         for group in groups {
             let cidrs = desired[group]!
             guard let list = listOf[group] else {
@@ -231,7 +233,7 @@ struct PrefixListPlanner {
             let current = Set(list.entries)
             let wanted = Set(cidrs)
             let routed = tablesRouting(to: list.id)
-            var remove: [IPv4CIDR] = []
+            var remove: [IPCIDR] = []
             for cidr in list.entries where !wanted.contains(cidr) {
                 if !needsCarrying(cidr) || routed.allSatisfy({ carriedElsewhere(cidr, in: $0, excluding: list.id) }) {
                     remove.append(cidr)
@@ -360,7 +362,7 @@ struct PrefixListPlanner {
         return nil
     }
 
-    private func listedRouter(on interface: Int, group: PrefixListGroup) -> IPv4Address? {
+    private func listedRouter(on interface: Int, group: PrefixListGroup) -> IPAddress? {
         vpc.interfaces[interface].privateAddresses.filter { group.routers.contains($0) }.min { (health.rank($0) ?? 7, $0) < (health.rank($1) ?? 7, $1) }
     }
 
@@ -368,7 +370,7 @@ struct PrefixListPlanner {
     /// else the best eligible router; nil with none.
     private func chooseRouter(for group: PrefixListGroup, list: ObservedPrefixList,
                               tables routes: [ObservedPrefixListRoute]) -> (RouteTarget?, [PlanNote]) {
-        struct Candidate { let router: IPv4Address; let interface: Int; let rank: Int; let position: Int; let score: UInt64 }
+        struct Candidate { let router: IPAddress; let interface: Int; let rank: Int; let position: Int; let score: UInt64 }
         var candidates: [Candidate] = []
         for (position, router) in group.routers.enumerated() {
             guard let interface = vpc.interfaceIndex(holding: router), vpc.interfaces[interface].forwardingProblem == nil,
@@ -384,7 +386,7 @@ struct PrefixListPlanner {
         }
         let best = candidates.min { beats($0, $1) }
         // Sticky: the router most tables use, while it may keep routes.
-        var uses: [IPv4Address: Int] = [:]
+        var uses: [IPAddress: Int] = [:]
         for route in routes where route.state == .active && route.origin == .createRoute && isBroken(route, group: group) == nil {
             guard let eni = route.networkInterfaceId, let index = vpc.interfaceIndex(id: eni),
                   let router = listedRouter(on: index, group: group) else { continue }
@@ -406,11 +408,11 @@ struct PrefixListPlanner {
     }
 
     /// Rendezvous score of a group and a router: fixed, so the choice survives restarts.
-    static func score(group: PrefixListGroup, router: IPv4Address) -> UInt64 {
+    static func score(group: PrefixListGroup, router: IPAddress) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in group.key.utf8 { hash ^= UInt64(byte); hash &*= 0x0000_0100_0000_01b3 }
-        for shift in stride(from: 24, through: 0, by: -8) {
-            hash ^= UInt64(UInt8(truncatingIfNeeded: router.value >> UInt32(shift)))
+        for byte in router.bytes {
+            hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
         hash ^= hash >> 33
@@ -423,7 +425,7 @@ struct PrefixListPlanner {
 extension HealthSnapshot {
     /// The order in which routers are picked for a new route (lower first), as the per-CIDR
     /// planner ranks them; nil for a failed router.
-    func rank(_ router: IPv4Address) -> Int? {
+    func rank(_ router: IPAddress) -> Int? {
         let base: Int
         switch condition(of: router) {
         case .healthy: return 0

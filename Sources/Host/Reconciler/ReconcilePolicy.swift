@@ -16,7 +16,7 @@ public struct ReconcilePolicy: Equatable, Sendable {
     /// An ignored CIDR and every CIDR inside it is never created, changed or deleted, except that
     /// `0.0.0.0/0` protects only the default route itself, as in vpc-router 1.8.11 (the Romana
     /// container passes `--ignore_routes 0.0.0.0/0` to keep a NAT instance's default route).
-    public var ignoredCIDRs: [IPv4CIDR]
+    public var ignoredCIDRs: [IPCIDR]
     public var tableSelection: TableSelection
     /// DANGEROUS, off by default: also delete every instance or ENI route in the managed tables
     /// that is neither in the spec nor in the ledger (NAT instances, VPN boxes, proxies...).
@@ -37,7 +37,7 @@ public struct ReconcilePolicy: Equatable, Sendable {
     public static let defaultRouteTableQuota = 50
 
     public init(
-        ignoredCIDRs: [IPv4CIDR] = [],
+        ignoredCIDRs: [IPCIDR] = [],
         tableSelection: TableSelection = .automatic,
         deleteUnownedRoutes: Bool = false,
         failBackAfter: Duration? = nil,
@@ -54,9 +54,11 @@ public struct ReconcilePolicy: Equatable, Sendable {
 
     /// The ignore entry that covers `cidr`, if any: the default-route entry covers only the
     /// default route; any other entry covers itself and its subnets.
-    public func ignoreEntry(covering cidr: IPv4CIDR) -> IPv4CIDR? {
+    public func ignoreEntry(covering cidr: IPCIDR) -> IPCIDR? {
         ignoredCIDRs.first { entry in
-            if entry.prefixLength == 0 || cidr.prefixLength == 0 { return entry.prefixLength == 0 && cidr.prefixLength == 0 }
+            if entry.prefixLength == 0 || cidr.prefixLength == 0 {
+                return entry.prefixLength == 0 && cidr.prefixLength == 0 && entry.family == cidr.family
+            }
             return entry.contains(cidr)
         }
     }

@@ -14,9 +14,9 @@ public struct ReconcileStatus: Equatable, Sendable {
         isHeld = plan.isHeld
         notes = plan.notes.filter { $0.cidr == nil }.map(\.message)
 
-        var actionsByCIDR: [IPv4CIDR: [RouteAction]] = [:]
+        var actionsByCIDR: [IPCIDR: [RouteAction]] = [:]
         for action in plan.actions { actionsByCIDR[action.cidr, default: []].append(action) }
-        var notesByCIDR: [IPv4CIDR: [String]] = [:]
+        var notesByCIDR: [IPCIDR: [String]] = [:]
         for note in plan.notes { if let cidr = note.cidr { notesByCIDR[cidr, default: []].append(note.message) } }
 
         let allCIDRs = Set(actionsByCIDR.keys).union(spec?.cidrs ?? []).union(notesByCIDR.keys).sorted()
@@ -36,7 +36,7 @@ public struct ReconcileStatus: Equatable, Sendable {
         }
 
         var entriesByTable: [String: [RouteTableStatus.Entry]] = [:]
-        let routesByTable: [String: [IPv4CIDR: ObservedRoute]] = Dictionary(
+        let routesByTable: [String: [IPCIDR: ObservedRoute]] = Dictionary(
             (observed?.routeTables ?? []).map { table in
                 (table.id, Dictionary(table.routes.map { ($0.destination, $0) }, uniquingKeysWith: { first, _ in first }))
             }, uniquingKeysWith: { first, _ in first })

@@ -48,7 +48,7 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         /// A route vpcrouter wrote that now points elsewhere: someone else's now.
         case notWhereWritten
         case unownedDeletionEnabled
-        case ignoredByPolicy(IPv4CIDR)
+        case ignoredByPolicy(IPCIDR)
         case foreignTarget
         case noSpec
         case noObservation
@@ -59,7 +59,7 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         case coveredByPrefixList
     }
 
-    public var cidr: IPv4CIDR
+    public var cidr: IPCIDR
     /// nil for a CIDR-wide `ignore` or `hold`.
     public var tableId: String?
     public var oldTarget: RouteTarget?
@@ -71,7 +71,7 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
     public var isFailover: Bool
 
     public init(
-        _ verb: Verb, tableId: String?, cidr: IPv4CIDR, oldTarget: RouteTarget? = nil,
+        _ verb: Verb, tableId: String?, cidr: IPCIDR, oldTarget: RouteTarget? = nil,
         newTarget: RouteTarget? = nil, isFailover: Bool = false, reason: Reason
     ) {
         self.verb = verb

@@ -17,9 +17,9 @@ public struct RoutePlan: Sendable {
     /// The tables this plan manages, in id order (empty when held).
     public let managedTableIds: [String]
     /// The router chosen for each spec CIDR that has an eligible one.
-    public internal(set) var chosenTargets: [IPv4CIDR: RouteTarget]
+    public internal(set) var chosenTargets: [IPCIDR: RouteTarget]
     /// For each spec CIDR whose routers are in order of preference: preferred router, carrier and why.
-    public let preferences: [IPv4CIDR: PreferenceChoice]
+    public let preferences: [IPCIDR: PreferenceChoice]
 
     /// The ownership ledger this plan was made from, as its observation shows it: version 1
     /// entries upgraded, routes no longer where vpcrouter wrote them dropped. Unchanged when held.
@@ -60,8 +60,8 @@ public struct RoutePlan: Sendable {
         self.ledger = ledger
     }
 
-    init(actions: [RouteAction], notes: [PlanNote], chosenTargets: [IPv4CIDR: RouteTarget],
-         preferences: [IPv4CIDR: PreferenceChoice] = [:], managedTableIds: [String], ledger: OwnershipLedger) {
+    init(actions: [RouteAction], notes: [PlanNote], chosenTargets: [IPCIDR: RouteTarget],
+         preferences: [IPCIDR: PreferenceChoice] = [:], managedTableIds: [String], ledger: OwnershipLedger) {
         self.actions = actions
         self.notes = notes
         isHeld = false

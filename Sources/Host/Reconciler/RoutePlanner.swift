@@ -79,7 +79,7 @@ struct RoutePlanner {
         let listedRouters = spec.routerAddresses
         let missingRouters = listedRouters.filter { vpc.interfaceIndex(holding: $0) == nil }
         if !missingRouters.isEmpty {
-            var cidrsByRouter: [IPv4Address: [IPv4CIDR]] = [:]
+            var cidrsByRouter: [IPAddress: [IPCIDR]] = [:]
             let missingSet = Set(missingRouters)
             for cidr in spec.cidrs {
                 for router in spec[cidr] ?? [] where missingSet.contains(router) { cidrsByRouter[router, default: []].append(cidr) }
@@ -123,7 +123,7 @@ struct RoutePlanner {
     /// The ledger as this observation shows it: version 1 CIDRs upgraded to the routes that point
     /// at a spec router's interface, and routes dropped whose table holds no route for their CIDR
     /// any more. Routes inside an ignored CIDR are kept as they are.
-    private func settledLedger(vpc: VPCIndex, routers: [IPv4Address]) -> OwnershipLedger {
+    private func settledLedger(vpc: VPCIndex, routers: [IPAddress]) -> OwnershipLedger {
         // A route is kept while its table holds a route for the CIDR, even one that points
         // elsewhere now (reported as someone else's for as long as it stays), and always inside
         // an ignored CIDR. Nearly always nothing goes, so only what goes is collected; the ledger
@@ -170,7 +170,7 @@ struct RoutePlanner {
     }
 
     /// Indices into `vpc.tables` (so in id order) of the tables this plan manages.
-    private func managedTables(vpc: VPCIndex, routers: [IPv4Address], notes: inout [PlanNote]) -> [Int] {
+    private func managedTables(vpc: VPCIndex, routers: [IPAddress], notes: inout [PlanNote]) -> [Int] {
         var chosen = Set<Int>()
         switch policy.tableSelection {
         case .automatic:
@@ -201,11 +201,11 @@ struct RoutePlanner {
         return chosen.sorted()
     }
 
-    private func held(_ reason: RouteAction.Reason, cidrs: [IPv4CIDR], note: String) -> RoutePlan {
+    private func held(_ reason: RouteAction.Reason, cidrs: [IPCIDR], note: String) -> RoutePlan {
         held(reason, cidrs: cidrs, notes: [PlanNote(.held, note)])
     }
 
-    private func held(_ reason: RouteAction.Reason, cidrs: [IPv4CIDR], notes: [PlanNote]) -> RoutePlan {
+    private func held(_ reason: RouteAction.Reason, cidrs: [IPCIDR], notes: [PlanNote]) -> RoutePlan {
         let actions = cidrs.map { RouteAction(.hold, tableId: nil, cidr: $0, reason: reason) }
         return RoutePlan(held: actions, notes: notes, ledger: ledger)
     }

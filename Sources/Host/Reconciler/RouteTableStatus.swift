@@ -4,7 +4,7 @@ import RouteModel
 public struct RouteTableStatus: Equatable, Sendable {
     /// One route the plan had an opinion about.
     public struct Entry: Equatable, Sendable {
-        public var cidr: IPv4CIDR
+        public var cidr: IPCIDR
         /// The observed target before the plan, nil when the route was missing.
         public var observed: RouteTarget?
         public var isBlackhole: Bool

@@ -9,10 +9,10 @@ public struct RouteTarget: Hashable, Sendable, CustomStringConvertible {
     private final class Storage: Sendable {
         let networkInterfaceId: String?
         let instanceId: String?
-        let routerAddress: IPv4Address?
+        let routerAddress: IPAddress?
         let otherId: String?
 
-        init(networkInterfaceId: String?, instanceId: String?, routerAddress: IPv4Address?, otherId: String?) {
+        init(networkInterfaceId: String?, instanceId: String?, routerAddress: IPAddress?, otherId: String?) {
             self.networkInterfaceId = networkInterfaceId
             self.instanceId = instanceId
             self.routerAddress = routerAddress
@@ -25,7 +25,7 @@ public struct RouteTarget: Hashable, Sendable, CustomStringConvertible {
     public init(
         networkInterfaceId: String? = nil,
         instanceId: String? = nil,
-        routerAddress: IPv4Address? = nil,
+        routerAddress: IPAddress? = nil,
         otherId: String? = nil
     ) {
         storage = Storage(
@@ -37,7 +37,7 @@ public struct RouteTarget: Hashable, Sendable, CustomStringConvertible {
     public var networkInterfaceId: String? { storage.networkInterfaceId }
     public var instanceId: String? { storage.instanceId }
     /// The listed router IP found on the interface (primary or secondary), when there is one.
-    public var routerAddress: IPv4Address? { storage.routerAddress }
+    public var routerAddress: IPAddress? { storage.routerAddress }
     /// A gateway, peering connection or `local`: a target vpcrouter never writes.
     public var otherId: String? { storage.otherId }
 

@@ -6,7 +6,7 @@ struct VPCIndex {
     let tables: [ObservedRouteTable]
     let interfaces: [ObservedNetworkInterface]
     private let interfaceById: IdIndexTable
-    private let interfaceByAddress: [IPv4Address: Int]
+    private let interfaceByAddress: [IPAddress: Int]
     private let interfacesByInstance: [String: [Int]]
     private let explicitTableBySubnet: [String: Int]
     private let mainTable: Int?
@@ -14,7 +14,7 @@ struct VPCIndex {
     init(_ vpc: ObservedVPC) {
         tables = vpc.routeTables.sorted { $0.id < $1.id }
         interfaces = vpc.networkInterfaces.sorted { $0.id < $1.id }
-        var byAddress = [IPv4Address: Int](minimumCapacity: interfaces.count)
+        var byAddress = [IPAddress: Int](minimumCapacity: interfaces.count)
         var byInstance = [String: [Int]]()
         for (index, interface) in interfaces.enumerated() {
             // A private IP is unique in a VPC; should an observation still repeat one, the
@@ -40,7 +40,7 @@ struct VPCIndex {
     func interfaceIndex(id: String) -> Int? { interfaceById.index(of: id) }
 
     /// The interface that holds `address` as its primary or any secondary private IP.
-    func interfaceIndex(holding address: IPv4Address) -> Int? { interfaceByAddress[address] }
+    func interfaceIndex(holding address: IPAddress) -> Int? { interfaceByAddress[address] }
 
     func interfaceIndices(ofInstance instanceId: String) -> [Int] { interfacesByInstance[instanceId] ?? [] }
 

@@ -17,7 +17,7 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public static func parse(_ text: String) -> Result<IPv4Address, AddressSyntaxError> {
         if text.contains(":") {
-            return .failure(AddressSyntaxError(text: text, problem: "IPv6 is not supported yet; use a dotted-quad IPv4 address"))
+            return .failure(AddressSyntaxError(text: text, problem: "an IPv6 address where only IPv4 is accepted; use a dotted-quad IPv4 address"))
         }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else {

@@ -17,11 +17,11 @@ public struct IPv4CIDR: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses `a.b.c.d/n` strictly. A CIDR with host bits is refused with the canonical form named.
     public static func parse(_ text: String) -> Result<IPv4CIDR, AddressSyntaxError> {
+        if text.contains(":") {
+            return .failure(AddressSyntaxError(text: text, problem: "an IPv6 CIDR where only IPv4 is accepted; use an IPv4 CIDR"))
+        }
         let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
         guard pieces.count == 2 else {
-            if text.contains(":") {
-                return .failure(AddressSyntaxError(text: text, problem: "IPv6 is not supported yet; use an IPv4 CIDR"))
-            }
             return .failure(AddressSyntaxError(text: text, problem: "expected a CIDR such as 10.0.0.0/16"))
         }
         let addressText = String(pieces[0])

@@ -6,19 +6,19 @@
 /// (duplicates dropped after their first place). Two specs that mean the same are equal: an order
 /// only counts where there is something to order (two routers or more).
 public struct RouteSpec: Equatable, Sendable {
-    public private(set) var routes: [IPv4CIDR: [IPv4Address]]
+    public private(set) var routes: [IPCIDR: [IPAddress]]
     /// The CIDRs whose router list is a preference order (each with at least two routers).
-    public private(set) var preferenceOrdered: Set<IPv4CIDR>
+    public private(set) var preferenceOrdered: Set<IPCIDR>
 
     /// Creates a spec; router lists are sorted and de-duplicated, except for the CIDRs in
     /// `preferenceOrdered`, whose lists keep their order. Prefer `RouteSpecValidator` for
     /// anything that came from outside the process.
-    public init(_ routes: [IPv4CIDR: [IPv4Address]], preferenceOrdered: Set<IPv4CIDR> = []) {
-        var normalized: [IPv4CIDR: [IPv4Address]] = [:]
-        var ordered: Set<IPv4CIDR> = []
+    public init(_ routes: [IPCIDR: [IPAddress]], preferenceOrdered: Set<IPCIDR> = []) {
+        var normalized: [IPCIDR: [IPAddress]] = [:]
+        var ordered: Set<IPCIDR> = []
         for (cidr, routers) in routes {
             if preferenceOrdered.contains(cidr) {
-                var seen: Set<IPv4Address> = []
+                var seen: Set<IPAddress> = []
                 normalized[cidr] = routers.filter { seen.insert($0).inserted }
                 if normalized[cidr]!.count > 1 { ordered.insert(cidr) }
             } else {
@@ -29,18 +29,18 @@ public struct RouteSpec: Equatable, Sendable {
         self.preferenceOrdered = ordered
     }
 
-    public var cidrs: [IPv4CIDR] { routes.keys.sorted() }
+    public var cidrs: [IPCIDR] { routes.keys.sorted() }
 
     /// Every router IP named anywhere in the spec, sorted.
-    public var routerAddresses: [IPv4Address] {
+    public var routerAddresses: [IPAddress] {
         Array(Set(routes.values.joined())).sorted()
     }
 
     /// The routers listed for `cidr`: in preference order for a preference CIDR, else sorted.
-    public subscript(cidr: IPv4CIDR) -> [IPv4Address]? { routes[cidr] }
+    public subscript(cidr: IPCIDR) -> [IPAddress]? { routes[cidr] }
 
     /// How the routers of `cidr` are ordered.
-    public func order(of cidr: IPv4CIDR) -> RouterOrder {
+    public func order(of cidr: IPCIDR) -> RouterOrder {
         preferenceOrdered.contains(cidr) ? .preference : .any
     }
 

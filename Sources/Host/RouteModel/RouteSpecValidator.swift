@@ -29,11 +29,11 @@ public struct RouteSpecValidator: Sendable {
         if entries.count > maximumRoutes {
             throw RouteSpecError(.tooLarge, "the route spec has \(entries.count) CIDRs; at most \(maximumRoutes) are accepted")
         }
-        var routes: [IPv4CIDR: [IPv4Address]] = [:]
-        var preferenceOrdered: Set<IPv4CIDR> = []
+        var routes: [IPCIDR: [IPAddress]] = [:]
+        var preferenceOrdered: Set<IPCIDR> = []
         for entry in entries {
-            let cidr: IPv4CIDR
-            switch IPv4CIDR.parse(entry.cidr) {
+            let cidr: IPCIDR
+            switch IPCIDR.parse(entry.cidr) {
             case .success(let parsed): cidr = parsed
             case .failure(let error):
                 throw RouteSpecError(.badCIDR, "route spec key \(Self.quoted(entry.cidr)) is not a valid CIDR: \(error.problem)")
@@ -44,12 +44,12 @@ public struct RouteSpecValidator: Sendable {
             if entry.routers.count > maximumRoutersPerRoute {
                 throw RouteSpecError(.tooLarge, "route spec lists \(entry.routers.count) routers for \(cidr); at most \(maximumRoutersPerRoute) are accepted")
             }
-            var routers: [IPv4Address] = []
+            var routers: [IPAddress] = []
             for text in entry.routers {
-                switch IPv4Address.parse(text) {
+                switch IPAddress.parse(text) {
                 case .success(let address): routers.append(address)
                 case .failure(let error):
-                    throw RouteSpecError(.badRouter, "router \(Self.quoted(text)) for \(cidr) is not a valid IPv4 address: \(error.problem)")
+                    throw RouteSpecError(.badRouter, "router \(Self.quoted(text)) for \(cidr) is not a valid \(text.contains(":") ? "IPv6" : "IPv4") address: \(error.problem)")
                 }
             }
             routes[cidr] = routers

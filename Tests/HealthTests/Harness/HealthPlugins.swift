@@ -105,7 +105,7 @@ public final class HealthPluginRun: Sendable {
     /// One probe round as the host reads it: verdicts with the round-trip times the plugin measured.
     public func probeResults(_ ips: [String], timeout: Double? = nil) throws -> [ProbeResult] {
         let targets = try ips.map { ip in
-            guard let address = IPv4Address(ip) else { throw HarnessError(message: "'\(ip)' is not an IPv4 address") }
+            guard let address = IPAddress(ip) else { throw HarnessError(message: "'\(ip)' is not an IP address") }
             return HealthTarget(address: address)
         }
         let budget = timeout ?? schedule.timeout

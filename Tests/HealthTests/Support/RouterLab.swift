@@ -2,9 +2,10 @@ import Foundation
 import Glibc
 
 /// Router hosts for the plugin tests: each router is a network namespace joined to the test's
-/// namespace by a veth pair on its own /30 in 10.213.N.0/24, where N is picked per lab so
+/// namespace by a veth pair on its own /30 in 10.213.N.0/24 and its own /64 in fd00:213:N::/48
+/// (IPv6 addresses added with `nodad`, so they answer at once), where N is picked per lab so
 /// concurrent labs (and concurrent test runs) never share addresses. An `unreachable` route for
-/// the whole /24 makes traffic to a vanished router fail fast instead of leaving by the
+/// the whole /24 (and the /48) makes traffic to a vanished router fail fast instead of leaving by the
 /// default route (where a transparent proxy might even accept TCP).
 ///
 /// Use `RouterLab.with { lab in ... }`: it always removes the namespaces, veths and the route,
@@ -15,6 +16,8 @@ final class RouterLab {
         let namespace: String
         let ip: String
         let hostIP: String
+        let ipv6: String
+        let hostIPv6: String
         /// The veth end inside the router namespace.
         let interface: String
     }
@@ -55,7 +58,12 @@ final class RouterLab {
         self.labID = "\(getpid())-\(number)"
         try Command.check("ip", "route", "add", "unreachable", "10.213.\(subnet).0/24")
         routeAdded = true
+        // Best effort, so a failure here cannot leak the IPv4 route (only tearDown removes it).
+        _ = try? Command.run(["ip", "-6", "route", "add", "unreachable", "\(ipv6Prefix)::/48"])
     }
+
+    /// The lab's IPv6 /48; router n has \(ipv6Prefix):n::/64.
+    var ipv6Prefix: String { "fd00:213:\(String(subnet, radix: 16))" }
 
     private func interfaceName(_ side: String, _ index: Int) -> String {
         // Interface names have at most 15 characters; pid and subnet make them unique.
@@ -73,7 +81,9 @@ final class RouterLab {
         let hostIP = "10.213.\(subnet).\(index * 4 + 1)"
         let routerIP = "10.213.\(subnet).\(index * 4 + 2)"
         try Command.check("ip", "netns", "add", namespace)
-        let router = Router(namespace: namespace, ip: routerIP, hostIP: hostIP, interface: routerSide)
+        let hostIPv6 = "\(ipv6Prefix):\(String(index, radix: 16))::1"
+        let routerIPv6 = "\(ipv6Prefix):\(String(index, radix: 16))::2"
+        let router = Router(namespace: namespace, ip: routerIP, hostIP: hostIP, ipv6: routerIPv6, hostIPv6: hostIPv6, interface: routerSide)
         routers.append(router)
         try Command.check("ip", "link", "add", hostSide, "type", "veth", "peer", "name", routerSide)
         try Command.check("ip", "link", "set", routerSide, "netns", namespace)
@@ -82,8 +92,13 @@ final class RouterLab {
         }
         let hostCommand = parent.map { ["ip", "-n", $0] } ?? ["ip"]
         try Command.check(hostCommand + ["addr", "add", "\(hostIP)/30", "dev", hostSide])
+        try Command.check(hostCommand + ["-6", "addr", "add", "\(hostIPv6)/64", "dev", hostSide, "nodad"])
         try Command.check(hostCommand + ["link", "set", hostSide, "up"])
         try Command.check("ip", "-n", namespace, "addr", "add", "\(routerIP)/30", "dev", routerSide)
+        // Linux drops an interface's IPv6 addresses when its link goes down; keep them, so a router
+        // whose link comes back answers again as an IPv4 address does.
+        try Command.check("ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.\(routerSide).keep_addr_on_down=1")
+        try Command.check("ip", "-n", namespace, "-6", "addr", "add", "\(routerIPv6)/64", "dev", routerSide, "nodad")
         try Command.check("ip", "-n", namespace, "link", "set", routerSide, "up")
         try Command.check("ip", "-n", namespace, "link", "set", "lo", "up")
         return router
@@ -106,6 +121,10 @@ final class RouterLab {
 
     func dropICMPEcho(_ router: Router) throws {
         try addDropRule(router, "icmp type echo-request drop")
+    }
+
+    func dropICMPv6Echo(_ router: Router) throws {
+        try addDropRule(router, "icmpv6 type echo-request drop")
     }
 
     func dropTCP(_ router: Router, port: UInt16) throws {
@@ -152,23 +171,34 @@ final class RouterLab {
 
     /// Listens on router.ip:port inside the router's namespace. The kernel completes the
     /// handshakes; nobody needs to accept for a connect check to succeed.
-    func startListener(_ router: Router, port: UInt16) throws {
+    func startListener(_ router: Router, port: UInt16, ipv6: Bool = false) throws {
         let descriptor = try NetworkNamespace.run(in: router.namespace) { () throws -> Int32 in
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let descriptor = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard descriptor >= 0 else { throw NetworkNamespace.Failure(step: "socket", code: errno) }
             var reuse: Int32 = 1
             _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            inet_pton(AF_INET, router.ip, &address.sin_addr)
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            let bound: Int32
+            if ipv6 {
+                var address = sockaddr_in6()
+                address.sin6_family = sa_family_t(AF_INET6)
+                address.sin6_port = port.bigEndian
+                inet_pton(AF_INET6, router.ipv6, &address.sin6_addr)
+                bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                }
+            } else {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = port.bigEndian
+                inet_pton(AF_INET, router.ip, &address.sin_addr)
+                bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
             }
             guard bound == 0, listen(descriptor, 1024) == 0 else {
                 let code = errno
                 close(descriptor)
-                throw NetworkNamespace.Failure(step: "bind/listen \(router.ip):\(port)", code: code)
+                throw NetworkNamespace.Failure(step: "bind/listen \(ipv6 ? router.ipv6 : router.ip):\(port)", code: code)
             }
             return descriptor
         }
@@ -198,6 +228,7 @@ final class RouterLab {
         }
         if routeAdded {
             _ = try? Command.run(["ip", "route", "del", "unreachable", "10.213.\(subnet).0/24"])
+            _ = try? Command.run(["ip", "-6", "route", "del", "unreachable", "\(ipv6Prefix)::/48"])
         }
         _ = Self.lock.withLock { Self.subnetsInUse.remove(subnet) }
     }

@@ -9,9 +9,9 @@ import Synchronization
 final class RecordingVPC: VPCRouteAccess {
     enum Operation: Hashable, CustomStringConvertible {
         case observe
-        case create(table: String, cidr: IPv4CIDR, eni: String)
-        case replace(table: String, cidr: IPv4CIDR, eni: String)
-        case delete(table: String, cidr: IPv4CIDR)
+        case create(table: String, cidr: IPCIDR, eni: String)
+        case replace(table: String, cidr: IPCIDR, eni: String)
+        case delete(table: String, cidr: IPCIDR)
 
         var isWrite: Bool { self != .observe }
 
@@ -92,14 +92,14 @@ final class RecordingVPC: VPCRouteAccess {
     }
 
     /// The ENI a route in `table` points at now, if any.
-    func target(of cidr: IPv4CIDR, in table: String) -> String? {
+    func target(of cidr: IPCIDR, in table: String) -> String? {
         vpc.routeTables.first { $0.id == table }?.routes.first { $0.destination == cidr }.flatMap { route in
             if case .networkInterface(let eni, _) = route.target { return eni }
             return nil
         }
     }
 
-    func observe(routers: [IPv4Address]) async throws -> ObservedVPC {
+    func observe(routers: [IPAddress]) async throws -> ObservedVPC {
         try await perform(.observe, calls: .reads) { $0.shown ?? $0.vpc }
     }
 

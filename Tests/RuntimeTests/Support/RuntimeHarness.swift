@@ -14,12 +14,12 @@ import Synchronization
 /// health and reconcile services, a state directory of its own), with a recording fake of the VPC,
 /// a scripted probe and a manual clock in place of EC2, the health plugin and time.
 final class RuntimeHarness: Sendable {
-    static let routerA = IPv4Address("10.0.1.10")!
-    static let routerB = IPv4Address("10.0.1.11")!
-    static let routerC = IPv4Address("10.0.1.12")!
-    static let cidr1 = IPv4CIDR("10.55.0.0/24")!
-    static let cidr2 = IPv4CIDR("10.56.0.0/24")!
-    static let cidr3 = IPv4CIDR("10.57.0.0/24")!
+    static let routerA = IPAddress("10.0.1.10")!
+    static let routerB = IPAddress("10.0.1.11")!
+    static let routerC = IPAddress("10.0.1.12")!
+    static let cidr1 = IPCIDR("10.55.0.0/24")!
+    static let cidr2 = IPCIDR("10.56.0.0/24")!
+    static let cidr3 = IPCIDR("10.57.0.0/24")!
     static let table = "rtb-main"
     static let schedule = HealthSchedule(interval: .seconds(1), timeout: .milliseconds(500))
 
@@ -34,7 +34,7 @@ final class RuntimeHarness: Sendable {
                     ObservedRoute(destination: cidr2, target: .networkInterface(id: "eni-a", instanceId: "i-a")),
                 ]),
             ],
-            subnets: [ObservedSubnet(id: "subnet-1", availabilityZone: "az-1", cidr: IPv4CIDR("10.0.1.0/24")!)],
+            subnets: [ObservedSubnet(id: "subnet-1", availabilityZone: "az-1", cidr: IPCIDR("10.0.1.0/24")!)],
             networkInterfaces: [
                 ObservedNetworkInterface(id: "eni-a", subnetId: "subnet-1", attachedInstanceId: "i-a", privateAddresses: [routerA]),
                 ObservedNetworkInterface(id: "eni-b", subnetId: "subnet-1", attachedInstanceId: "i-b", privateAddresses: [routerB]),
@@ -65,9 +65,9 @@ final class RuntimeHarness: Sendable {
     private let specGeneration = Mutex<UInt64>(0)
 
     /// The spec submitted before the services start.
-    let initialSpec: [IPv4CIDR: [IPv4Address]]
+    let initialSpec: [IPCIDR: [IPAddress]]
 
-    init(vpc observed: ObservedVPC = twoRouterVPC(), spec: [IPv4CIDR: [IPv4Address]]? = nil, recheck: Duration? = nil, fall: Int = 1) throws {
+    init(vpc observed: ObservedVPC = twoRouterVPC(), spec: [IPCIDR: [IPAddress]]? = nil, recheck: Duration? = nil, fall: Int = 1) throws {
         initialSpec = spec ?? [Self.cidr1: [Self.routerA, Self.routerB], Self.cidr2: [Self.routerA, Self.routerB]]
         let logger = Logger(label: "runtime-tests") { _ in SwiftLogNoOpLogHandler() }
         vpc = RecordingVPC(observed, clock: clock)
@@ -96,7 +96,7 @@ final class RuntimeHarness: Sendable {
     }
 
     /// Submits a spec as a mode plugin would.
-    func submit(_ routes: [IPv4CIDR: [IPv4Address]]) {
+    func submit(_ routes: [IPCIDR: [IPAddress]]) {
         let generation = specGeneration.withLock { value -> UInt64 in
             value += 1
             return value

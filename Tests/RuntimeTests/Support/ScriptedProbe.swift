@@ -11,8 +11,8 @@ final class ScriptedProbe: HealthProbe {
     let schedule: HealthSchedule
 
     private struct State {
-        var verdicts: [IPv4Address: HealthVerdict] = [:]
-        var roundTrips: [IPv4Address: Duration] = [:]
+        var verdicts: [IPAddress: HealthVerdict] = [:]
+        var roundTrips: [IPAddress: Duration] = [:]
         var hanging = false
         var roundsToFail = 0
         var rounds = 0
@@ -32,7 +32,7 @@ final class ScriptedProbe: HealthProbe {
     var answered: Int { state.withLock { $0.answered } }
 
     /// From the next round on, `router` is judged `verdict` (routers never set are healthy).
-    func set(_ router: IPv4Address, _ verdict: HealthVerdict, roundTrip: Duration? = nil) {
+    func set(_ router: IPAddress, _ verdict: HealthVerdict, roundTrip: Duration? = nil) {
         state.withLock {
             $0.verdicts[router] = verdict
             $0.roundTrips[router] = roundTrip

@@ -127,14 +127,14 @@ struct CoreOptions: ParsableArguments {
         if address != "localhost", IPv4Address(address) == nil {
             throw UsageError("-a/--address: not a valid IPv4 address or 'localhost' ('\(address)')")
         }
-        var ignored: [IPv4CIDR] = []
+        var ignored: [IPCIDR] = []
         if let ignoreRoutes {
             for item in ignoreRoutes.split(separator: ",", omittingEmptySubsequences: false) {
                 let text = item.trimmingCharacters(in: .whitespaces)
                 guard !text.isEmpty else {
                     throw UsageError("--ignore_routes: an empty item in '\(ignoreRoutes)'")
                 }
-                switch IPv4CIDR.parseAddressOrCIDR(text) {
+                switch IPCIDR.parseAddressOrCIDR(text) {
                 case .success(let cidr): ignored.append(cidr)
                 case .failure(let error): throw UsageError("--ignore_routes: \(error)")
                 }
@@ -245,7 +245,7 @@ struct ValidatedCoreOptions: Sendable {
     var logfile: String
     var verbose: Bool
     var routeRecheckInterval: Int
-    var ignoreRoutes: [IPv4CIDR]
+    var ignoreRoutes: [IPCIDR]
     var pluginDirectories: [String]
     var allowUntrustedPlugins: Bool
     /// Never logged or shown.

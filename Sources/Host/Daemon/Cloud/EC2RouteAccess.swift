@@ -17,13 +17,13 @@ struct EC2RouteAccess: VPCRouteAccess {
     /// DescribeManagedPrefixLists by the VPC's tag and GetManagedPrefixListEntries per list.
     var readsPrefixLists = false
 
-    func observe(routers: [IPv4Address]) async throws -> ObservedVPC {
+    func observe(routers: [IPAddress]) async throws -> ObservedVPC {
         let observation = try await client.observeVPC(vpcId)
         // Instance states tell stopped or terminated routers; only the routers' instances and the
         // instances routes point at are asked for, in one filtered call.
-        let routerTexts = Set(routers.map(\.description))
+        let routerSet = Set(routers)
         var instanceIds = Set<String>()
-        for interface in observation.networkInterfaces where interface.privateAddresses.contains(where: { routerTexts.contains($0.address) }) {
+        for interface in observation.networkInterfaces where Self.addresses(of: interface).contains(where: routerSet.contains) {
             if let instance = interface.instanceId { instanceIds.insert(instance) }
         }
         for table in observation.routeTables {
@@ -70,7 +70,8 @@ struct EC2RouteAccess: VPCRouteAccess {
             ObservedRouteTable(
                 id: table.routeTableId, isMain: table.isMain, subnetIds: table.subnetIds, tags: table.tags,
                 routes: table.routes.compactMap { route -> ObservedRoute? in
-                    guard let text = route.destinationCidrBlock, let destination = IPv4CIDR(text) else { return nil }
+                    // Prefix-list routes have neither destination and are not ours to read.
+                    guard let text = route.destination, let destination = IPCIDR(text) else { return nil }
                     let target: ObservedRoute.Target
                     if let eni = route.networkInterfaceId {
                         target = .networkInterface(id: eni, instanceId: route.instanceId)
@@ -90,20 +91,26 @@ struct EC2RouteAccess: VPCRouteAccess {
                 })
         }
         let interfaces = observation.networkInterfaces.map { interface in
-            let ordered = interface.privateAddresses.filter(\.isPrimary) + interface.privateAddresses.filter { !$0.isPrimary }
             let instance = interface.instanceId
             // Only a state EC2 reported counts: an instance missing from the answer (in another VPC,
             // just launched, or the call failed) is unknown, not terminated.
             let state: ObservedNetworkInterface.InstanceState? = instance.flatMap { instanceStates[$0] }
             return ObservedNetworkInterface(
                 id: interface.networkInterfaceId, subnetId: interface.subnetId ?? "", attachedInstanceId: instance,
-                instanceState: state, privateAddresses: ordered.compactMap { IPv4Address($0.address) })
+                instanceState: state, privateAddresses: addresses(of: interface))
         }
         let subnets = observation.subnets.compactMap { subnet -> ObservedSubnet? in
-            guard let text = subnet.cidrBlock, let cidr = IPv4CIDR(text) else { return nil }
+            guard let text = subnet.cidrBlock, let cidr = IPCIDR(text) else { return nil }
             return ObservedSubnet(id: subnet.subnetId, availabilityZone: subnet.availabilityZone ?? "", cidr: cidr)
         }
         return ObservedVPC(id: observation.vpcId, routeTables: tables, subnets: subnets, networkInterfaces: interfaces)
+    }
+
+    /// Every address of an ENI a spec may name: the primary private IPv4, the secondary ones, then
+    /// the IPv6 addresses (canonical text, so `FD00::10` in an answer matches `fd00::10` in a spec).
+    static func addresses(of interface: NetworkInterface) -> [IPAddress] {
+        let ordered = interface.privateAddresses.filter(\.isPrimary) + interface.privateAddresses.filter { !$0.isPrimary }
+        return ordered.compactMap { IPAddress($0.address) } + interface.ipv6Addresses.compactMap { IPAddress($0) }
     }
 
     func apply(_ action: RouteAction) async throws {

@@ -36,7 +36,7 @@ public final class HealthService: Service, Sendable {
     private let watch = Mutex(Watch())
     /// The EC2 instance behind each router address, from the reconciler's last read of the VPC:
     /// probe targets carry it (`vpcr_target.instance_id`) once known.
-    private let instanceIDs = Mutex<[IPv4Address: String]>([:])
+    private let instanceIDs = Mutex<[IPAddress: String]>([:])
 
     public init(plugin: any HealthProbe, policy: HealthPolicy, specStore: RouteSpecStore, status: DaemonStatus,
                 metrics: DaemonMetrics, trigger: ReconcileTrigger, gate: StartupGate, clock: any RuntimeClock = SystemClock(), logger: Logger) {
@@ -132,7 +132,7 @@ public final class HealthService: Service, Sendable {
                     trigger.fire(.health)
                 }
             } else {
-                let results: [IPv4Address: ProbeResult]
+                let results: [IPAddress: ProbeResult]
                 switch await probe(targets, generation: probeGeneration, timeout: schedule.timeout) {
                 case .stopping:
                     return
@@ -180,7 +180,7 @@ public final class HealthService: Service, Sendable {
 
     /// How a probe round ended.
     public enum RoundAnswer: Sendable {
-        case answered([IPv4Address: ProbeResult])
+        case answered([IPAddress: ProbeResult])
         /// The plugin returned an error: no opinion on any router (never "all failed").
         case pluginError
         /// Not back by its deadline plus the grace; it may still return later (and is ignored).
@@ -196,7 +196,7 @@ public final class HealthService: Service, Sendable {
     /// request: the probe keeps its thread, never this task.
     /// Records which instance holds each address, from a read of the VPC.
     func learnInstances(from observed: ObservedVPC) {
-        var ids: [IPv4Address: String] = [:]
+        var ids: [IPAddress: String] = [:]
         for interface in observed.networkInterfaces {
             guard let instance = interface.attachedInstanceId else { continue }
             for address in interface.privateAddresses { ids[address] = instance }
@@ -226,7 +226,7 @@ public final class HealthService: Service, Sendable {
                 let result = await withCheckedContinuation { continuation in
                     answer.arm(continuation)
                     probeQueue.async { [self] in
-                        var results: [IPv4Address: ProbeResult] = [:]
+                        var results: [IPAddress: ProbeResult] = [:]
                         var failed = false
                         do {
                             let answers = try plugin.probe(targets, deadline: deadline, generation: generation)

@@ -4,9 +4,9 @@ import RouteModel
 /// from. It is not overwritten; the reconciler reads the VPC again and decides anew.
 public struct RouteWriteConflict: Error, CustomStringConvertible {
     public let tableId: String
-    public let cidr: IPv4CIDR
+    public let cidr: IPCIDR
 
-    public init(tableId: String, cidr: IPv4CIDR) {
+    public init(tableId: String, cidr: IPCIDR) {
         self.tableId = tableId
         self.cidr = cidr
     }

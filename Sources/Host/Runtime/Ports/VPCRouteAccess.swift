@@ -5,7 +5,7 @@ import RouteModel
 /// writes. The EC2 adapter implements it; failover writes go first in the API budget.
 public protocol VPCRouteAccess: Sendable {
     /// One read of the VPC. `routers` are the spec's router IPs, whose instances' states matter.
-    func observe(routers: [IPv4Address]) async throws -> ObservedVPC
+    func observe(routers: [IPAddress]) async throws -> ObservedVPC
     /// Performs a create, replace or delete action. A delete of a route already gone succeeds.
     func apply(_ action: RouteAction) async throws
     /// Performs a prefix-list write (`--prefix-lists`); returns the id of a list it created. A

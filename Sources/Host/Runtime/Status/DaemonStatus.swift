@@ -24,7 +24,7 @@ public final class DaemonStatus: StatusSource {
         }
 
         /// The routers in `condition`, in address order.
-        public func routers(in condition: RouterCondition) -> [IPv4Address] {
+        public func routers(in condition: RouterCondition) -> [IPAddress] {
             routers.filter { $0.condition == condition }.map(\.router)
         }
     }

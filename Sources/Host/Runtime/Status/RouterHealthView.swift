@@ -3,7 +3,7 @@ import RouteModel
 /// One router as `/ips` `routers` and the status page show it: its condition, the last verdict and
 /// round-trip time, and its streaks against `--health-fall` and `--health-rise`.
 public struct RouterHealthView: Sendable, Equatable {
-    public var router: IPv4Address
+    public var router: IPAddress
     public var condition: RouterCondition
     public var lastVerdict: HealthVerdict
     public var roundTripTime: Duration?
@@ -12,7 +12,7 @@ public struct RouterHealthView: Sendable, Equatable {
     /// For a failed router: how long before it may return, at the earliest.
     public var holdDownRemaining: Duration?
 
-    public init(router: IPv4Address, condition: RouterCondition, lastVerdict: HealthVerdict, roundTripTime: Duration?,
+    public init(router: IPAddress, condition: RouterCondition, lastVerdict: HealthVerdict, roundTripTime: Duration?,
                 failingRounds: Int, healthyRounds: Int, holdDownRemaining: Duration?) {
         self.router = router
         self.condition = condition

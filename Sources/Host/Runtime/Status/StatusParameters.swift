@@ -9,10 +9,10 @@ public struct StatusParameters: Sendable {
     public var logfile: String
     public var verbose: Bool
     public var routeRecheckInterval: Int
-    public var ignoreRoutes: [IPv4CIDR]
+    public var ignoreRoutes: [IPCIDR]
 
     public init(region: String?, vpc: String?, address: String, port: Int, logfile: String, verbose: Bool, routeRecheckInterval: Int,
-                ignoreRoutes: [IPv4CIDR]) {
+                ignoreRoutes: [IPCIDR]) {
         self.region = region
         self.vpc = vpc
         self.address = address

@@ -83,7 +83,7 @@ enum DashboardPage {
         for (_, table) in shown {
             for (cidr, _) in table["routes"]?.members ?? [] where seen.insert(cidr).inserted { cidrs.append(cidr) }
         }
-        cidrs.sort(by: inAddressOrder(IPv4CIDR.init))
+        cidrs.sort(by: inAddressOrder(IPCIDR.init))
         guard !shown.isEmpty, !cidrs.isEmpty else {
             return "<section><h2>Routes</h2><p class=\"empty\">No routes yet: the first reconcile has not run.</p></section>"
         }
