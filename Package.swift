@@ -5,6 +5,15 @@ import PackageDescription
 
 /// libcrypto for SigV4, the EC2 Query API client, its test harness (moto + fault proxy) and benchmark.
 let ec2Targets: [Target] = [
+    // The host's one HTTP client (EC2, IMDS, credentials, STS, etcd election): libcurl's multi interface.
+    .systemLibrary(
+        name: "CCurl",
+        path: "Sources/CCurl",
+        pkgConfig: "libcurl",
+        providers: [.apt(["libcurl4-openssl-dev"])]
+    ),
+    .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Sources/Host/HTTPClient"),
+    .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
     .systemLibrary(
         name: "COpenSSL",
         path: "Sources/COpenSSL",
@@ -14,14 +23,14 @@ let ec2Targets: [Target] = [
     .target(
         name: "EC2",
         dependencies: [
-            "COpenSSL", "RouteModel",
+            "COpenSSL", "HTTPClient", "RouteModel",
             .product(name: "Logging", package: "swift-log"),
         ],
         path: "Sources/Host/EC2"
     ),
     // Helpers shared by the test targets: paths, subprocesses, moto, the fault proxy.
-    .target(name: "TestSupport", dependencies: ["EC2"], path: "Tests/TestSupport"),
-    .testTarget(name: "EC2Tests", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Tests/EC2Tests", exclude: ["corpus"]),
+    .target(name: "TestSupport", dependencies: ["EC2", "HTTPClient"], path: "Tests/TestSupport"),
+    .testTarget(name: "EC2Tests", dependencies: ["EC2", "HTTPClient", "TestSupport", "RouteModel"], path: "Tests/EC2Tests", exclude: ["corpus"]),
     .executableTarget(name: "EC2Bench", dependencies: ["EC2", "TestSupport", "RouteModel"], path: "Benchmarks/EC2Bench"),
 ]
 
@@ -71,7 +80,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -135,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "Runtime", "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "Leadership",
+                "Runtime", "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "HTTPClient", "Leadership",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,9 +151,6 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Sources/Host/Daemon"
         ),

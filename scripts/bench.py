@@ -152,6 +152,7 @@ def failover_trials(interval, fall, trials, extra_options=(), ipv6=False):
         for line in logs[slowest].splitlines()[:80]:
             print("    " + line)
         figures = {"interval_s": interval, "fall": fall, "trials": trials, "samples_s": samples, "cidr": cidr,
+                   "measured": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                    "p50_s": percentile(samples, 0.5), "p99_s": percentile(samples, 0.99), "max_s": max(samples)}
         if send_ms:
             figures.update(send_ms=send_ms, send_p50_ms=percentile(send_ms, 0.5), send_p99_ms=percentile(send_ms, 0.99))
@@ -621,6 +622,11 @@ def markdown(results):
         "p99 is the nearest rank (the maximum for 20 trials). N-route runs include detection at the fast settings.",
         "",
     ]
+    # Figures measured by hand outside make bench (scripts/memory_map.py) are kept beside results.md.
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "memory-map.md")
+    if os.path.exists(notes):
+        with open(notes) as file:
+            lines += [file.read().rstrip("\n"), ""]
     return "\n".join(lines)
 
 
@@ -670,7 +676,9 @@ def main():
             if name in selected:
                 step_started = time.monotonic()
                 steps[name]()
-                measured[name] = now
+                # A subset of the failover rows keeps the others' date (each row has its own "measured").
+                if name != "failover" or set(args.failover_settings.split(",")) >= {"default", "fast", "fast-ipv6"}:
+                    measured[name] = now
                 log("%s done in %.0f s" % (name, time.monotonic() - step_started))
     except LabError as error:
         print("bench FAILED: %s" % error, file=sys.stderr)

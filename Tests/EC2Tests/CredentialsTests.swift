@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Synchronization
 import Testing
 import TestSupport
@@ -7,7 +8,7 @@ import TestSupport
 
 @Suite("Credential chain, profiles, container credentials and IMDSv2", .timeLimit(.minutes(3)))
 struct CredentialsTests {
-    let transport = URLSessionTransport(idleTimeout: .seconds(2), requestTimeout: .seconds(5))
+    let transport = CurlTransport(idleTimeout: .seconds(2), requestTimeout: .seconds(5))
 
     @Test("environment variables, with a session token")
     func environment() async throws {
@@ -208,7 +209,7 @@ struct WebIdentityTests {
             "AWS_ROLE_SESSION_NAME": "router-test", "AWS_ENDPOINT_URL_STS": context.server.endpoint.absoluteString,
             "AWS_EC2_METADATA_DISABLED": "true", "HOME": directory.path,
         ]
-        let transport = URLSessionTransport()
+        let transport = CurlTransport()
         let chain = try DefaultCredentialsChain(environment: environment, transport: transport)
         let credentials = try await chain.credentials()
         #expect(credentials.sessionToken != nil && credentials.expiration != nil)

@@ -85,9 +85,9 @@ struct FaultProxyTests {
     func garbage(mode: String) async throws {
         try await withProxy { proxy, context in
             try await proxy.configure([mode: 0.3, "seed": 11])
-            // URLSession on Linux notices a reset connection only when the idle timeout fires, so
-            // keep that short here; see the report on connection resets.
-            let client = context.client(endpoint: proxy.endpoint, retry: Self.patientRetries, idleTimeout: .seconds(1))
+            // A long idle timeout: a reset or an early close must be noticed when it happens, not
+            // when the connection has been silent for long enough.
+            let client = context.client(endpoint: proxy.endpoint, retry: Self.patientRetries, idleTimeout: .seconds(10))
             var succeeded = 0
             for _ in 0..<8 {
                 do {
@@ -102,7 +102,8 @@ struct FaultProxyTests {
             // Every answer broken: a clear typed error once the attempts are spent.
             try await proxy.configure([mode: 1.0])
             let hopeless = context.client(
-                endpoint: proxy.endpoint, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20)), idleTimeout: .seconds(1))
+                endpoint: proxy.endpoint, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20)), idleTimeout: .seconds(10))
+            let started = ContinuousClock.now
             do {
                 _ = try await hopeless.describeRouteTables(vpcId: context.fixture.vpcId)
                 Issue.record("expected an error in mode \(mode)")
@@ -110,6 +111,8 @@ struct FaultProxyTests {
                 #expect(error.code == (mode == "reset" ? .transport : .malformedResponse), "\(error)")
                 #expect(error.action == "DescribeRouteTables")
             }
+            // Three attempts that each waited for the idle timeout would take 30 s.
+            #expect(ContinuousClock.now - started < .seconds(8), "three broken answers took \(ContinuousClock.now - started)")
             #expect(hopeless.metrics.snapshot()["DescribeRouteTables"]?.calls == 3)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Testing
 import TestSupport
 
@@ -11,7 +12,7 @@ struct IMDSv2OnlyTests {
     @Test func anIMDSThatRefusesTokensIsNeverAskedWithoutOne() async throws {
         let server = try await FakeMetadataServer.start(arguments: ["--v1-only", "--role", "router-role"])
         defer { server.stop() }
-        let transport = URLSessionTransport(idleTimeout: .seconds(2), requestTimeout: .seconds(5))
+        let transport = CurlTransport(idleTimeout: .seconds(2), requestTimeout: .seconds(5))
         let imds = try IMDSClient(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.endpoint.absoluteString], transport: transport)
         do {
             let region = try await imds.region()

@@ -1,5 +1,6 @@
 import EC2
 import Foundation
+import HTTPClient
 import Synchronization
 import Testing
 import TestSupport

@@ -102,5 +102,48 @@ extension EndToEnd {
                 \(survivor.daemon.output)
                 """)
         }
+
+        /// etcd frozen with SIGSTOP keeps its connections open and answers nothing: every election
+        /// request must end at its own timeout, so the leader steps down within its lease, the
+        /// status page keeps answering, and once etcd resumes the replica leads again.
+        @Test func aHungEtcdEndsTheLeadershipAndItIsWonAgainAfterwards() async throws {
+            let moto = try await MotoServer.start(verifySignatures: true)
+            defer { moto.stop() }
+            let etcd = try await EtcdServer.start()
+            defer { etcd.resume(); etcd.stop() }
+            let fixture = try moto.makeFixture()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { routers.remove() }
+            let file = try specFile(#"{"10.82.0.0/16": ["\#(routerA)", "\#(routerB)"]}"#)
+            let replica = try await LeaderReplica.start(name: "replica-hung", moto: moto, fixture: fixture, etcd: etcd, ttl: 2, key: key + "-hung", arguments: [
+                "-m", "configfile", "-f", file.path, "-H", "tcp", "--tcp_check_port", "9", "--tcp_check_interval", "0.5",
+                "--route_recheck_interval", "5",
+            ])
+            defer { replica.stop() }
+            #expect(try await eventually(.seconds(60)) { await replica.role() == "leader" }, "\(replica.daemon.output)")
+
+            let lostBefore = replica.daemon.output.components(separatedBy: "leadership lost").count
+            let acquiredBefore = replica.daemon.output.components(separatedBy: "leadership acquired").count
+            etcd.pause()
+            let paused = ContinuousClock.now
+            let lost = try await eventually(.seconds(30)) {
+                replica.daemon.output.components(separatedBy: "leadership lost").count > lostBefore
+            }
+            // A 2 s lease with requests of at most 2 s each: well under 30 s unless a request hangs.
+            #expect(lost, "the leader steps down while etcd is hung\n\(replica.daemon.output)")
+            #expect(ContinuousClock.now - paused < .seconds(30))
+            #expect(await replica.role() == "follower", "the status page answers while etcd is hung")
+
+            etcd.resume()
+            let wonAgain = try await eventually(.seconds(60)) {
+                replica.daemon.output.components(separatedBy: "leadership acquired").count > acquiredBefore
+            }
+            #expect(wonAgain, "the replica leads again once etcd answers\n\(replica.daemon.output)")
+            #expect(replica.daemon.process.isRunning)
+
+            let history = LeadershipHistory(replicas: [try await replica.history()])
+            let violations = history.violations()
+            #expect(violations.isEmpty, "\(violations.joined(separator: "\n"))\n\(replica.daemon.output)")
+        }
     }
 }

@@ -109,5 +109,43 @@ extension EndToEnd {
             #expect(try StateDirectorySnapshot.take(state) == before, "--dry-run changed the state directory\n\(daemon.output)")
             #expect(try await routes.targets() == [nil, nil], "--dry-run wrote nothing")
         }
+
+        /// Without -r and -v the region and VPC come from IMDSv2 (token, then region, MAC and VPC id)
+        /// through the daemon's HTTP client; a metadata service that hangs ends in a clear refusal
+        /// within the client's timeouts, not in a hang.
+        @Test func takesRegionAndVPCFromInstanceMetadataAndRefusesWhenItHangs() async throws {
+            let moto = try await MotoServer.start()
+            defer { moto.stop() }
+            let fixture = try moto.makeFixture()
+            let routers = try await RouterNamespaces.listening([routerA, routerB], port: 9)
+            defer { routers.remove() }
+            let metadata = try await FakeMetadataServer.start(arguments: ["--region", fixture.region, "--vpc", fixture.vpcId])
+            defer { metadata.process.helperPID.map { _ = kill($0, SIGCONT) }; metadata.stop() }
+            let state = try PackagePaths.temporaryDirectory("vpcr-plan-imds")
+            var environment = VPCRouterUnderTest.environment(ec2Endpoint: moto.endpoint.absoluteString)
+            environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = metadata.endpoint.absoluteString
+            let arguments = ["plan", "-H", "tcp", "--tcp_check_port", "9", "--tcp_check_interval", "0.5", "--state-dir", state.path,
+                             "-m", "fixedconf", "--fixed_cidr", cidr.description, "--fixed_hosts", "\(routerA):\(routerB)"]
+
+            let found = try ProcessRunner.run(PackagePaths.vpcrouter, arguments, environment: environment, timeout: 60)
+            #expect(found.status == 0, "\(found.stderr)")
+            #expect(found.stdout.contains("2 writes planned; nothing was written"), "\(found.stdout)\n\(found.stderr)")
+            let stats = try await metadata.stats()
+            #expect((stats["PUT /latest/api/token"] ?? 0) >= 1, "\(stats)")
+            #expect((stats["GET /latest/meta-data/placement/region"] ?? 0) >= 1, "\(stats)")
+            #expect(stats.keys.contains { $0.hasSuffix("/vpc-id") }, "\(stats)")
+
+            // Frozen: it accepts connections (the kernel does) and answers nothing.
+            let pid = try #require(metadata.process.helperPID)
+            kill(pid, SIGSTOP)
+            let started = ContinuousClock.now
+            let hung = try ProcessRunner.run(PackagePaths.vpcrouter, arguments, environment: environment, timeout: 60)
+            let elapsed = ContinuousClock.now - started
+            kill(pid, SIGCONT)
+            #expect(hung.status == 1, "\(hung.stdout)\n\(hung.stderr)")
+            #expect((hung.stderr + hung.stdout).contains("instance metadata did not answer"), "\(hung.stderr)")
+            // Two 2 s metadata requests at most before the refusal; far less than the 60 s runner limit.
+            #expect(elapsed < .seconds(30), "the refusal took \(elapsed)")
+        }
     }
 }

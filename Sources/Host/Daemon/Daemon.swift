@@ -1,5 +1,6 @@
 import EC2
 import Foundation
+import HTTPClient
 import Health
 import Hummingbird
 import Logging
@@ -226,7 +227,7 @@ struct Daemon {
     func resolveLocation() async throws(FatalError) -> EC2Location {
         do {
             if let region = options.region, let vpc = options.vpc { return EC2Location(region: region, vpcId: vpc) }
-            let transport = URLSessionTransport(idleTimeout: .seconds(1), requestTimeout: .seconds(2))
+            let transport = CurlTransport(idleTimeout: .seconds(1), requestTimeout: .seconds(2))
             let imds = try? IMDSClient(environment: ProcessInfo.processInfo.environment, transport: transport)
             return try await EC2Location.resolve(region: options.region, vpcId: options.vpc, imds: imds)
         } catch {

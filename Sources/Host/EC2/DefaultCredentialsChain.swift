@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HTTPClient
 import Logging
 
 /// The SDK default chain: environment, shared files/profile, web identity, container, IMDSv2 instance

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import Logging
 import RouteModel
 
@@ -7,7 +8,7 @@ import RouteModel
 ///
 /// Typical use by the reconciler:
 ///
-///     let imds = try IMDSClient(environment: ProcessInfo.processInfo.environment, transport: URLSessionTransport())
+///     let imds = try IMDSClient(environment: ProcessInfo.processInfo.environment, transport: CurlTransport())
 ///     let location = try await EC2Location.resolve(region: options.region, vpcId: options.vpc, imds: imds)
 ///     let ec2 = try EC2Client.fromEnvironment(region: location.region)
 ///     let state = try await ec2.observeVPC(location.vpcId)          // <= 3 calls
@@ -37,7 +38,7 @@ public actor EC2Client {
     ) {
         self.configuration = configuration
         self.credentials = credentials
-        self.transport = transport ?? URLSessionTransport(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout)
+        self.transport = transport ?? CurlTransport(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout)
         self.clock = clock
         self.metrics = metrics
         self.logger = logger
@@ -51,7 +52,7 @@ public actor EC2Client {
         region: String, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger = Logger(label: "vpcrouter.ec2")
     ) throws -> EC2Client {
         let configuration = try EC2ClientConfiguration(region: region, environment: environment)
-        let transport = URLSessionTransport(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout)
+        let transport = CurlTransport(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout)
         let chain = try DefaultCredentialsChain(environment: environment, transport: transport, logger: logger)
         return EC2Client(configuration: configuration, credentials: chain, transport: transport, logger: logger)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 
 /// IMDSv2: a session token from PUT /latest/api/token, then GETs carrying it. Short timeouts because
 /// off EC2 (or in a container with hop limit 1) the endpoint never answers.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 
 /// AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN through STS AssumeRoleWithWebIdentity (an unsigned call).
 public struct WebIdentityCredentialsProvider: CredentialsProvider {

@@ -1,5 +1,5 @@
-import EC2
 import Foundation
+import HTTPClient
 
 /// The etcd calls leader election needs, over the v3 JSON gateway (plain HTTP, base64 keys,
 /// 64-bit numbers as strings): lease grant, keepalive and revoke, a create-if-absent transaction
@@ -27,7 +27,10 @@ struct EtcdElectionClient: Sendable {
     init(endpoints: [URL], requestTimeout: Duration) {
         self.endpoints = endpoints
         self.requestTimeout = requestTimeout
-        transport = NIOHTTPTransport(timeout: requestTimeout)
+        // Election answers are a few hundred bytes; a connection is kept for the next renewal.
+        transport = CurlTransport(configuration: CurlTransport.Configuration(
+            connectTimeout: requestTimeout, idleTimeout: requestTimeout, requestTimeout: requestTimeout,
+            maxResponseBytes: 1 << 20, maxCachedConnections: 2))
     }
 
     func grant(ttl: Duration) async throws(Failure) -> Lease {
