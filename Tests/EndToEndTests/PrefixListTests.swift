@@ -10,7 +10,7 @@ extension EndToEnd {
     /// prefix lists, and routers in network namespaces: per-CIDR routes migrate to one list and one
     /// route per table, a router's death is one ReplaceRoute per table, and switching the mode off
     /// migrates back and deletes the list; a watcher reading moto throughout finds no moment when
-    /// a CIDR has no route in a table.
+    /// a CIDR has no route in a table. The daemon is signed with a key limited to docs/iam-policy.json.
     @Suite(.serialized, .timeLimit(.minutes(8))) struct PrefixListTests {
         static let cidrs = (0..<6).map { IPCIDR("10.70.\($0).0/24")! }
         let health = ["-H", "icmpecho", "--icmp_check_interval", "0.2", "--health-fall", "2"]
@@ -58,11 +58,15 @@ extension EndToEnd {
             return snapshot
         }
 
+        /// Signed with the daemon's key, which carries only docs/iam-policy.json (moto checks IAM).
         func launch(_ extra: [String], lab: TwoRouterLab, spec: URL, state: URL, port: Int) throws -> DaemonProcess {
-            try DaemonProcess(PackagePaths.vpcrouter, [
+            var environment = VPCRouterUnderTest.environment(ec2Endpoint: lab.moto.endpoint.absoluteString)
+            environment["AWS_ACCESS_KEY_ID"] = lab.fixture.routerAccessKeyId
+            environment["AWS_SECRET_ACCESS_KEY"] = lab.fixture.routerSecretAccessKey
+            return try DaemonProcess(PackagePaths.vpcrouter, [
                 "-r", lab.fixture.region, "-v", lab.fixture.vpcId, "--route_recheck_interval", "5", "-p", "\(port)",
                 "--state-dir", state.path, "-m", "configfile", "-f", spec.path, "--route-table-quota", "100",
-            ] + health + extra, environment: VPCRouterUnderTest.environment(ec2Endpoint: lab.moto.endpoint.absoluteString))
+            ] + health + extra, environment: environment)
         }
 
         @Test func planShowsThePrefixListActionsAndTheQuotaAndWritesNothing() async throws {
@@ -102,7 +106,7 @@ extension EndToEnd {
         }
 
         @Test func perCIDRRoutesMigrateToAListThatFailsOverInOneWritePerTableAndBackWithoutAGap() async throws {
-            let lab = try await TwoRouterLab.start(cidr: Self.cidrs[0], completingPrefixListRoutes: true)
+            let lab = try await TwoRouterLab.start(cidr: Self.cidrs[0], completingPrefixListRoutes: true, verifySignatures: true)
             defer { lab.stop() }
             let fixture = lab.fixture
             let client = lab.moto.client(for: fixture)

@@ -21,8 +21,10 @@ struct TwoRouterLab {
     /// With `dualStack`, routers A and B also answer on their ENIs' IPv6 addresses
     /// (`fixture.routerAIPv6`, `fixture.routerBIPv6`). `completingPrefixListRoutes`: moto through
     /// Tests/Tools/motoprefixlists.py (`--prefix-lists` suites only).
-    static func start(cidr: IPCIDR, dualStack: Bool = false, completingPrefixListRoutes: Bool = false) async throws -> TwoRouterLab {
-        let moto = try await MotoServer.start(completingPrefixListRoutes: completingPrefixListRoutes)
+    /// `verifySignatures`: moto checks signatures and IAM (the daemon then runs with `fixture.routerAccessKeyId`).
+    static func start(cidr: IPCIDR, dualStack: Bool = false, completingPrefixListRoutes: Bool = false,
+                      verifySignatures: Bool = false) async throws -> TwoRouterLab {
+        let moto = try await MotoServer.start(verifySignatures: verifySignatures, completingPrefixListRoutes: completingPrefixListRoutes)
         do {
             let fixture = try await moto.fixture()
             let routers = try await RouterNamespaces.acquire()
