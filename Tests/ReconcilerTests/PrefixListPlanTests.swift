@@ -227,6 +227,20 @@ struct PrefixListPlanTests {
         #expect(made.ledger.prefixLists == ["pl-new": "00aa"], "a list not seen may be too new to show; one seen deleted is gone")
     }
 
+    @Test func aGroupIsItsRouterListAndOrderAndItsTagIsFixed() {
+        let any = PrefixListGroup(routers: [Self.r2, Self.r1], ordered: false)
+        #expect(any == PrefixListGroup(routers: [Self.r1, Self.r2], ordered: false), "any order: the same group")
+        #expect(PrefixListGroup(routers: [Self.r2, Self.r1], ordered: true) != PrefixListGroup(routers: [Self.r1, Self.r2], ordered: true))
+        #expect(PrefixListGroup(routers: [Self.r1], ordered: true) == PrefixListGroup(routers: [Self.r1], ordered: false),
+                "one router has no order")
+        #expect(any.key == "any:10.0.1.10,10.0.2.21")
+        // The tag names the list in EC2 across restarts and builds: a fixed hash, never Swift's seeded one.
+        #expect(any.tag == "f3664610aecc7244")
+        #expect(any.tag == PrefixListGroup(routers: [Self.r1, Self.r2], ordered: false).tag)
+        #expect(any.listTags(vpcId: "vpc-1") == ["vpcrouter:vpc": "vpc-1", "vpcrouter:group": any.tag, "Name": "vpcrouter-vpc-1-\(any.tag)"])
+        #expect(PrefixListGroup.maxEntries(forCount: 1) == 3 && PrefixListGroup.maxEntries(forCount: 500) == 625)
+    }
+
     @Test func theLedgerKeepsPrefixListsAcrossASaveAndReadsAnOlderFileWithoutThem() throws {
         let ledger = OwnershipLedger([owned("rtb-a", "10.1.0.0/16", "eni-1")], prefixLists: ["pl-1": "00aa"],
                                      pendingPrefixListGroups: ["00bb"], prefixListRoutes: [OwnedPrefixListRoute(tableId: "rtb-a", prefixListId: "pl-1")])
