@@ -186,6 +186,8 @@ extension EndToEnd {
             #expect(replaces == 2, "one replace-route per table, no per-CIDR write\n\(daemon.output.suffix(4000))")
             let listReplaces = daemon.output.components(separatedBy: "NOTICE vpcrouter: replace-route").count - 1
             #expect(listReplaces == 2, "both replaces are of the list's route")
+            let metrics = String(decoding: try await HTTPProbe.request("http://127.0.0.1:\(port)/metrics").body, as: UTF8.self)
+            #expect(metrics.contains(#"vpcrouter_prefix_list_writes_total{verb="replace-route"} 2"#), "\(metrics)")
             #expect(daemon.stop() == 0)
 
             // Mode off: per-CIDR routes again, the lists' routes and the list gone.

@@ -24,6 +24,8 @@ extension ReconcileService {
             do {
                 let created = try await access.apply(action)
                 succeeded.append((action, created))
+                metrics.prefixListWrites[action.verb.rawValue]?.increment()
+                if action.isFailover { metrics.failovers.increment() }
                 // The plan's log already said what is written; this says it was.
                 logger.info("prefix-list write done", metadata: Self.fields(action).merging(
                     ["prefix_list.write": "\(action.verb.rawValue)"].merging(created.map { ["prefix_list.created": "\($0)"] } ?? [:]) { $1 }) { $1 })
