@@ -1,6 +1,7 @@
 import Foundation
 import RouteModel
 import Testing
+import TestSupport
 @testable import Reconciler
 
 @Suite("Prefix-list plans")
@@ -255,21 +256,9 @@ struct PrefixListPlanTests {
 
     // MARK: - Invariant over random specs
 
-    /// A small fixed generator, so a failing seed can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: 1...12)
     func noCIDRIsEverWithoutARouteAndNothingForeignIsTouched(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(state: seed)
         var vpc = Fixture.vpc()
         vpc.prefixLists = [ObservedPrefixList(id: "pl-theirs", tags: ["vpcrouter:vpc": "vpc-1"], maxEntries: 5, entries: [cidr("10.100.1.0/24")])]
         let a = vpc.routeTables.firstIndex { $0.id == "rtb-a" }!
