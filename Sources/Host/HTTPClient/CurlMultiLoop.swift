@@ -120,6 +120,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             for command in commands { handle(command, multi: multi) }
             _ = curl_multi_perform(multi, &stillRunning)
             collectFinished(multi: multi)
+            endIdleStreams(multi: multi)
             // Returns when a socket is ready, curl's next timeout is due, a wake-up arrives, or after 1 s.
             _ = curl_multi_poll(multi, nil, 0, 1000, nil)
         }
@@ -177,6 +178,17 @@ final class CurlMultiLoop: @unchecked Sendable {
             let opened = transfer.connectionsOpened
             counters.withLock { $0.connectionsOpened += opened }
             finish(transfer, transfer.outcome(code).mapError { $0 })
+        }
+    }
+
+    /// Streams have no overall deadline; one that has been silent too long is ended as timed out.
+    private func endIdleStreams(multi: UnsafeMutableRawPointer) {
+        let now = ContinuousClock.now
+        for (easy, transfer) in active where transfer.isIdle(at: now) {
+            curl_multi_remove_handle(multi, easy)
+            active[easy] = nil
+            finish(transfer, .failure(TransportError(
+                code: .timedOut, url: transfer.url, reason: "the stream was silent for longer than its idle timeout")))
         }
     }
 
