@@ -204,3 +204,30 @@ struct EtcdClientTests {
         }
     }
 }
+
+/// The fault proxy between the client and etcd: every kind of broken answer from one endpoint is
+/// an outage of that endpoint (never etcd's "no"), and the next endpoint is asked.
+@Suite("etcd client behind a faulty endpoint", .serialized, .timeLimit(.minutes(5)))
+struct EtcdClientFaultTests {
+    @Test("a broken answer is passed over to the next endpoint", arguments: ["html", "reset", "truncated", "empty", "malformed", "error503"])
+    func brokenAnswers(fault: String) async throws {
+        let etcd = try await EtcdServer.start()
+        defer { etcd.discard() }
+        let proxy = try await FaultProxy.start(upstream: URL(string: etcd.endpoint)!)
+        defer { proxy.stop() }
+        try await etcd.put("/test/faults", "held")
+        let direct = EtcdClient(endpoints: [proxy.endpoint], requestTimeout: .seconds(3))
+        #expect(try await direct.get("/test/faults").keyValue?.text == "held", "the proxy passes etcd's answers through")
+
+        try await proxy.configure([fault: 1.0])
+        do {
+            let read = try await direct.get("/test/faults")
+            Issue.record("a \(fault) answer was taken as \(read)")
+        } catch {
+            #expect(error.kind == .unreachable || error.kind == .malformed, "\(fault): \(error)")
+            #expect(error.message.contains(proxy.endpoint.absoluteString) || error.kind == .malformed, "\(error)")
+        }
+        let both = EtcdClient(endpoints: [proxy.endpoint, URL(string: etcd.endpoint)!], requestTimeout: .seconds(3))
+        #expect(try await both.get("/test/faults").keyValue?.text == "held", "\(fault): the next endpoint answered")
+    }
+}
