@@ -18,6 +18,8 @@ let ec2Targets: [Target] = [
     // plugin through its own static copy.
     .target(name: "EtcdClient", dependencies: ["HTTPClient"], path: "Sources/Host/EtcdClient"),
     .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "HTTPClient", "TestSupport"]),
+    // The etcd mode plugin's own thread, linked in as a library (the daemon tests load it as a plugin).
+    .testTarget(name: "EtcdFollowerTests", dependencies: ["EtcdMode"]),
     .systemLibrary(
         name: "COpenSSL",
         path: "Sources/COpenSSL",
