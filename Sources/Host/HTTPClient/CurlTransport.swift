@@ -94,7 +94,8 @@ public final class CurlTransport: HTTPTransport {
 extension CurlTransport {
     /// Limits of a streamed answer.
     public struct StreamLimits: Sendable {
-        /// Silence (no byte, headers included) for this long ends the stream with a `.timedOut` error.
+        /// Silence (no byte, headers included) for this long ends the stream with a `.timedOut` error
+        /// (checked by the loop about once a second, so it fires up to a second late).
         public var idleTimeout: Duration
         /// A longer line ends the stream with a `.responseTooLarge` error.
         public var maxLineBytes: Int
@@ -110,7 +111,7 @@ extension CurlTransport {
 
     /// Sends the request and returns once the answer's head is in; its body then arrives line by
     /// line in `lines` while the server keeps the answer open (a watch, an event stream). There is no
-    /// overall timeout, only the idle one. Cancelling the task that awaits the head or iterates the
+    /// overall timeout, only the idle one; the request's timeout bounds the connection set-up. Cancelling the task that awaits the head or iterates the
     /// lines, or dropping the stream, aborts the transfer.
     public func streamLines(_ request: HTTPRequest, limits: StreamLimits) async throws -> HTTPLineStream {
         try Task.checkCancellation()
