@@ -179,10 +179,9 @@ final class CurlTransfer: @unchecked Sendable {
         return 0
     }
 
-    /// Whether a streamed answer has been silent for longer than its idle timeout.
-    func isIdle(at now: ContinuousClock.Instant) -> Bool {
-        guard let lineDelivery else { return false }
-        return now - lineDelivery.lastActivity > lineDelivery.idleTimeout
+    /// When a streamed answer counts as silent for too long, unless a byte arrives before; nil for a whole answer.
+    var idleDeadline: ContinuousClock.Instant? {
+        lineDelivery.map { $0.lastActivity + $0.idleTimeout }
     }
 
     /// One header line from curl, CRLF included. A status line starts a new header block (an

@@ -94,8 +94,7 @@ public final class CurlTransport: HTTPTransport {
 extension CurlTransport {
     /// Limits of a streamed answer.
     public struct StreamLimits: Sendable {
-        /// Silence (no byte, headers included) for this long ends the stream with a `.timedOut` error
-        /// (checked by the loop about once a second, so it fires up to a second late).
+        /// Silence (no byte, headers included) for this long ends the stream with a `.timedOut` error.
         public var idleTimeout: Duration
         /// A longer line ends the stream with a `.responseTooLarge` error.
         public var maxLineBytes: Int
