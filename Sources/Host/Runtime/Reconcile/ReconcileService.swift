@@ -63,6 +63,7 @@ public final class ReconcileService: Service, Sendable {
     private let followerNoticeShown = Mutex(false)
     /// What went wrong in the current pass (a failed read or write), for the retry.
     private let passProblem = Mutex<String?>(nil)
+    func notePassProblem(_ problem: String) { passProblem.withLock { $0 = problem } }
     public let retries = ReconcileRetries()
     private let passesFinished = Atomic<UInt64>(0)
     /// Passes finished, whatever their outcome (with the retry they scheduled already recorded).
@@ -197,6 +198,7 @@ public final class ReconcileService: Service, Sendable {
         // Plan.
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: memory.ledger, policy: settings.policy)
         let writes: [RouteAction]
+        let listWrites: [PrefixListAction]
         if source.allowsFullPlan {
             health.learnInstances(from: observed)
             // Counted from when health was read for the plan, not from the end of this pass.
@@ -214,16 +216,22 @@ public final class ReconcileService: Service, Sendable {
                 ? memory.confirmedWrites + routePlan.actions.filter { $0.verb != .keep } : routePlan.actions
             status.setReconcile(ReconcileStatus(plan: routePlan, spec: spec, observed: observed), lastActions: shownActions)
             writes = routePlan.writes
+            listWrites = routePlan.prefixListWrites
+            log(routePlan.prefixListActions, cause: cause)
             memory.ledger = recordIntents(writes, in: routePlan.ledgerAdoptingKeptRoutes)
         } else {
             writes = routePlan.writes.filter(\.followsHealthChange)
+            listWrites = routePlan.prefixListWrites.filter(\.followsHealthChange)
             log(writes, cause: cause)
+            log(listWrites, cause: cause)
             // Not the plan's ledger: it was settled against an older observation.
             memory.ledger = recordIntents(writes, in: memory.ledger)
         }
         memory.confirmedWrites = []
 
-        // Apply.
+        // Apply: prefix lists first (`--prefix-lists`; each write's precondition was observed).
+        let lists = await applyPrefixLists(listWrites, ledger: memory.ledger)
+        memory.ledger = lists.ledger
         let written = await apply(writes, healthChangedAt: healthChangedAt)
         memory.ledger = memory.ledger.confirming(written)
 
@@ -235,6 +243,12 @@ public final class ReconcileService: Service, Sendable {
             memory.lastObservation = (visible, clock.now)
             memory.confirmation = visible
             memory.confirmedWrites = written
+        }
+        // Prefix-list writes show in a plain re-read, which the follow-up plans from.
+        if lists.wrote, memory.confirmation == nil, passProblem.withLock({ $0 }) == nil, !Task.isShuttingDownGracefully,
+           let visible = try? await access.observe(routers: spec?.routerAddresses ?? []) {
+            memory.lastObservation = (visible, clock.now)
+            memory.confirmation = visible
         }
         // After a failed write the retry reads again, on its backoff (immediately would add to throttling).
         if passProblem.withLock({ $0 }) != nil {
