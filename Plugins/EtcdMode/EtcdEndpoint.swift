@@ -4,11 +4,10 @@ import FoundationEssentials
 struct EtcdEndpoint: CustomStringConvertible, Equatable {
     let host: String
     let port: Int
+    /// The URL the etcd client calls; an IPv6 address in brackets.
+    let url: URL
 
     var description: String { "http://\(host):\(port)" }
-
-    /// The URL the etcd client calls; an IPv6 address in brackets.
-    var url: URL { URL(string: host.contains(":") ? "http://[\(host)]:\(port)" : description)! }
 
     /// Parses a comma-separated list; the error names the entry that cannot be used.
     static func parseList(_ text: String) -> Result<[EtcdEndpoint], EndpointListError> {
@@ -46,7 +45,11 @@ struct EtcdEndpoint: CustomStringConvertible, Equatable {
             host = String(rest)
             port = 2379
         }
-        guard !host.isEmpty else { return nil }
+        // A host the URL parser refuses (a space, say) is refused here, not when it is first called.
+        guard !host.isEmpty, let url = URL(string: host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)") else {
+            return nil
+        }
+        self.url = url
     }
 }
 
