@@ -100,6 +100,25 @@ struct LineStreamTests {
         }
     }
 
+    @Test("a reader that falls a whole buffer behind gets the lines held, then an error, not an unbounded backlog")
+    func slowReader() async throws {
+        try await withServer { server, transport in
+            let stream = try await transport.streamLines(
+                HTTPRequest(method: "GET", url: server.url("/lines?n=200&then=hold")),
+                limits: .init(idleTimeout: .seconds(30), maxBufferedLines: 4))
+            #expect(try await server.waitForStats { $0.openTransfers == 0 }.openTransfers == 0, "the transfer was ended unread")
+            var delivered = 0
+            do {
+                for try await _ in stream.lines { delivered += 1 }
+                Issue.record("the stream ended without an error")
+            } catch let error as TransportError {
+                #expect(error.code == .responseTooLarge)
+                #expect(error.reason == "the reader fell more than a buffer of lines behind the stream")
+            }
+            #expect(delivered == 4, "the buffered lines come first")
+        }
+    }
+
     @Test("a reset in the middle of the stream is a connection error after the lines before it")
     func resetMidStream() async throws {
         try await withServer { server, transport in
