@@ -40,6 +40,8 @@ public final class ReconcileService: Service, Sendable {
         var confirmedWrites: [RouteAction] = []
         /// Follow-up passes since a pass with another cause.
         var followUpsInARow = 0
+        /// The writes the last pass set out to make.
+        var lastPlannedWrites = PlannedWrites()
         /// From the last plan: when a route held on a backup may fail back (see `RoutePlan.nextFailBackCheck`).
         var failBackCheck: ContinuousClock.Instant?
     }
@@ -256,19 +258,29 @@ public final class ReconcileService: Service, Sendable {
             return
         }
         guard memory.confirmation != nil || !source.allowsFullPlan else { return }
-        // A plan that writes again on every confirmation has not settled (a table someone keeps
-        // changing back): it waits for the next trigger rather than spending the API budget.
+        // A plan that makes the same writes again from what confirmed them has not settled (another
+        // writer changing the tables back): it waits for the next trigger rather than spend the API
+        // budget. Plans that progress (a large prefix list filled 100 entries a pass) go on.
+        let planned = PlannedWrites(routes: writes, prefixLists: listWrites)
+        let repeated = cause == .followUp && planned == memory.lastPlannedWrites
+        memory.lastPlannedWrites = planned
         memory.followUpsInARow = cause == .followUp ? memory.followUpsInARow + 1 : 0
-        if memory.followUpsInARow < Self.maximumFollowUpsInARow {
+        if !repeated, memory.followUpsInARow < Self.maximumFollowUpsInARow {
             trigger.fire(.followUp)
         } else {
-            logger.warning("the plan has not settled after \(Self.maximumFollowUpsInARow) passes in a row; waiting for the next trigger",
+            logger.warning("the plan has not settled: its writes repeat or it has followed up \(memory.followUpsInARow) times in a row; waiting for the next trigger",
                            metadata: ["writes": "\(written.count)"])
         }
     }
 
-    /// A failover pass, the pass that writes the rest, and the one that confirms it need no more.
-    static let maximumFollowUpsInARow = 3
+    /// A bound on follow-ups, whatever they write: far above what a spec of the route quota's size needs.
+    static let maximumFollowUpsInARow = 50
+
+    /// What a pass set out to write, to tell a plan that progresses from one that repeats itself.
+    struct PlannedWrites: Equatable, Sendable {
+        var routes: [RouteAction] = []
+        var prefixLists: [PrefixListAction] = []
+    }
 
     /// The pass's observation: the confirming re-read of the pass before, else the last read when
     /// a health change can be acted on from it, else a new read (nil when that fails or a stop
