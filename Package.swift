@@ -14,6 +14,12 @@ let ec2Targets: [Target] = [
     ),
     .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Sources/Host/HTTPClient"),
     .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+    // The one etcd v3 client (JSON gateway): leader election in the daemon, and the etcd mode
+    // plugin through its own static copy.
+    .target(name: "EtcdClient", dependencies: ["HTTPClient"], path: "Sources/Host/EtcdClient"),
+    .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "HTTPClient", "TestSupport"]),
+    // The etcd mode plugin's own thread, linked in as a library (the daemon tests load it as a plugin).
+    .testTarget(name: "EtcdFollowerTests", dependencies: ["EtcdMode"]),
     .systemLibrary(
         name: "COpenSSL",
         path: "Sources/COpenSSL",
@@ -143,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "Runtime", "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "HTTPClient", "Leadership",
+                "Runtime", "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "HTTPClient", "EtcdClient", "Leadership",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,6 +189,7 @@ let package = Package(
         // --- End of the reconciler block.
 
     ] + healthTargets + ec2Targets + pluginTargets.map {
-        .target(name: $0, dependencies: ["PluginABI", "PluginKit"], path: "Plugins/\($0)")
+        // The etcd mode links its own static copy of the etcd client (and the HTTP client under it).
+        .target(name: $0, dependencies: ["PluginABI", "PluginKit"] + ($0 == "EtcdMode" ? ["EtcdClient"] : []), path: "Plugins/\($0)")
     }
 )

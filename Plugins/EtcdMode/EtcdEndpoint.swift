@@ -1,24 +1,26 @@
-import Foundation
+import FoundationEssentials
 
 /// One etcd client URL: `http://host:port` (the JSON gateway is served on the client port).
 struct EtcdEndpoint: CustomStringConvertible, Equatable {
     let host: String
     let port: Int
+    /// The URL the etcd client calls; an IPv6 address in brackets.
+    let url: URL
 
     var description: String { "http://\(host):\(port)" }
 
     /// Parses a comma-separated list; the error names the entry that cannot be used.
-    static func parseList(_ text: String) -> Result<[EtcdEndpoint], GatewayError> {
+    static func parseList(_ text: String) -> Result<[EtcdEndpoint], EndpointListError> {
         var endpoints: [EtcdEndpoint] = []
         for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(entry.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
             guard let endpoint = EtcdEndpoint(trimmed) else {
-                return .failure(GatewayError(
+                return .failure(EndpointListError(
                     "--etcd-endpoints: \"\(trimmed)\" is not an http://host:port URL (TLS endpoints are not supported)"))
             }
             endpoints.append(endpoint)
         }
-        return endpoints.isEmpty ? .failure(GatewayError("--etcd-endpoints is empty")) : .success(endpoints)
+        return endpoints.isEmpty ? .failure(EndpointListError("--etcd-endpoints is empty")) : .success(endpoints)
     }
 
     init?(_ text: String) {
@@ -43,6 +45,17 @@ struct EtcdEndpoint: CustomStringConvertible, Equatable {
             host = String(rest)
             port = 2379
         }
-        guard !host.isEmpty else { return nil }
+        // A host the URL parser refuses (a space, say) is refused here, not when it is first called.
+        guard !host.isEmpty, let url = URL(string: host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)") else {
+            return nil
+        }
+        self.url = url
     }
+}
+
+/// Why `--etcd-endpoints` cannot be used.
+struct EndpointListError: Error {
+    let message: String
+
+    init(_ message: String) { self.message = message }
 }

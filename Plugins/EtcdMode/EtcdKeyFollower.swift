@@ -1,38 +1,46 @@
-import Foundation
-import Glibc
+import EtcdClient
+import HTTPClient
 import PluginABI
 import PluginKit
+import Synchronization
 
-/// Follows one etcd key on its own thread: reads it, submits its value as the route spec, then
-/// watches it. On any failure it moves to the next endpoint after a growing pause, reads the key
-/// afresh and watches again; the host keeps the last good spec meanwhile.
+/// Follows one etcd key: reads it, submits its value as the route spec, then watches it. On any
+/// failure it moves to the next endpoint after a growing pause, reads the key afresh and watches
+/// again; the host keeps the last good spec meanwhile. The work is one task on a thread of the
+/// plugin's own (`FollowerThread`), talking to etcd through the shared `EtcdClient`.
 final class EtcdKeyFollower: PluginInstance, @unchecked Sendable {
     let context: OpaquePointer?
     let endpoints: [EtcdEndpoint]
     let key: String
     /// A watch that has been silent this long is re-established after a fresh read, so a stream
     /// that hangs without closing (a paused or partitioned member) is noticed.
-    let resyncInterval: Double
-    let requestTimeout = 3.0
+    let resyncInterval: Duration
+    let requestTimeout: Duration = .seconds(3)
+    /// One connection cache and HTTP thread for every endpoint this instance talks to.
+    let transport: CurlTransport
 
-    private let lock = NSLock()
-    private var generation: UInt64 = 0
-    /// The mod revision of the last value handled (submitted, refused or deleted).
-    private var lastModRevision: Int64 = 0
-    private var accepted = 0
-    private var refused = 0
-    private var reconnects = 0
-    private var currentEndpoint: EtcdEndpoint?
-    private var lastProblem = ""
-    private var stopPipe: [Int32] = [-1, -1]
-    private let finished = DispatchSemaphore(value: 0)
-    private var running = false
+    private struct State {
+        var generation: UInt64 = 0
+        /// The mod revision of the last value handled (submitted, refused or deleted).
+        var lastModRevision: Int64 = 0
+        var accepted = 0
+        var refused = 0
+        var reconnects = 0
+        var currentEndpoint: EtcdEndpoint?
+        var lastProblem = ""
+    }
+
+    private let state = Mutex(State())
+    private let running = Mutex<(thread: FollowerThread, task: Task<Void, Never>)?>(nil)
 
     init(context: OpaquePointer?, endpoints: [EtcdEndpoint], key: String, resyncInterval: Double) {
         self.context = context
         self.endpoints = endpoints
         self.key = key
-        self.resyncInterval = resyncInterval
+        self.resyncInterval = .milliseconds(Int64(resyncInterval * 1000))
+        transport = CurlTransport(configuration: .init(
+            connectTimeout: requestTimeout, idleTimeout: requestTimeout, requestTimeout: requestTimeout,
+            maxResponseBytes: 4 << 20, maxCachedConnections: 2))
     }
 
     func log(_ level: vpcr_log_level, _ message: String, _ fields: [(String, String)]) {
@@ -40,90 +48,83 @@ final class EtcdKeyFollower: PluginInstance, @unchecked Sendable {
     }
 
     func start() throws(PluginFailure) {
-        guard pipe(&stopPipe) == 0 else {
-            throw PluginFailure(code: vpcr_status(VPCR_E_IO), message: "cannot create a pipe: \(String(cString: strerror(errno)))")
+        guard let thread = FollowerThread() else {
+            throw PluginFailure(code: vpcr_status(VPCR_E_IO), message: "cannot start the etcd thread")
         }
-        running = true
-        let thread = Thread { [self] in
-            follow()
-            finished.signal()
+        let task = Task(executorPreference: thread) { [self] in
+            await follow()
+            thread.close()
         }
-        thread.name = "etcd"
-        thread.start()
+        running.withLock { $0 = (thread, task) }
     }
 
-    /// Wakes the thread (every wait polls the pipe) and waits for it until the deadline.
+    /// Cancels the follow task (which aborts its request or watch at once) and waits for its
+    /// thread until the deadline.
     func stop(deadlineNanoseconds: UInt64) {
-        guard running else { return }
-        running = false
-        var byte: UInt8 = 1
-        _ = write(stopPipe[1], &byte, 1)
-        let now = Deadline.now()
-        let wait = deadlineNanoseconds > now ? deadlineNanoseconds - now : 0
-        if finished.wait(timeout: .now() + .nanoseconds(Int(min(wait, 10_000_000_000)))) == .timedOut {
+        guard let (thread, task) = running.withLock({ current in defer { current = nil }; return current }) else { return }
+        task.cancel()
+        let now = hostNow(context)
+        let remaining = min(deadlineNanoseconds > now ? deadlineNanoseconds - now : 0, 10_000_000_000)
+        if !thread.waitForExit(remainingNanoseconds: remaining) {
             log(VPCR_LOG_WARNING, "etcd thread did not stop by the deadline", [])
-            return  // the pipe stays open: the thread may still poll it
         }
-        close(stopPipe[0])
-        close(stopPipe[1])
     }
 
     // MARK: - The follow loop
 
-    private func follow() {
+    private func follow() async {
         var index = 0
-        var pause = 0.2
+        var pause = Duration.milliseconds(200)
         var outage = false
-        while true {
+        while !Task.isCancelled {
             let endpoint = endpoints[index % endpoints.count]
-            let gateway = EtcdGateway(endpoint: endpoint, stopDescriptor: stopPipe[0], requestTimeout: requestTimeout)
+            let client = EtcdClient(endpoints: [endpoint.url], requestTimeout: requestTimeout, transport: transport)
             var watching = false
             do {
-                let current = try gateway.read(key)
-                lock.withLock { currentEndpoint = endpoint }
+                let current = try await client.get(key)
+                state.withLock { $0.currentEndpoint = endpoint }
                 if outage {
                     log(VPCR_LOG_NOTICE, "etcd reachable again", [("etcd.endpoint", endpoint.description)])
                     outage = false
                 }
-                pause = 0.2
+                pause = .milliseconds(200)
                 handle(current)
                 watching = true
-                try gateway.watch(key, after: current.revision, idleTimeout: resyncInterval) { event in
-                    handle(event)
-                    return true
+                for try await events in try await client.watch(key, afterRevision: current.revision, idleTimeout: resyncInterval) {
+                    for event in events { handle(event) }
                 }
             } catch {
-                if error.stopped { return }
-                if error.timedOut && watching {
+                let problem = error as? EtcdError ?? EtcdError(.unreachable, "\(error)")
+                if problem.kind == .cancelled || Task.isCancelled { return }
+                if watching && problem.kind == .timedOut {
                     continue  // a quiet watch: read afresh and watch again on the same endpoint
                 }
-                lock.withLock {
-                    reconnects += 1
-                    currentEndpoint = nil
-                    lastProblem = "\(endpoint): \(error.message)"
+                if watching && problem.kind == .watchCancelled {
+                    // Typically the start revision was compacted away: etcd is fine, read afresh.
+                    log(VPCR_LOG_INFO, "etcd ended the watch; reading the key afresh", [("reason", problem.message)])
+                    continue
+                }
+                state.withLock {
+                    $0.reconnects += 1
+                    $0.currentEndpoint = nil
+                    $0.lastProblem = "\(endpoint): \(problem.message)"
                 }
                 // Said once per outage; the retries in between are debug noise.
                 log(outage ? VPCR_LOG_DEBUG : VPCR_LOG_WARNING, "etcd unreachable; the last good spec stays in force, retrying",
-                    [("etcd.endpoint", endpoint.description), ("reason", error.message)])
+                    [("etcd.endpoint", endpoint.description), ("reason", problem.message)])
                 outage = true
                 index += 1
-                if sleepOrStop(pause) { return }
-                pause = min(pause * 2, 5)
+                do { try await Task.sleep(for: pause) } catch { return }
+                pause = min(pause * 2, .seconds(5))
             }
         }
     }
 
-    /// Sleeps, or returns true at once when a stop is requested.
-    private func sleepOrStop(_ seconds: Double) -> Bool {
-        var descriptor = pollfd(fd: stopPipe[0], events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, Int32(seconds * 1000)) > 0
-    }
-
-    private func handle(_ current: KeyValue) {
-        guard let value = current.value else {
-            let first: Bool = lock.withLock {
-                defer { lastModRevision = -1 }
-                return lastModRevision != -1
+    private func handle(_ current: EtcdRead) {
+        guard let keyValue = current.keyValue else {
+            let first: Bool = state.withLock { state in
+                defer { state.lastModRevision = -1 }
+                return state.lastModRevision != -1
             }
             if first {
                 log(VPCR_LOG_WARNING, "etcd key does not exist; the last good spec stays in force",
@@ -131,15 +132,15 @@ final class EtcdKeyFollower: PluginInstance, @unchecked Sendable {
             }
             return
         }
-        submit(value, modRevision: current.modRevision)
+        submit(keyValue.value, modRevision: keyValue.modRevision)
     }
 
-    private func handle(_ event: KeyEvent) {
+    private func handle(_ event: EtcdEvent) {
         switch event {
-        case .put(let value, let modRevision):
-            submit(value, modRevision: modRevision)
-        case .delete(let modRevision):
-            lock.withLock { lastModRevision = -1 }
+        case .put(let keyValue):
+            submit(keyValue.value, modRevision: keyValue.modRevision)
+        case .delete(_, let modRevision):
+            state.withLock { $0.lastModRevision = -1 }
             log(VPCR_LOG_WARNING, "etcd key deleted; the last good spec stays in force",
                 [("etcd.mod_revision", String(modRevision))])
         }
@@ -147,11 +148,11 @@ final class EtcdKeyFollower: PluginInstance, @unchecked Sendable {
 
     /// Hands a value to the host's validator unless this revision was handled already.
     private func submit(_ value: [UInt8], modRevision: Int64) {
-        let next: UInt64? = lock.withLock {
-            if modRevision == lastModRevision { return nil }
-            lastModRevision = modRevision
-            generation += 1
-            return generation
+        let next: UInt64? = state.withLock {
+            if modRevision == $0.lastModRevision { return nil }
+            $0.lastModRevision = modRevision
+            $0.generation += 1
+            return $0.generation
         }
         guard let next else { return }
         var error = vpcr_error()
@@ -161,8 +162,8 @@ final class EtcdKeyFollower: PluginInstance, @unchecked Sendable {
             }
         }
         let reason = error.text
-        lock.withLock {
-            if status == VPCR_OK { accepted += 1 } else { refused += 1; lastProblem = "mod revision \(modRevision): \(reason)" }
+        state.withLock {
+            if status == VPCR_OK { $0.accepted += 1 } else { $0.refused += 1; $0.lastProblem = "mod revision \(modRevision): \(reason)" }
         }
         if status == VPCR_OK {
             log(VPCR_LOG_INFO, "etcd value submitted", [("etcd.mod_revision", String(modRevision)), ("spec.generation", String(next))])
@@ -173,16 +174,14 @@ final class EtcdKeyFollower: PluginInstance, @unchecked Sendable {
     }
 
     func reportInfo(to sink: OpaquePointer) {
-        let (accepted, refused, reconnects, endpoint, revision, problem) = lock.withLock {
-            (self.accepted, self.refused, self.reconnects, currentEndpoint, lastModRevision, lastProblem)
-        }
+        let current = state.withLock { $0 }
         hostInfoAdd(sink, "params", "etcd_endpoints", endpoints.map(\.description).joined(separator: ","))
         hostInfoAdd(sink, "params", "etcd_key", key)
-        hostInfoAdd(sink, "stats", "specs_accepted", String(accepted))
-        hostInfoAdd(sink, "stats", "specs_refused", String(refused))
-        hostInfoAdd(sink, "stats", "reconnects", String(reconnects))
-        hostInfoAdd(sink, "stats", "connected_endpoint", endpoint?.description ?? "none")
-        if revision > 0 { hostInfoAdd(sink, "stats", "mod_revision", String(revision)) }
-        if !problem.isEmpty { hostInfoAdd(sink, "stats", "last_problem", problem) }
+        hostInfoAdd(sink, "stats", "specs_accepted", String(current.accepted))
+        hostInfoAdd(sink, "stats", "specs_refused", String(current.refused))
+        hostInfoAdd(sink, "stats", "reconnects", String(current.reconnects))
+        hostInfoAdd(sink, "stats", "connected_endpoint", current.currentEndpoint?.description ?? "none")
+        if current.lastModRevision > 0 { hostInfoAdd(sink, "stats", "mod_revision", String(current.lastModRevision)) }
+        if !current.lastProblem.isEmpty { hostInfoAdd(sink, "stats", "last_problem", current.lastProblem) }
     }
 }

@@ -7,8 +7,6 @@
 // JSON route spec and goes to the host's validator; a refused value is logged with the key, its
 // mod revision and the reason, and the last good spec stays in force, as it does when the key is
 // deleted or every endpoint is unreachable.
-import Foundation
-import Glibc
 import PluginABI
 import PluginKit
 

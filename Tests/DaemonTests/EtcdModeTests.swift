@@ -110,6 +110,26 @@ import TestSupport
         #expect(daemon.stop() == 0)
     }
 
+    /// The follower's watch is open and silent (etcd paused), its resync a minute away: stopping
+    /// must cancel it at once rather than wait for the resync or a request timeout, well inside
+    /// the host's 5 s stop deadline.
+    @Test func stopsAtOnceWhileTheWatchHangs() async throws {
+        let etcd = try await EtcdServer.start()
+        defer { etcd.resume(); etcd.stop() }
+        try await etcd.put(key, #"{"10.1.0.0/16": ["10.0.0.5"]}"#)
+        let daemon = try await start(etcd.endpoint, extra: ["--etcd-resync-interval", "60"])
+        #expect(try await specInForce(becomes: ["10.1.0.0/16"]) == ["10.1.0.0/16"], "\(daemon.output)")
+        etcd.pause()
+        try await Task.sleep(for: .milliseconds(500))
+        let stopping = ContinuousClock.now
+        #expect(await daemon.stopped() == 0, "\(daemon.output)")
+        let elapsed = ContinuousClock.now - stopping
+        // Without the cancellation the host would wait out its 5 s stop deadline and log the warning.
+        #expect(elapsed < .seconds(10), "stopping took \(elapsed)")
+        #expect(daemon.output.contains("plugin stopped"), "\(daemon.output)")
+        #expect(!daemon.output.contains("did not stop by the deadline"), "\(daemon.output)")
+    }
+
     @Test func refusesUnusableOptions() throws {
         let missingKey = try VPCRouterUnderTest.run(["-m", "etcd", "-H", "tcp", "-p", "\(port)"])
         #expect(missingKey.status == 2, "\(missingKey.stderr)")
@@ -122,5 +142,12 @@ import TestSupport
         ])
         #expect(tls.status == 2, "an option value the plugin refuses is a usage error: \(tls.stderr)")
         #expect(tls.stderr.contains("\"https://127.0.0.1:2379\" is not an http://host:port URL"), "\(tls.stderr)")
+
+        let badHost = try VPCRouterUnderTest.run([
+            "-m", "etcd", "--etcd-endpoints", "http://etcd one:2379", "--etcd-key", key, "-H", "tcp",
+            "-p", "\(port)", "--state-dir", state.path,
+        ])
+        #expect(badHost.status == 2, "a host no URL can hold is refused at start, not a crash later: \(badHost.stderr)")
+        #expect(badHost.stderr.contains("\"http://etcd one:2379\" is not an http://host:port URL"), "\(badHost.stderr)")
     }
 }

@@ -7,6 +7,9 @@ GET  /__health           200 "ok"
 GET  /hello              200 "hello"; header X-Connection: the serial number of the connection
 GET  /bytes?n=N[&chunked=1]  N bytes of "x", with Content-Length or chunked
 GET  /trickle?seconds=S  headers at once, then one byte every 0.2 s for S seconds
+GET  /lines?n=N&interval=S[&size=B][&crlf=1][&then=end|hold|reset]
+                         chunked: N lines "line I" (or of B "x"s) S seconds apart, LF or CRLF ended;
+                         then the answer ends, is held open silently, or the connection is reset
 GET  /stall              reads the request and never answers (until the client goes away)
 ANY  /echo               JSON: method, path, headers (lower-case names), body (text)
 GET  /__stats            JSON: {"connections": accepted so far, "requests": served so far,
@@ -14,6 +17,8 @@ GET  /__stats            JSON: {"connections": accepted so far, "requests": serv
 """
 import argparse
 import json
+import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -99,6 +104,41 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             finally:
                 self.held(-1)
+            return
+        if url.path == "/lines":
+            count = int(query.get("n", ["1"])[0])
+            interval = float(query.get("interval", ["0"])[0])
+            size = int(query.get("size", ["0"])[0])
+            end = b"\r\n" if query.get("crlf", ["0"])[0] == "1" else b"\n"
+            then = query.get("then", ["end"])[0]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+            self.held(1)
+            try:
+                for index in range(count):
+                    line = (b"x" * size if size else b"line %d" % index) + end
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                    self.wfile.flush()
+                    if interval:
+                        time.sleep(interval)
+                if then == "hold":
+                    self.connection.settimeout(60)
+                    while self.connection.recv(1):
+                        pass
+                elif then == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                else:
+                    self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                pass
+            finally:
+                self.held(-1)
+            if then != "end":
+                self.close_connection = True
             return
         if url.path == "/stall":
             self.held(1)

@@ -1,4 +1,5 @@
 import EC2
+import EtcdClient
 import Foundation
 import HTTPClient
 import Health
@@ -212,7 +213,7 @@ struct Daemon {
     func makeElection(_ election: LeaderElectionOptions, trigger: ReconcileTrigger) -> LeaderElectionService {
         let requestTimeout: Duration = min(max(election.ttl / 3, .milliseconds(500)), .seconds(2))
         return LeaderElectionService(
-            client: EtcdElectionClient(endpoints: election.endpoints, requestTimeout: requestTimeout),
+            client: EtcdClient(endpoints: election.endpoints, requestTimeout: requestTimeout),
             settings: LeaderElectionService.Settings(key: election.key, identity: election.identity, ttl: election.ttl),
             trigger: trigger, logger: logger)
     }

@@ -120,8 +120,10 @@ final class CurlMultiLoop: @unchecked Sendable {
             for command in commands { handle(command, multi: multi) }
             _ = curl_multi_perform(multi, &stillRunning)
             collectFinished(multi: multi)
-            // Returns when a socket is ready, curl's next timeout is due, a wake-up arrives, or after 1 s.
-            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            let nextIdleCheck = endIdleStreams(multi: multi)
+            // Returns when a socket is ready, curl's next timeout is due, a wake-up arrives, a
+            // stream may have gone idle, or after 1 s.
+            _ = curl_multi_poll(multi, nil, 0, Int32(nextIdleCheck), nil)
         }
         let leftover = inbox.withLock { inbox in
             inbox.stopped = true
@@ -178,6 +180,25 @@ final class CurlMultiLoop: @unchecked Sendable {
             counters.withLock { $0.connectionsOpened += opened }
             finish(transfer, transfer.outcome(code).mapError { $0 })
         }
+    }
+
+    /// Streams have no overall deadline; one that has been silent too long is ended as timed out.
+    /// Returns the milliseconds until the next stream could go idle (at most 1000).
+    private func endIdleStreams(multi: UnsafeMutableRawPointer) -> Int {
+        let now = ContinuousClock.now
+        var nextCheck: Duration = .seconds(1)
+        for (easy, transfer) in active {
+            guard let idleAt = transfer.idleDeadline else { continue }
+            if now > idleAt {
+                curl_multi_remove_handle(multi, easy)
+                active[easy] = nil
+                finish(transfer, .failure(TransportError(
+                    code: .timedOut, url: transfer.url, reason: "the stream was silent for longer than its idle timeout")))
+            } else {
+                nextCheck = min(nextCheck, idleAt - now)
+            }
+        }
+        return CurlTransfer.milliseconds(nextCheck) + 1
     }
 
     private func finish(_ transfer: CurlTransfer, _ result: Result<HTTPResponse, any Error>) {

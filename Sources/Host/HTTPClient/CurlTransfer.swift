@@ -13,12 +13,31 @@ final class CurlTransfer: @unchecked Sendable {
         var maxResponseBytes: Int
     }
 
+    /// Where a streamed answer goes: its head once the headers are in, then its body line by line.
+    final class LineDelivery {
+        let idleTimeout: Duration
+        let maxLineBytes: Int
+        var head: CheckedContinuation<(status: Int, headers: [String: String]), any Error>?
+        var lines: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+        var partialLine: [UInt8] = []
+        var lastActivity = ContinuousClock.now
+        /// Why the transfer was ended from the body callback, when it was.
+        var abortReason: TransportError?
+
+        init(idleTimeout: Duration, maxLineBytes: Int) {
+            self.idleTimeout = idleTimeout
+            self.maxLineBytes = maxLineBytes
+        }
+    }
+
     let request: HTTPRequest
     let limits: Limits
     let cancelRequested = Atomic<Bool>(false)
 
     // Set by the caller before the transfer is submitted, then owned by the loop thread.
     var continuation: CheckedContinuation<HTTPResponse, any Error>?
+    /// Set instead of `continuation` for a streamed answer.
+    var lineDelivery: LineDelivery?
 
     // Loop thread only.
     private(set) var easy: UnsafeMutableRawPointer?
@@ -57,13 +76,18 @@ final class CurlTransfer: @unchecked Sendable {
         // No signal handlers or alarms: those are process-wide state (the loop thread blocks SIGPIPE instead).
         set(vpcr_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
         set(vpcr_curl_set_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1)))
-        set(vpcr_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(limits.timeout)))
         set(vpcr_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(min(limits.connectTimeout, limits.timeout))))
-        // Idle: fewer than 1 byte per second for this many (whole) seconds ends the transfer.
-        set(vpcr_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
-        set(vpcr_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(limits.idleTimeout.components.seconds))))
+        if lineDelivery == nil {
+            set(vpcr_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(limits.timeout)))
+            // Idle: fewer than 1 byte per second for this many (whole) seconds ends the transfer.
+            set(vpcr_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
+            set(vpcr_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(limits.idleTimeout.components.seconds))))
+        }
+        // A stream has no overall limit: it ends on silence longer than its idle timeout (`isIdle`).
         // Refused at once when the answer announces a larger Content-Length; counted in `receive` otherwise.
-        set(vpcr_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limits.maxResponseBytes)))
+        if lineDelivery == nil {
+            set(vpcr_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limits.maxResponseBytes)))
+        }
         set(vpcr_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         set(vpcr_curl_set_data_callback(handle, CURLOPT_WRITEFUNCTION, curlBodyCallback))
         set(vpcr_curl_set_pointer(handle, CURLOPT_WRITEDATA, context))
@@ -113,6 +137,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Body bytes from curl; returning less than offered makes curl end the transfer.
     fileprivate func receive(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if let lineDelivery { return deliverLines(bytes, to: lineDelivery) }
         guard body.count + bytes.count <= limits.maxResponseBytes else {
             bodyTooLarge = true
             return 0
@@ -121,11 +146,58 @@ final class CurlTransfer: @unchecked Sendable {
         return bytes.count
     }
 
+    /// Splits streamed body bytes into lines (LF, an optional CR before it dropped) for the reader.
+    /// A line over the limit, or a reader that has fallen a whole buffer behind, ends the transfer.
+    private func deliverLines(_ bytes: UnsafeRawBufferPointer, to delivery: LineDelivery) -> Int {
+        delivery.lastActivity = .now
+        var start = bytes.startIndex
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            delivery.partialLine.append(contentsOf: bytes[start..<index])
+            start = index + 1
+            if delivery.partialLine.last == UInt8(ascii: "\r") { delivery.partialLine.removeLast() }
+            guard delivery.partialLine.count <= delivery.maxLineBytes else { return abortLines(delivery, lineTooLong: true) }
+            let line = delivery.partialLine
+            delivery.partialLine.removeAll(keepingCapacity: true)
+            switch delivery.lines?.yield(line) {
+            case .enqueued: continue
+            case .dropped:
+                delivery.abortReason = TransportError(
+                    code: .responseTooLarge, url: url, reason: "the reader fell more than a buffer of lines behind the stream")
+                return 0
+            default:
+                return 0  // the reader is gone; cancellation follows
+            }
+        }
+        delivery.partialLine.append(contentsOf: bytes[start...])
+        if delivery.partialLine.count > delivery.maxLineBytes { return abortLines(delivery, lineTooLong: true) }
+        return bytes.count
+    }
+
+    private func abortLines(_ delivery: LineDelivery, lineTooLong: Bool) -> Int {
+        delivery.abortReason = TransportError(
+            code: .responseTooLarge, url: url, reason: "a line of the stream is longer than the limit of \(delivery.maxLineBytes) bytes")
+        return 0
+    }
+
+    /// When a streamed answer counts as silent for too long, unless a byte arrives before; nil for a whole answer.
+    var idleDeadline: ContinuousClock.Instant? {
+        lineDelivery.map { $0.lastActivity + $0.idleTimeout }
+    }
+
     /// One header line from curl, CRLF included. A status line starts a new header block (an
     /// interim 1xx answer or a proxy's CONNECT answer comes before the real one).
     fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Int {
         let line = String(decoding: bytes, as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
+        lineDelivery?.lastActivity = .now
+        if line == "\r\n" || line == "\n", let lineDelivery, let easy {
+            // The end of a header block: a final answer's head goes to the reader now.
+            var status = 0
+            _ = vpcr_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            if status >= 200, let head = lineDelivery.head {
+                lineDelivery.head = nil
+                head.resume(returning: (status, headers))
+            }
+        } else if line.hasPrefix("HTTP/") {
             headers.removeAll()
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].lowercased()
@@ -137,6 +209,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// How the finished transfer ended, read from the handle before it is released.
     func outcome(_ code: CURLcode) -> Result<HTTPResponse, TransportError> {
+        if let abortReason = lineDelivery?.abortReason { return .failure(abortReason) }
         if bodyTooLarge || code == CURLE_FILESIZE_EXCEEDED {
             return .failure(TransportError(
                 code: .responseTooLarge, url: url, reason: "the answer is larger than the limit of \(limits.maxResponseBytes) bytes"))
@@ -162,6 +235,21 @@ final class CurlTransfer: @unchecked Sendable {
     /// Hands the result to the waiting caller, once.
     func finish(_ result: Result<HTTPResponse, any Error>) {
         releaseHandle()
+        if let lineDelivery {
+            self.lineDelivery = nil
+            switch result {
+            case .success(let response):
+                lineDelivery.head?.resume(returning: (response.status, response.headers.isEmpty ? headers : response.headers))
+                if !lineDelivery.partialLine.isEmpty { lineDelivery.lines?.yield(lineDelivery.partialLine) }
+                lineDelivery.lines?.finish()
+            case .failure(let error):
+                lineDelivery.head?.resume(throwing: error)
+                lineDelivery.lines?.finish(throwing: error)
+            }
+            lineDelivery.head = nil
+            lineDelivery.lines = nil
+            return
+        }
         let waiting = continuation
         continuation = nil
         waiting?.resume(with: result)

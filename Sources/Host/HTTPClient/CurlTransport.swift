@@ -90,3 +90,89 @@ public final class CurlTransport: HTTPTransport {
         }
     }
 }
+
+extension CurlTransport {
+    /// Limits of a streamed answer.
+    public struct StreamLimits: Sendable {
+        /// Silence (no byte, headers included) for this long ends the stream with a `.timedOut` error.
+        public var idleTimeout: Duration
+        /// A longer line ends the stream with a `.responseTooLarge` error.
+        public var maxLineBytes: Int
+        /// Lines held for a slow reader; a reader this far behind ends the stream with `.responseTooLarge`.
+        public var maxBufferedLines: Int
+
+        public init(idleTimeout: Duration, maxLineBytes: Int = 1 << 20, maxBufferedLines: Int = 1024) {
+            self.idleTimeout = idleTimeout
+            self.maxLineBytes = maxLineBytes
+            self.maxBufferedLines = maxBufferedLines
+        }
+    }
+
+    /// Sends the request and returns once the answer's head is in; its body then arrives line by
+    /// line in `lines` while the server keeps the answer open (a watch, an event stream). There is no
+    /// overall timeout, only the idle one; the request's timeout bounds the connection set-up. Cancelling the task that awaits the head or iterates the
+    /// lines, or dropping the stream, aborts the transfer.
+    public func streamLines(_ request: HTTPRequest, limits: StreamLimits) async throws -> HTTPLineStream {
+        try Task.checkCancellation()
+        guard limits.maxLineBytes > 0, limits.maxBufferedLines > 0, limits.idleTimeout > .zero else {
+            throw TransportError(code: .invalidRequest, url: request.url.absoluteString, reason: "the stream's limits must be positive")
+        }
+        let transfer = CurlTransfer(request: request, limits: CurlTransfer.Limits(
+            timeout: request.timeout ?? configuration.requestTimeout, connectTimeout: configuration.connectTimeout,
+            idleTimeout: limits.idleTimeout, maxResponseBytes: .max))
+        let delivery = CurlTransfer.LineDelivery(idleTimeout: limits.idleTimeout, maxLineBytes: limits.maxLineBytes)
+        let loop = self.loop
+        let (lines, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(limits.maxBufferedLines))
+        delivery.lines = continuation
+        // The reader stopped (finished, cancelled or dropped the stream): nothing more to fetch.
+        continuation.onTermination = { _ in loop.cancel(transfer) }
+        transfer.lineDelivery = delivery
+        let head = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (head: CheckedContinuation<(status: Int, headers: [String: String]), any Error>) in
+                delivery.head = head
+                guard loop.submit(transfer) else {
+                    delivery.head = nil
+                    let reason = loop.unavailableReason ?? "the HTTP client was shut down"
+                    head.resume(throwing: TransportError(code: .unavailable, url: transfer.url, reason: reason))
+                    return
+                }
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+        return HTTPLineStream(status: head.status, headers: head.headers, lines: HTTPLines(base: lines), transport: self)
+    }
+}
+
+/// A streamed answer: its head, and its body as lines while the server sends them.
+public struct HTTPLineStream: Sendable {
+    public let status: Int
+    /// Header names in lower case.
+    public let headers: [String: String]
+    /// Body lines without their line ends; ends when the server ends the answer, or throws a
+    /// `TransportError` (idle, reset, line too long) or `CancellationError`.
+    public let lines: HTTPLines
+    /// Keeps the transport (and so its thread) alive while the stream is read.
+    let transport: CurlTransport
+}
+
+/// The lines of a streamed body. Unlike a bare `AsyncThrowingStream`, a reader whose task is
+/// cancelled gets `CancellationError` rather than a normal end, so it cannot take a cancelled
+/// watch for one the server closed.
+public struct HTTPLines: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+    let base: AsyncThrowingStream<[UInt8], any Error>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+
+        public mutating func next() async throws -> [UInt8]? {
+            if let line = try await base.next() { return line }
+            try Task.checkCancellation()
+            return nil
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator()) }
+}

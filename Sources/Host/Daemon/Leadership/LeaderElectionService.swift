@@ -1,4 +1,4 @@
-import Foundation
+import EtcdClient
 import Leadership
 import Logging
 import Runtime
@@ -22,14 +22,14 @@ final class LeaderElectionService: Service, Sendable {
         var pollInterval: Duration = .milliseconds(250)
     }
 
-    let client: EtcdElectionClient
+    let client: EtcdClient
     let settings: Settings
     let trigger: ReconcileTrigger
     let logger: Logger
     private let lease: Mutex<LeaderLease>
     private let holder = Mutex<String?>(nil)
 
-    init(client: EtcdElectionClient, settings: Settings, trigger: ReconcileTrigger, logger: Logger) {
+    init(client: EtcdClient, settings: Settings, trigger: ReconcileTrigger, logger: Logger) {
         self.client = client
         self.settings = settings
         self.trigger = trigger
@@ -59,16 +59,16 @@ final class LeaderElectionService: Service, Sendable {
     }
 
     /// Returns the lease once this replica holds the key, or nil when stopping.
-    private func campaignUntilWon() async -> EtcdElectionClient.Lease? {
+    private func campaignUntilWon() async -> EtcdLease? {
         var lastProblem: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let current = try await client.holder(of: settings.key)
+                let current = try await client.get(settings.key).keyValue?.text
                 if current == nil {
                     let sentAt = ContinuousClock.now
-                    let granted = try await client.grant(ttl: settings.ttl)
-                    switch try await client.campaign(key: settings.key, value: settings.identity, lease: granted) {
-                    case .won:
+                    let granted = try await client.grantLease(ttl: settings.ttl)
+                    switch try await client.createIfAbsent(settings.key, value: Array(settings.identity.utf8), lease: granted) {
+                    case .created:
                         lease.withLock { $0.won(ttl: granted.ttl, grantSentAt: sentAt) }
                         holder.withLock { $0 = settings.identity }
                         logger.notice("leadership acquired: this replica writes routes", metadata: [
@@ -77,9 +77,9 @@ final class LeaderElectionService: Service, Sendable {
                         ])
                         trigger.fire(.leadership)
                         return granted
-                    case .heldBy(let other):
+                    case .exists(let other):
                         try? await client.revoke(granted)
-                        noteHolder(other)
+                        noteHolder(other?.text ?? "(unknown)")
                     }
                 } else {
                     noteHolder(current)
@@ -98,7 +98,7 @@ final class LeaderElectionService: Service, Sendable {
     }
 
     /// Keeps the lease alive until it is lost or the local deadline passes, or the service stops.
-    private func lead(_ granted: EtcdElectionClient.Lease) async {
+    private func lead(_ granted: EtcdLease) async {
         let renewEvery = granted.ttl / 3
         var nextRenewal = ContinuousClock.now + renewEvery
         var reason = "stopping"
