@@ -8,10 +8,12 @@
 // a short window coalesce into one read; a read whose content did not change submits nothing.
 // A file that is missing or not a valid spec is logged with the reason and the last good spec
 // stays in force.
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Glibc
 import PluginABI
 import PluginKit
+import Synchronization
 
 private let plugin = PluginExport(
     kind: VPCR_KIND_MODE, name: "configfile", version: "1.0.0", summary: "route specs from a watched JSON file",
@@ -28,7 +30,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
     let context: OpaquePointer?
     let path: String
     let settle: Double
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var lastContent: [UInt8]?
     private var generation: UInt64 = 0
     private var accepted = 0
@@ -64,7 +66,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
     func readAndSubmit() {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = String(cString: strerror(errno))
-            let firstTime: Bool = lock.withLock {
+            let firstTime: Bool = lock.withLock { _ in
                 defer { unreadable = true; lastContent = nil }
                 lastProblem = "cannot read: \(reason)"
                 return !unreadable
@@ -76,7 +78,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
             return
         }
         let content = [UInt8](data)
-        let next: UInt64? = lock.withLock {
+        let next: UInt64? = lock.withLock { _ in
             unreadable = false
             if content == lastContent { return nil }
             lastContent = content
@@ -91,7 +93,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
             }
         }
         let message = error.text
-        lock.withLock {
+        lock.withLock { _ in
             if status == VPCR_OK { accepted += 1 } else { refused += 1; lastProblem = message }
         }
         if status != VPCR_OK {
@@ -115,13 +117,11 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
         }
         readAndSubmit()
         running = true
-        let thread = Thread { [self] in
+        PluginThread.detach(name: "configfile") { [self] in
             watch(inotify)
             close(inotify)
             finished.signal()
         }
-        thread.name = "configfile"
-        thread.start()
     }
 
     private func ioFailure(_ message: String) -> PluginFailure {
@@ -169,7 +169,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
     }
 
     func reportInfo(to sink: OpaquePointer) {
-        let (accepted, refused, problem) = lock.withLock { (self.accepted, self.refused, lastProblem) }
+        let (accepted, refused, problem) = lock.withLock { _ in (self.accepted, self.refused, lastProblem) }
         hostInfoAdd(sink, "params", "file", path)
         hostInfoAdd(sink, "stats", "specs_accepted", String(accepted))
         hostInfoAdd(sink, "stats", "specs_refused", String(refused))

@@ -1,5 +1,5 @@
 import EC2
-import Foundation
+import FoundationEssentials
 import HTTPClient
 import Health
 import Hummingbird

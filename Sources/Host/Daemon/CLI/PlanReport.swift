@@ -16,7 +16,7 @@ enum PlanReport {
         let widths = columns.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var lines = rows.map { row in
             row.indices.map { column in
-                column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                column == row.count - 1 ? row[column] : row[column].padded(toWidth: widths[column])
             }.joined(separator: "  ")
         }
         if plan.actions.isEmpty { lines.append("(no routes to manage)") }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
 
 /// The etcd calls leader election needs, over the v3 JSON gateway (plain HTTP, base64 keys,
@@ -77,14 +77,14 @@ struct EtcdElectionClient: Sendable {
 
     /// POSTs to each endpoint in turn until one answers 200 with a JSON object.
     func call(_ path: String, _ request: [String: Any]) async throws(Failure) -> [String: Any] {
-        let body = [UInt8]((try? JSONSerialization.data(withJSONObject: request)) ?? Data())
+        let body = EtcdGatewayJSON.bytes(of: request)
         var problems: [String] = []
         for endpoint in endpoints {
             let url = endpoint.appendingPathComponent(String(path.dropFirst()))
             do {
                 let response = try await transport.send(HTTPRequest(
                     method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body))
-                let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+                let object = EtcdGatewayJSON.object(from: response.body)
                 if response.status == 200, let object { return object }
                 let message = (object?["message"] as? String) ?? response.bodyText.prefix(200).description
                 // An etcd error (lease not found, ...) is an answer, not an unreachable endpoint.
@@ -109,7 +109,8 @@ struct EtcdElectionClient: Sendable {
 
     static func integer(_ value: Any?) -> Int64? {
         if let text = value as? String { return Int64(text) }
-        if let number = value as? NSNumber { return number.int64Value }
+        if let number = value as? Int64 { return number }
+        if let number = value as? Double, let whole = Int64(exactly: number.rounded(.towardZero)) { return whole }
         return nil
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Leadership
 import Logging
 import Runtime
