@@ -1,4 +1,9 @@
 import ArgumentParser
+// Full Foundation stays linked (though no host code uses it) while any plugin the daemon may
+// load imports it: loaded later by dlopen() from a concurrency thread, Foundation initialises on
+// that thread and exit() then never returns (seen with the etcd mode plugin). Drop this import
+// once no built-in plugin imports Foundation.
+import Foundation
 import Glibc
 import PluginHost
 
@@ -51,17 +56,17 @@ enum VPCRouterMain {
             exit(code.rawValue)
         }
     }
+}
 
-    /// One unbuffered write(2), as FileHandle.standardError.write did.
-    static func writeToStandardError(_ text: String) {
-        Array(text.utf8).withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
+/// One unbuffered write(2), as FileHandle.standardError.write did.
+private func writeToStandardError(_ text: String) {
+    Array(text.utf8).withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
         }
     }
 }
