@@ -79,7 +79,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Without its default traits: "FullFoundation" makes every module that imports Hummingbird link
-        // full Foundation (and ICU), ~12 MB resident in an idle daemon; "ConfigurationSupport" is unused.
+        // full Foundation (and ICU behind it); "ConfigurationSupport" is unused.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
