@@ -13,7 +13,6 @@ import FoundationEssentials
 import Glibc
 import PluginABI
 import PluginKit
-import Synchronization
 
 private let plugin = PluginExport(
     kind: VPCR_KIND_MODE, name: "configfile", version: "1.0.0", summary: "route specs from a watched JSON file",
@@ -30,7 +29,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
     let context: OpaquePointer?
     let path: String
     let settle: Double
-    private let lock = Mutex(())
+    private let lock = PluginLock()
     private var lastContent: [UInt8]?
     private var generation: UInt64 = 0
     private var accepted = 0
@@ -66,7 +65,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
     func readAndSubmit() {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = String(cString: strerror(errno))
-            let firstTime: Bool = lock.withLock { _ in
+            let firstTime: Bool = lock.withLock {
                 defer { unreadable = true; lastContent = nil }
                 lastProblem = "cannot read: \(reason)"
                 return !unreadable
@@ -78,7 +77,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
             return
         }
         let content = [UInt8](data)
-        let next: UInt64? = lock.withLock { _ in
+        let next: UInt64? = lock.withLock {
             unreadable = false
             if content == lastContent { return nil }
             lastContent = content
@@ -93,7 +92,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
             }
         }
         let message = error.text
-        lock.withLock { _ in
+        lock.withLock {
             if status == VPCR_OK { accepted += 1 } else { refused += 1; lastProblem = message }
         }
         if status != VPCR_OK {
@@ -169,7 +168,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
     }
 
     func reportInfo(to sink: OpaquePointer) {
-        let (accepted, refused, problem) = lock.withLock { _ in (self.accepted, self.refused, lastProblem) }
+        let (accepted, refused, problem) = lock.withLock { (self.accepted, self.refused, lastProblem) }
         hostInfoAdd(sink, "params", "file", path)
         hostInfoAdd(sink, "stats", "specs_accepted", String(accepted))
         hostInfoAdd(sink, "stats", "specs_refused", String(refused))

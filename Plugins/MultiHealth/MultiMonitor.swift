@@ -2,7 +2,6 @@ import Dispatch
 import Glibc
 import PluginABI
 import PluginKit
-import Synchronization
 
 /// One multi instance: the child health plugins it combines.
 ///
@@ -18,7 +17,7 @@ final class MultiMonitor {
     let context: OpaquePointer?
     let childNames: [String]
     private var children: [OpaquePointer]
-    private let statisticsLock = Mutex(())
+    private let statisticsLock = PluginLock()
     private var rounds = 0
     private var childErrors: [Int]
 
@@ -127,7 +126,7 @@ final class MultiMonitor {
             // A healthy verdict rests on every child's check: the slowest one is its round trip.
             if verdicts[index] == VPCR_VERDICT_HEALTHY { roundTrips.record(nanoseconds: slowest, at: index) }
         }
-        statisticsLock.withLock { _ in
+        statisticsLock.withLock {
             rounds += 1
             for slot in children.indices where results.status(of: slot) != VPCR_OK {
                 childErrors[slot] += 1
@@ -146,7 +145,7 @@ final class MultiMonitor {
 
     func reportInfo(to sink: OpaquePointer) {
         hostInfoAdd(sink, "params", "multi_plugins", childNames.joined(separator: ":"))
-        let (roundCount, errors) = statisticsLock.withLock { _ in (self.rounds, self.childErrors) }
+        let (roundCount, errors) = statisticsLock.withLock { (self.rounds, self.childErrors) }
         hostInfoAdd(sink, "stats", "rounds", "\(roundCount)")
         for (name, count) in zip(childNames, errors) {
             hostInfoAdd(sink, "stats", "\(name)_failed_rounds", "\(count)")
@@ -163,7 +162,7 @@ private final class ChildResults: @unchecked Sendable {
     private let targetCount: Int
     private let verdictBuffers: [UnsafeMutableBufferPointer<vpcr_verdict>]
     private let roundTripBuffers: [UnsafeMutableBufferPointer<UInt64>]
-    private let lock = Mutex(())
+    private let lock = PluginLock()
     private var statuses: [vpcr_status]
     private var texts: [String]
 
@@ -195,14 +194,14 @@ private final class ChildResults: @unchecked Sendable {
 
     /// Called by child `slot`'s thread only, once.
     func finish(_ slot: Int, status code: vpcr_status, message: String) {
-        lock.withLock { _ in
+        lock.withLock {
             statuses[slot] = code
             texts[slot] = message
         }
     }
 
-    func status(of slot: Int) -> vpcr_status { lock.withLock { _ in statuses[slot] } }
-    func message(of slot: Int) -> String { lock.withLock { _ in texts[slot] } }
+    func status(of slot: Int) -> vpcr_status { lock.withLock { statuses[slot] } }
+    func message(of slot: Int) -> String { lock.withLock { texts[slot] } }
     func verdict(of slot: Int, target index: Int) -> vpcr_verdict { verdictBuffers[slot][index] }
     func roundTrip(of slot: Int, target index: Int) -> UInt64 { roundTripBuffers[slot][index] }
 }
