@@ -179,7 +179,7 @@ let package = Package(
         .target(name: "Reconciler", dependencies: ["RouteModel"], path: "Sources/Host/Reconciler"),
         // Persists the ownership ledger in the state directory (atomic replace).
         .target(name: "StateStore", dependencies: ["Reconciler"], path: "Sources/Host/State"),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "StateStore", "RouteModel"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "StateStore", "RouteModel", "TestSupport"]),
         .executableTarget(
             name: "PlanBenchmark", dependencies: ["Reconciler", "RouteModel"], path: "Benchmarks/PlanBenchmark"),
         // --- End of the reconciler block.

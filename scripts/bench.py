@@ -11,6 +11,8 @@ Benchmarks (each prints what it measured as it goes):
               and an IPv6 route (routers named by their ENIs' IPv6 addresses, ICMPv6) at the fast ones
   lossy       route moves per minute with 5 % of probes lost at random on both routers (fall 3, 0.2 s)
   nroutes     N-route failover (N = 10, 100, 500) through the proxy emulating EC2's write bucket
+  prefixlists --prefix-lists: 500 CIDRs in 1 and in 10 groups x 3 tables, death -> all moved, through
+              the same proxy (--per-route also measures the same spec one route per CIDR and table)
   steady      EC2 calls and writes per steady-state recheck, counted at the proxy
   memory      VmRSS/VmHWM of the daemon at idle and at 1,000 routes and 1,000 routers
   startup     process start -> first completed reconcile
@@ -271,6 +273,116 @@ def bench_n_routes(counts=(10, 100, 500)):
     return results
 
 
+def list_route_targets(ec2, tables):
+    """Per table, {prefix list id: ENI} of its routes to prefix lists."""
+    found = {}
+    for table in ec2.describe_route_tables(RouteTableIds=tables)["RouteTables"]:
+        found[table["RouteTableId"]] = {route["DestinationPrefixListId"]: route.get("NetworkInterfaceId")
+                                        for route in table["Routes"] if "DestinationPrefixListId" in route}
+    return found
+
+
+def bench_prefix_lists(count=500, group_counts=(1, 10), per_route=False):
+    """--prefix-lists: COUNT CIDRs in G groups (routers in order of preference, A first, so every
+    group starts on A) in all three tables; A dies; the time until every table's route to every list
+    points at C, through the fault proxy holding EC2's write bucket (full when A dies). Groups differ
+    by a third router listed after A and C that is not in the VPC (so never chosen). The per-route
+    figure for the same spec is COUNT x 3 writes through the same bucket: measured with per_route,
+    else its physical limit, (3 x COUNT - 50) / 5 s."""
+    results = {}
+    with vpclab.Lab() as lab:
+        lab.start_moto(completing_prefix_list_routes=True)
+        fixture = lab.build_vpc()
+        proxy = lab.start_fault_proxy(lab.moto_endpoint)
+        ec2 = lab.ec2()
+        a, c = fixture["addressA"], fixture["addressC"]
+        lab.routers.add(a)
+        lab.routers.add(c)
+        tables = [fixture["routeTableA"], fixture["routeTableB"], fixture["mainRouteTable"]]
+        cidrs = n_route_cidrs(count)
+        runs = [(groups, True) for groups in group_counts] + ([(group_counts[0], False)] if per_route else [])
+        for groups, lists in runs:
+            name = "%d-%s" % (groups, "lists" if lists else "per-route")
+            log("prefix lists: %d CIDRs in %d group%s x %d tables, %s" % (count, groups, "" if groups == 1 else "s", len(tables),
+                                                                        "--prefix-lists" if lists else "one route per CIDR and table"))
+            vpclab.http_post(proxy + "/__fault", {})  # no throttling while the daemon sets up
+            lab.routers.revive(a)
+            spec = {}
+            for index, cidr in enumerate(cidrs):
+                group = index % groups
+                spec[cidr] = {"routers": [a, c] + ([vpclab.address("9.%d" % (group + 1))] if groups > 1 else []), "order": "preference"}
+            spec_path = os.path.join(lab.directory, "spec-%s.json" % name)
+            with open(spec_path, "w") as file:
+                json.dump(spec, file)
+            arguments = ["-m", "configfile", "-f", spec_path, "-H", "icmpecho", "--icmp_check_interval", "0.2", "--health-fall", "3",
+                         "--route_recheck_interval", "5", "--route-table-quota", "1000"]
+            for table in tables:
+                arguments += ["--route-table", table]
+            if lists:
+                arguments.append("--prefix-lists")
+            daemon = lab.start_daemon(arguments, ec2_endpoint=proxy, name="vpcrouter-pl-%s" % name)
+
+            def carriers():
+                """The ENIs carrying the spec: the lists' routes, or the per-CIDR routes (None until all are there)."""
+                if lists:
+                    targets = list_route_targets(ec2, tables)
+                    if any(len(routes) != groups for routes in targets.values()) \
+                            or any(r in spec for table in tables for r in table_targets(ec2, table)):
+                        return None
+                    return {eni for routes in targets.values() for eni in routes.values()}
+                enis = set()
+                for table in tables:
+                    routes = {r: eni for r, eni in table_targets(ec2, table).items() if r in spec}
+                    if len(routes) != count:
+                        return None
+                    enis |= set(routes.values())
+                return enis
+            # Every group starts on A, unless A missed a probe while the daemon set up: then on C.
+            if not wait_until(lambda: (carriers() or set()) in ({fixture["eniA"]}, {fixture["eniC"]}), 300, 0.5):
+                raise LabError("%s: did not settle:\n%s" % (name, daemon.output()[-3000:]))
+            carrier = carriers().pop()
+            dead, survivor = (a, fixture["eniC"]) if carrier == fixture["eniA"] else (c, fixture["eniA"])
+            time.sleep(1.0)
+            vpclab.http_post(proxy + "/__fault", EC2_WRITE_BUCKET)  # full buckets
+            vpclab.http_post(proxy + "/__stats/reset", {})
+            time.sleep(random.uniform(0, 0.2))
+            killed = time.monotonic()
+            lab.routers.kill(dead)
+
+            def moved():
+                if lists:
+                    return all(all(eni == survivor for eni in routes.values()) for routes in list_route_targets(ec2, tables).values())
+                return all(all(eni == survivor for r, eni in table_targets(ec2, table).items() if r in spec) for table in tables)
+            done = wait_until(moved, 600, 0.02)
+            elapsed = time.monotonic() - killed
+            if not done:
+                raise LabError("%s: routes did not all move within 600 s:\n%s" % (name, daemon.output()[-3000:]))
+            stats = json.loads(vpclab.http_get(proxy + "/__stats")[1])
+            mutating = stats.get("categories", {}).get("mutating", {})
+            per_route_limit = max(0.0, (count * len(tables) - 50) / 5.0)
+            results[name] = {
+                "cidrs": count, "groups": groups, "tables": len(tables), "prefix_lists": lists, "seconds": elapsed,
+                "writes_forwarded": mutating.get("forwarded", 0), "writes_throttled": mutating.get("throttled", 0),
+                "per_route_physical_limit_s": per_route_limit,
+            }
+            log("%s: %.2f s, %d writes, %d throttled (one route per CIDR and table: physical limit %.0f s)"
+                % (name, elapsed, mutating.get("forwarded", 0), mutating.get("throttled", 0), per_route_limit))
+            if daemon.stop() != 0:
+                raise LabError("the daemon did not stop cleanly")
+            # The next run starts from clean tables.
+            lab.routers.revive(dead)
+            for table in tables:
+                for destination, _ in table_targets(ec2, table).items():
+                    if destination in spec:
+                        ec2.delete_route(RouteTableId=table, DestinationCidrBlock=destination)
+                for list_id in list_route_targets(ec2, [table])[table]:
+                    ec2.delete_route(RouteTableId=table, DestinationPrefixListId=list_id)
+            for listed in ec2.describe_managed_prefix_lists(Filters=[{"Name": "tag:vpcrouter:vpc", "Values": [fixture["vpcId"]]}])["PrefixLists"]:
+                if not listed["State"].startswith("delete"):
+                    ec2.delete_managed_prefix_list(PrefixListId=listed["PrefixListId"])
+    return results
+
+
 # ---- steady state, start-up, idle memory -------------------------------------------------------
 
 def bench_steady_and_startup(start_trials=5, rechecks=3):
@@ -432,6 +544,14 @@ def table_rows(results):
                      "%.2f s" % figures["seconds"],
                      "physical limit %.0f s" % limit if limit else "no limit (within the burst): absolute time",
                      "", "%.2f × limit" % figures["ratio_to_limit"] if figures["ratio_to_limit"] else "—"))
+    for name, figures in sorted((results.get("prefixlists") or {}).items(), key=lambda item: (not item[1]["prefix_lists"], item[1]["groups"])):
+        how = ("`--prefix-lists`, %d group%s" % (figures["groups"], "" if figures["groups"] == 1 else "s")) if figures["prefix_lists"] \
+            else "one route per CIDR and table"
+        rows.append(("%d CIDRs × %d tables, %s, through EC2's write bucket, `--icmp_check_interval 0.2 --health-fall 3`: death → all moved (%d writes)"
+                     % (figures["cidrs"], figures["tables"], how, figures["writes_forwarded"]),
+                     "%.2f s" % figures["seconds"], "< 1 s" if figures["prefix_lists"] and figures["groups"] == 1 else "",
+                     "one route per CIDR and table: physical limit %.0f s" % figures["per_route_physical_limit_s"] if figures["prefix_lists"] else "",
+                     "%.3f" % (figures["seconds"] / figures["per_route_physical_limit_s"]) if figures["prefix_lists"] else ""))
     steady = results.get("steady")
     if steady:
         rows.append(("EC2 calls per steady-state recheck (at the proxy)", "%.1f" % steady["calls_per_recheck"], "≤ 3", "", ""))
@@ -510,7 +630,7 @@ def markdown(results):
     return "\n".join(lines)
 
 
-BENCHMARKS = ["plan", "ec2", "health", "failover", "lossy", "nroutes", "steady", "memory", "leader"]
+BENCHMARKS = ["plan", "ec2", "health", "failover", "lossy", "nroutes", "prefixlists", "steady", "memory", "leader"]
 
 
 def main():
@@ -518,6 +638,7 @@ def main():
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: " + ", ".join(BENCHMARKS))
     parser.add_argument("--trials", type=int, default=20, help="failover trials per setting (at least 20 for the results)")
     parser.add_argument("--routes", default="10,100,500", help="route counts for the N-route failover")
+    parser.add_argument("--per-route", action="store_true", help="prefixlists: also measure the same spec one route per CIDR and table (minutes)")
     parser.add_argument("--failover-settings", default="default,fast,fast-ipv6",
                         help="which failover rows to measure (default, fast, fast-ipv6); the others are kept from results.json")
     parser.add_argument("--output", default=os.path.join(vpclab.ROOT, "bench"))
@@ -545,6 +666,7 @@ def main():
         "failover": lambda: results.update(failover=dict(results.get("failover") or {}, **bench_failover(args.trials, args.failover_settings.split(",")))),
         "lossy": lambda: results.update(lossy=bench_lossy()),
         "nroutes": lambda: results.update(nroutes=bench_n_routes([int(count) for count in args.routes.split(",")])),
+        "prefixlists": lambda: results.update(prefixlists=bench_prefix_lists(per_route=args.per_route)),
         "steady": lambda: results.update(bench_steady_and_startup()),
         "memory": lambda: results.update(memory=bench_memory()),
         "leader": lambda: results.update(leader=bench_leader()),

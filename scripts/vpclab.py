@@ -335,11 +335,14 @@ class Lab:
         self.on_close(lambda: helper.stop(stop_timeout))
         return helper
 
-    def start_moto(self):
-        """moto_server on a free loopback port; returns its endpoint."""
+    def start_moto(self, completing_prefix_list_routes=False):
+        """moto_server on a free loopback port; returns its endpoint. With completing_prefix_list_routes,
+        through Tests/Tools/motoprefixlists.py (routes to managed prefix lists work as in EC2)."""
         port = free_port()
+        command = ([sys.executable, os.path.join(TOOLS, "motoprefixlists.py")] if completing_prefix_list_routes
+                   else ["moto_server"]) + ["-H", "127.0.0.1", "-p", str(port)]
         # moto keeps nothing worth a graceful stop, and under load it can take many seconds to end.
-        moto = self.start("moto", ["moto_server", "-H", "127.0.0.1", "-p", str(port)], stop_timeout=1)
+        moto = self.start("moto", command, stop_timeout=1)
         endpoint = "http://127.0.0.1:%d" % port
         if not wait_until(lambda: http_get(endpoint + "/moto-api/", timeout=1)[0] == 200 or not moto.running(), 30, 0.05) \
                 or not moto.running():

@@ -64,9 +64,11 @@ final class EchoRound {
                     nextToSend += 1
                     continue
                 }
+                // Timed before the send: on a link in the same host the answer can arrive before sendto returns.
+                let sendingAt = monotonicNanoseconds()
                 switch send(to: nextToSend, packet: &packet) {
                 case .sent:
-                    outcome[nextToSend] = .sent(atNanoseconds: monotonicNanoseconds())
+                    outcome[nextToSend] = .sent(atNanoseconds: sendingAt)
                     sentCount += 1
                 case .blocked:
                     sendBlocked = true

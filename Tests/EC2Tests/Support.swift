@@ -32,9 +32,10 @@ struct MotoContext: Sendable {
 struct MotoTrait: SuiteTrait, TestScoping {
     let verifySignatures: Bool
     let extraInstances: Int
+    var completingPrefixListRoutes = false
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let server = try await MotoServer.start(verifySignatures: verifySignatures)
+        let server = try await MotoServer.start(verifySignatures: verifySignatures, completingPrefixListRoutes: completingPrefixListRoutes)
         defer { server.stop() }
         let fixture = try await server.fixture(extraInstances: extraInstances)
         try await MotoContext.$current.withValue(MotoContext(server: server, fixture: fixture)) {
@@ -44,8 +45,8 @@ struct MotoTrait: SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == MotoTrait {
-    static func moto(verifySignatures: Bool = false, extraInstances: Int = 0) -> Self {
-        MotoTrait(verifySignatures: verifySignatures, extraInstances: extraInstances)
+    static func moto(verifySignatures: Bool = false, extraInstances: Int = 0, completingPrefixListRoutes: Bool = false) -> Self {
+        MotoTrait(verifySignatures: verifySignatures, extraInstances: extraInstances, completingPrefixListRoutes: completingPrefixListRoutes)
     }
 }
 

@@ -243,18 +243,6 @@ enum DaemonModelStep: CustomStringConvertible, Sendable {
         }
     }
 
-    /// SplitMix64, so a seed gives the same steps everywhere.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func randomSpec(_ random: inout SeededGenerator) -> Spec {
         var spec: Spec = [:]
         for cidr in DaemonModelRun.pool.indices where Int.random(in: 0..<10, using: &random) < 6 {

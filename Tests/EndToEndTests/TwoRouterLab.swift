@@ -19,9 +19,12 @@ struct TwoRouterLab {
     var routerByENI: [String: String] { [fixture.eniA: Self.routerA, fixture.eniB: Self.routerB] }
 
     /// With `dualStack`, routers A and B also answer on their ENIs' IPv6 addresses
-    /// (`fixture.routerAIPv6`, `fixture.routerBIPv6`).
-    static func start(cidr: IPCIDR, dualStack: Bool = false) async throws -> TwoRouterLab {
-        let moto = try await MotoServer.start()
+    /// (`fixture.routerAIPv6`, `fixture.routerBIPv6`). `completingPrefixListRoutes`: moto through
+    /// Tests/Tools/motoprefixlists.py (`--prefix-lists` suites only).
+    /// `verifySignatures`: moto checks signatures and IAM (the daemon then runs with `fixture.routerAccessKeyId`).
+    static func start(cidr: IPCIDR, dualStack: Bool = false, completingPrefixListRoutes: Bool = false,
+                      verifySignatures: Bool = false) async throws -> TwoRouterLab {
+        let moto = try await MotoServer.start(verifySignatures: verifySignatures, completingPrefixListRoutes: completingPrefixListRoutes)
         do {
             let fixture = try await moto.fixture()
             let routers = try await RouterNamespaces.acquire()

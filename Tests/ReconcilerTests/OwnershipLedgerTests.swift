@@ -1,5 +1,6 @@
 import RouteModel
 import Testing
+import TestSupport
 @testable import Reconciler
 
 /// The ledger's own bookkeeping, indexed by table: whatever order routes arrive in and however
@@ -14,7 +15,7 @@ import Testing
     }
 
     @Test func theLedgerMatchesASetOfRoutesOverRandomOperations() {
-        var generator = OwnershipModelTests.SeededGenerator(state: 7)
+        var generator = SeededGenerator(state: 7)
         for _ in 0..<300 {
             var ledger = OwnershipLedger()
             var expected = Set<OwnedRoute>()

@@ -1,6 +1,7 @@
 import Foundation
 import RouteModel
 import Testing
+import TestSupport
 @testable import Reconciler
 
 /// A model-based check of the ownership rules on the planner: random sequences of spec changes,
@@ -31,18 +32,6 @@ import Testing
             case .crash(let writes): "crash after \(writes) writes"
             case .pass: "pass"
             }
-        }
-    }
-
-    /// A small deterministic generator (SplitMix64), so a seed gives the same steps everywhere.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 

@@ -16,10 +16,17 @@ public final class MotoServer: Sendable {
 
     /// Starts moto and waits for GET /moto-api/. With `verifySignatures` the first three calls are
     /// free (the fixture spends them on IAM), after which only real IAM keys are accepted.
-    public static func start(verifySignatures: Bool = false) async throws -> MotoServer {
+    ///
+    /// With `completingPrefixListRoutes` moto runs through Tests/Tools/motoprefixlists.py, which
+    /// makes a route to a managed prefix list describe, replace and delete as EC2 does (moto 5.2.1
+    /// stores one created with an ENI target without its destination); nothing else differs.
+    public static func start(verifySignatures: Bool = false, completingPrefixListRoutes: Bool = false) async throws -> MotoServer {
         var environment: [String: String] = [:]
         if verifySignatures { environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3" }
-        let process = try ManagedProcess(name: "moto", command: ["moto_server", "-H", "127.0.0.1", "-p", "{PORT}"], environment: environment)
+        let command = completingPrefixListRoutes
+            ? ["python3", ToolPaths.tool("motoprefixlists.py"), "-H", "127.0.0.1", "-p", "{PORT}"]
+            : ["moto_server", "-H", "127.0.0.1", "-p", "{PORT}"]
+        let process = try ManagedProcess(name: "moto", command: command, environment: environment)
         let server = MotoServer(process: process, verifiesSignatures: verifySignatures)
         do {
             try await LocalHTTP.waitUntilReady(server.endpoint.appendingPathComponent("moto-api/"))

@@ -166,7 +166,8 @@ struct Daemon {
         }
         let writeAuthority = election.map { election in { @Sendable in election.mayWrite() } }
         let reconcileService = ReconcileService(
-            access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority, logger: logger), settings: settings,
+            access: EC2RouteAccess(client: client, vpcId: location.vpcId, writeAuthority: writeAuthority, logger: logger,
+                                   readsPrefixLists: options.prefixLists || ledgerHoldsPrefixLists()), settings: settings,
             specStore: specStore, health: healthService, stateStore: stateStore, trigger: trigger, status: status,
             metrics: metrics, gate: gate, writeAuthority: writeAuthority, clock: clock, logger: logger)
         // Services stop in reverse order: the reconciler finishes before the election releases the lease.
@@ -245,9 +246,16 @@ struct Daemon {
         }
         return ReconcileService.Settings(
             policy: ReconcilePolicy(ignoredCIDRs: options.ignoreRoutes, tableSelection: selection,
-                                    deleteUnownedRoutes: options.deleteUnownedRoutes, failBackAfter: options.failBackAfter),
+                                    deleteUnownedRoutes: options.deleteUnownedRoutes, failBackAfter: options.failBackAfter,
+                                    prefixLists: options.prefixLists, routeTableQuota: options.routeTableQuota),
             recheckInterval: options.routeRecheckInterval == 0 ? nil : .seconds(options.routeRecheckInterval),
             dryRun: options.dryRun)
+    }
+
+    /// Whether the ledger records prefix lists (`--prefix-lists` was on): they are read, so that
+    /// the run without the option migrates back to per-CIDR routes and deletes them.
+    func ledgerHoldsPrefixLists() -> Bool {
+        (try? StateStore(directory: options.stateDirectory).loadLedger().holdsPrefixLists) ?? false
     }
 
     /// The host's health policy at the health plugin's probe interval.

@@ -7,18 +7,22 @@ public struct ObservedRouteTable: Equatable, Sendable {
     public var subnetIds: [String]
     public var tags: [String: String]
     public var routes: [ObservedRoute]
+    /// Routes whose destination is a prefix list (any list, vpcrouter's or not).
+    public var prefixListRoutes: [ObservedPrefixListRoute]
 
     public init(
         id: String,
         isMain: Bool = false,
         subnetIds: [String] = [],
         tags: [String: String] = [:],
-        routes: [ObservedRoute] = []
+        routes: [ObservedRoute] = [],
+        prefixListRoutes: [ObservedPrefixListRoute] = []
     ) {
         self.id = id
         self.isMain = isMain
         self.subnetIds = subnetIds
         self.tags = tags
         self.routes = routes
+        self.prefixListRoutes = prefixListRoutes
     }
 }

@@ -10,16 +10,21 @@ public struct ObservedVPC: Equatable, Sendable {
     public var routeTables: [ObservedRouteTable]
     public var subnets: [ObservedSubnet]
     public var networkInterfaces: [ObservedNetworkInterface]
+    /// The customer-managed prefix lists tagged for this VPC (read only in `--prefix-lists` mode or
+    /// while the ledger holds lists).
+    public var prefixLists: [ObservedPrefixList]
 
     public init(
         id: String,
         routeTables: [ObservedRouteTable] = [],
         subnets: [ObservedSubnet] = [],
-        networkInterfaces: [ObservedNetworkInterface] = []
+        networkInterfaces: [ObservedNetworkInterface] = [],
+        prefixLists: [ObservedPrefixList] = []
     ) {
         self.id = id
         self.routeTables = routeTables
         self.subnets = subnets
         self.networkInterfaces = networkInterfaces
+        self.prefixLists = prefixLists
     }
 }

@@ -18,15 +18,84 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
     /// observation upgrades each: a route for it that points at the ENI of a spec router becomes an
     /// owned route; anything else for it is foreign from then on.
     public private(set) var legacyCIDRs: Set<IPCIDR>
+    /// Prefix lists vpcrouter created (`--prefix-lists`): list id to its group's tag.
+    public private(set) var prefixLists: [String: String]
+    /// Groups (by tag) whose CreateManagedPrefixList was sent but whose list id is not known yet:
+    /// a list tagged for this VPC and group is adopted by the next observation that shows it.
+    public private(set) var pendingPrefixListGroups: Set<String>
+    /// Routes vpcrouter wrote to its prefix lists.
+    public private(set) var prefixListRoutes: Set<OwnedPrefixListRoute>
 
-    public init(_ routes: some Sequence<OwnedRoute> = [], legacyCIDRs: some Sequence<IPCIDR> = []) {
+    public init(_ routes: some Sequence<OwnedRoute> = [], legacyCIDRs: some Sequence<IPCIDR> = [],
+                prefixLists: [String: String] = [:], pendingPrefixListGroups: Set<String> = [],
+                prefixListRoutes: Set<OwnedPrefixListRoute> = []) {
         tables = [:]
         count = 0
         self.legacyCIDRs = Set(legacyCIDRs)
+        self.prefixLists = prefixLists
+        self.pendingPrefixListGroups = pendingPrefixListGroups
+        self.prefixListRoutes = prefixListRoutes
         for route in routes { insert(route) }
     }
 
-    public var isEmpty: Bool { count == 0 && legacyCIDRs.isEmpty }
+    public var isEmpty: Bool { count == 0 && legacyCIDRs.isEmpty && !holdsPrefixLists }
+
+    /// Whether anything of `--prefix-lists` mode is recorded: a list, a list being created or a route to one.
+    public var holdsPrefixLists: Bool {
+        !prefixLists.isEmpty || !pendingPrefixListGroups.isEmpty || !prefixListRoutes.isEmpty
+    }
+
+    /// The ledger with prefix-list writes recorded as intended (saved before they are sent): a
+    /// list to be created by its group, a route by its table and list.
+    public func recordingIntents(_ actions: some Sequence<PrefixListAction>) -> OwnershipLedger {
+        var next = self
+        for action in actions {
+            switch action.verb {
+            case .createList:
+                if let group = action.group { next.pendingPrefixListGroups.insert(group.tag) }
+            case .createRoute, .replaceRoute:
+                if let table = action.tableId, let list = action.prefixListId {
+                    next.prefixListRoutes.insert(OwnedPrefixListRoute(tableId: table, prefixListId: list))
+                }
+            default: break
+            }
+        }
+        return next
+    }
+
+    /// The ledger after prefix-list writes EC2 confirmed, each with the id of the list it created.
+    public func confirming(_ succeeded: some Sequence<(action: PrefixListAction, createdListId: String?)>) -> OwnershipLedger {
+        var next = self
+        for (action, created) in succeeded {
+            switch action.verb {
+            case .createList:
+                guard let group = action.group else { continue }
+                if let created {
+                    next.pendingPrefixListGroups.remove(group.tag)
+                    next.prefixLists[created] = group.tag
+                }
+            case .deleteList:
+                guard let list = action.prefixListId else { continue }
+                next.prefixLists[list] = nil
+                next.prefixListRoutes = next.prefixListRoutes.filter { $0.prefixListId != list }
+            case .deleteRoute:
+                if let table = action.tableId, let list = action.prefixListId {
+                    next.prefixListRoutes.remove(OwnedPrefixListRoute(tableId: table, prefixListId: list))
+                }
+            default: break
+            }
+        }
+        return next
+    }
+
+    /// The ledger with its prefix-list part as an observation shows it (see `PrefixListPlanner`).
+    func settingPrefixLists(_ lists: [String: String], pending: Set<String>, routes: Set<OwnedPrefixListRoute>) -> OwnershipLedger {
+        var next = self
+        next.prefixLists = lists
+        next.pendingPrefixListGroups = pending
+        next.prefixListRoutes = routes
+        return next
+    }
 
     /// Every route recorded (built on each call: for tests, logs and the file, not hot paths).
     /// After a crash between the record and the write, a table and CIDR may have two entries (the
@@ -125,8 +194,20 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
     // The file: {"version": 2, "routes": [{"cidr": ..., "table": ..., "eni": ...}, ...]} in
     // `OwnedRoute` order, so the same ledger always gives the same bytes; "v1_cidrs" only while
     // version 1 entries wait for their first observation.
-    private enum CodingKeys: String, CodingKey { case version, routes, cidrs, legacyCIDRs = "v1_cidrs" }
+    // `--prefix-lists` adds "prefix_lists" ([{"id", "group"}]), "prefix_list_groups_pending" and
+    // "prefix_list_routes" ([{"table", "prefix_list"}]), each only when not empty: a ledger
+    // without them reads as before, in this build and in older ones.
+    private enum CodingKeys: String, CodingKey {
+        case version, routes, cidrs, legacyCIDRs = "v1_cidrs"
+        case prefixLists = "prefix_lists", pendingPrefixListGroups = "prefix_list_groups_pending", prefixListRoutes = "prefix_list_routes"
+    }
     private enum RouteKeys: String, CodingKey { case table, cidr, eni }
+    private struct ListEntry: Codable { let id: String; let group: String }
+    private struct ListRouteEntry: Codable {
+        let table: String
+        let prefixList: String
+        enum CodingKeys: String, CodingKey { case table, prefixList = "prefix_list" }
+    }
 
     public static let formatVersion = 2
 
@@ -140,6 +221,9 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
                 throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: error.description)
             }
         }
+        prefixLists = [:]
+        pendingPrefixListGroups = []
+        prefixListRoutes = []
         switch version {
         case 1:
             // Version 1 kept CIDRs only; they are upgraded against the first observation.
@@ -163,6 +247,10 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
                                   networkInterfaceId: eni))
             }
             legacyCIDRs = Set(try container.decodeIfPresent([String].self, forKey: .legacyCIDRs)?.map { try parse($0, key: .legacyCIDRs) } ?? [])
+            for entry in try container.decodeIfPresent([ListEntry].self, forKey: .prefixLists) ?? [] { prefixLists[entry.id] = entry.group }
+            pendingPrefixListGroups = Set(try container.decodeIfPresent([String].self, forKey: .pendingPrefixListGroups) ?? [])
+            prefixListRoutes = Set((try container.decodeIfPresent([ListRouteEntry].self, forKey: .prefixListRoutes) ?? [])
+                .map { OwnedPrefixListRoute(tableId: $0.table, prefixListId: $0.prefixList) })
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .version, in: container,
@@ -181,5 +269,13 @@ public struct OwnershipLedger: Equatable, Sendable, Codable {
             try entry.encode(route.networkInterfaceId, forKey: .eni)
         }
         if !legacyCIDRs.isEmpty { try container.encode(legacyCIDRs.sorted().map(\.description), forKey: .legacyCIDRs) }
+        if !prefixLists.isEmpty {
+            try container.encode(prefixLists.sorted { $0.key < $1.key }.map { ListEntry(id: $0.key, group: $0.value) }, forKey: .prefixLists)
+        }
+        if !pendingPrefixListGroups.isEmpty { try container.encode(pendingPrefixListGroups.sorted(), forKey: .pendingPrefixListGroups) }
+        if !prefixListRoutes.isEmpty {
+            try container.encode(prefixListRoutes.sorted().map { ListRouteEntry(table: $0.tableId, prefixList: $0.prefixListId) },
+                                 forKey: .prefixListRoutes)
+        }
     }
 }

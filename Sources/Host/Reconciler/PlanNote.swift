@@ -12,6 +12,12 @@ public struct PlanNote: Hashable, Sendable, CustomStringConvertible {
         public static let noManagedTables = Kind(name: "no-managed-tables")
         public static let subnetWithoutTable = Kind(name: "subnet-without-table")
         public static let held = Kind(name: "held")
+        /// `--prefix-lists`: the lists would not fit a table's route quota; nothing new is made.
+        public static let prefixListQuota = Kind(name: "prefix-list-quota")
+        /// `--prefix-lists`: a group's list is full; its newest CIDRs keep per-CIDR routes.
+        public static let prefixListFull = Kind(name: "prefix-list-full")
+        /// `--prefix-lists`: a group's list has no eligible router.
+        public static let prefixListNoRouter = Kind(name: "prefix-list-no-router")
         public var description: String { name }
     }
 

@@ -26,17 +26,30 @@ public struct ReconcilePolicy: Equatable, Sendable {
     /// router listed before it once that router has been healthy without a break for this long.
     /// Nil (the default): no fail-back, the route stays where it is while its router can carry it.
     public var failBackAfter: Duration?
+    /// `--prefix-lists`: CIDRs that share their router list share one customer-managed prefix list
+    /// and one route per table (see `PrefixListPlanner`). Off: one route per CIDR and table, and
+    /// any lists vpcrouter made are migrated away from and deleted.
+    public var prefixLists: Bool
+    /// The routes a table may hold (EC2's default quota is 50, raised on request up to 1,000). A
+    /// prefix list counts as its maximum entries in every table that routes to it.
+    public var routeTableQuota: Int
+
+    public static let defaultRouteTableQuota = 50
 
     public init(
         ignoredCIDRs: [IPCIDR] = [],
         tableSelection: TableSelection = .automatic,
         deleteUnownedRoutes: Bool = false,
-        failBackAfter: Duration? = nil
+        failBackAfter: Duration? = nil,
+        prefixLists: Bool = false,
+        routeTableQuota: Int = ReconcilePolicy.defaultRouteTableQuota
     ) {
         self.ignoredCIDRs = ignoredCIDRs
         self.tableSelection = tableSelection
         self.deleteUnownedRoutes = deleteUnownedRoutes
         self.failBackAfter = failBackAfter
+        self.prefixLists = prefixLists
+        self.routeTableQuota = routeTableQuota
     }
 
     /// The ignore entry that covers `cidr`, if any: the default-route entry covers only the

@@ -60,7 +60,9 @@ public struct ReconcileStatus: Equatable, Sendable {
                 id: table.id, isMain: table.isMain,
                 subnetIds: (table.subnetIds + (table.isMain ? implicitSubnets : [])).sorted(),
                 isManaged: managed.contains(table.id),
-                entries: (entriesByTable[table.id] ?? []).sorted { $0.cidr < $1.cidr })
+                entries: (entriesByTable[table.id] ?? []).sorted { $0.cidr < $1.cidr },
+                quota: plan.tableQuota.first { $0.tableId == table.id },
+                prefixListRoutes: plan.prefixListActions.filter { $0.tableId == table.id && $0.prefixListId != nil })
         }
     }
 }

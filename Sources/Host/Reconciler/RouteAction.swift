@@ -55,6 +55,8 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         case noFirstHealthRound
         case noRouterInVPC
         case noManagedTables
+        /// `--prefix-lists`: the CIDR's prefix list, with a route in this table, carries it.
+        case coveredByPrefixList
     }
 
     public var cidr: IPCIDR
@@ -132,6 +134,7 @@ public struct RouteAction: Hashable, Sendable, CustomStringConvertible {
         case .noFirstHealthRound: return "holding: the first health round has not completed"
         case .noRouterInVPC: return "holding: none of the spec's routers is in the VPC"
         case .noManagedTables: return "holding: no route table to manage"
+        case .coveredByPrefixList: return "the CIDR's prefix list carries it in this table; the per-CIDR route goes"
         }
     }
 

@@ -9,21 +9,46 @@ import RouteModel
 /// ReplaceRoute with `newTarget.networkInterfaceId`, DeleteRoute), logs the rest. Write-ahead:
 /// it persists `ledgerWithIntents` before the first write, and `nextLedger(succeeded:)` after.
 public struct RoutePlan: Sendable {
-    public let actions: [RouteAction]
-    public let notes: [PlanNote]
+    public internal(set) var actions: [RouteAction]
+    public internal(set) var notes: [PlanNote]
     /// True when the plan holds everything (no spec, observation or first health round yet, no
     /// spec router in the VPC, or no table to manage): it contains only `hold` actions.
     public let isHeld: Bool
     /// The tables this plan manages, in id order (empty when held).
     public let managedTableIds: [String]
     /// The router chosen for each spec CIDR that has an eligible one.
-    public let chosenTargets: [IPCIDR: RouteTarget]
+    public internal(set) var chosenTargets: [IPCIDR: RouteTarget]
     /// For each spec CIDR whose routers are in order of preference: preferred router, carrier and why.
     public let preferences: [IPCIDR: PreferenceChoice]
 
     /// The ownership ledger this plan was made from, as its observation shows it: version 1
     /// entries upgraded, routes no longer where vpcrouter wrote them dropped. Unchanged when held.
-    public let ledger: OwnershipLedger
+    public internal(set) var ledger: OwnershipLedger
+
+    /// `--prefix-lists` (or lists left from it): what to do with vpcrouter's prefix lists and the
+    /// routes to them, in apply order (failovers, list writes, other route writes, the rest).
+    public internal(set) var prefixListActions: [PrefixListAction] = []
+    /// Each managed table's route quota use, counting prefix lists as their maximum entries.
+    public internal(set) var tableQuota: [TableQuotaUse] = []
+    /// True when some step waits for this plan's writes to be observed (an entry added before it
+    /// leaves another list, a list routed before per-CIDR routes go): plan again once they show.
+    public internal(set) var awaitsFollowUp = false
+
+    /// The prefix-list actions an apply layer must perform.
+    public var prefixListWrites: [PrefixListAction] { prefixListActions.filter { $0.verb.writes } }
+
+    /// The plan with the prefix-list planner's outcome in place of its per-CIDR actions and ledger.
+    func with(_ result: PrefixListPlanner.Result) -> RoutePlan {
+        var next = self
+        next.actions = result.routeActions
+        next.notes += result.notes
+        next.ledger = result.ledger
+        next.prefixListActions = result.actions
+        next.tableQuota = result.quota
+        next.awaitsFollowUp = result.awaitsFollowUp
+        next.chosenTargets.merge(result.chosenTargets) { _, group in group }
+        return next
+    }
 
     init(held actions: [RouteAction], notes: [PlanNote], ledger: OwnershipLedger) {
         self.actions = actions

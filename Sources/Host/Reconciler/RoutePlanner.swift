@@ -44,6 +44,8 @@ import RouteModel
 /// - **Ignore.** A CIDR inside an ignored CIDR is never created, changed or deleted; it gets one
 ///   CIDR-wide `ignore` action.
 /// - Only differences are written: a route already on the chosen ENI is a `keep`.
+/// - **Prefix lists.** With `policy.prefixLists`, or while vpcrouter's lists remain, the
+///   `PrefixListPlanner` rules apply on top.
 public func plan(
     spec: RouteSpec?, health: HealthSnapshot, observed: ObservedVPC?,
     ledger: OwnershipLedger, policy: ReconcilePolicy
@@ -109,7 +111,13 @@ struct RoutePlanner {
             managed: managed.map { vpc.tables[$0] })
         builder.notes = notes
         builder.run()
-        return builder.finish()
+        let routePlan = builder.finish()
+        let taggedLists = observed.prefixLists.contains { $0.tags[PrefixListGroup.vpcTagKey] == observed.id }
+        guard policy.prefixLists || settled.holdsPrefixLists || taggedLists else { return routePlan }
+        let prefixLists = PrefixListPlanner(
+            spec: spec, health: health, vpc: vpc, observed: observed, ledger: settled, policy: policy,
+            managedTableIds: routePlan.managedTableIds)
+        return routePlan.with(prefixLists.run(routeActions: routePlan.actions))
     }
 
     /// The ledger as this observation shows it: version 1 CIDRs upgraded to the routes that point

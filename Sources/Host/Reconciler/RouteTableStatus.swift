@@ -21,4 +21,8 @@ public struct RouteTableStatus: Equatable, Sendable {
     public var subnetIds: [String]
     public var isManaged: Bool
     public var entries: [Entry]
+    /// `--prefix-lists`: the table's route quota use (lists counted at their maximum entries).
+    public var quota: TableQuotaUse? = nil
+    /// `--prefix-lists`: the plan's action on each route to a list of vpcrouter's in this table.
+    public var prefixListRoutes: [PrefixListAction] = []
 }

@@ -66,9 +66,13 @@ final class RuntimeHarness: Sendable {
 
     /// The spec submitted before the services start.
     let initialSpec: [IPCIDR: [IPAddress]]
+    /// The CIDRs whose router lists every submission gives in order of preference.
+    let preferenceOrdered: Set<IPCIDR>
 
-    init(vpc observed: ObservedVPC = twoRouterVPC(), spec: [IPCIDR: [IPAddress]]? = nil, recheck: Duration? = nil, fall: Int = 1) throws {
+    init(vpc observed: ObservedVPC = twoRouterVPC(), spec: [IPCIDR: [IPAddress]]? = nil, preferenceOrdered: Set<IPCIDR> = [],
+         recheck: Duration? = nil, fall: Int = 1, holdDown: Duration? = nil, failBackAfter: Duration? = nil) throws {
         initialSpec = spec ?? [Self.cidr1: [Self.routerA, Self.routerB], Self.cidr2: [Self.routerA, Self.routerB]]
+        self.preferenceOrdered = preferenceOrdered
         let logger = Logger(label: "runtime-tests") { _ in SwiftLogNoOpLogHandler() }
         vpc = RecordingVPC(observed, clock: clock)
         specStore = RouteSpecStore(logger: logger, metrics: metrics, clock: clock)
@@ -78,7 +82,7 @@ final class RuntimeHarness: Sendable {
             modeName: "test", healthName: probe.name, specStore: specStore, metrics: metrics, clock: clock)
         trigger = ReconcileTrigger(clock: clock)
         health = HealthService(
-            plugin: probe, policy: try HealthPolicy(interval: Self.schedule.interval, fall: fall), specStore: specStore, status: status,
+            plugin: probe, policy: try HealthPolicy(interval: Self.schedule.interval, fall: fall, holdDown: holdDown), specStore: specStore, status: status,
             metrics: metrics, trigger: trigger, gate: gate, clock: clock, logger: logger)
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-tests-\(UUID().uuidString)").path
         let stateStore = StateStore(directory: stateDirectory)
@@ -86,7 +90,7 @@ final class RuntimeHarness: Sendable {
         let leadership = self.leadership
         reconcile = ReconcileService(
             access: vpc,
-            settings: ReconcileService.Settings(policy: ReconcilePolicy(), recheckInterval: recheck, dryRun: false),
+            settings: ReconcileService.Settings(policy: ReconcilePolicy(failBackAfter: failBackAfter), recheckInterval: recheck, dryRun: false),
             specStore: specStore, health: health, stateStore: stateStore, trigger: trigger, status: status, metrics: metrics,
             gate: gate, writeAuthority: { leadership.isLeader }, clock: clock, logger: logger)
     }
@@ -101,7 +105,7 @@ final class RuntimeHarness: Sendable {
             value += 1
             return value
         }
-        _ = specStore.accept(RouteSpecSubmission(spec: RouteSpec(routes), generation: generation, plugin: "test"))
+        _ = specStore.accept(RouteSpecSubmission(spec: RouteSpec(routes, preferenceOrdered: preferenceOrdered), generation: generation, plugin: "test"))
     }
 
     /// Runs the health and reconcile services (the plugins are "started" at once: the gate opens)

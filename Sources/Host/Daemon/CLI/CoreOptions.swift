@@ -79,6 +79,14 @@ struct CoreOptions: ParsableArguments {
             help: "For CIDRs whose routers are in order of preference: move a route from a backup back to a router listed before it once that router has been healthy without a break for this many seconds (default: off, routes stay on the backup).")
     var failBackAfter: Double?
 
+    @Flag(name: [.customLong("prefix-lists"), .customLong("prefix_lists")],
+          help: "CIDRs that share their router list share one customer-managed prefix list and one route per table, so a router's death is one ReplaceRoute per table and group. Off again: vpcrouter moves back to per-CIDR routes and deletes its lists.")
+    var prefixLists = false
+
+    @Option(name: [.customLong("route-table-quota"), .customLong("route_table_quota")],
+            help: "The routes a route table may hold (EC2's default 50; raised on request). With --prefix-lists a list counts as its maximum entries in every table that routes to it; a spec over the quota gets no lists.")
+    var routeTableQuota: Int = 50
+
     @Option(name: [.customLong("http-token-file"), .customLong("http_token_file")],
             help: "A file holding the bearer token that mutating HTTP requests (POST /route_spec) must carry.")
     var httpTokenFile: String?
@@ -167,6 +175,9 @@ struct CoreOptions: ParsableArguments {
             token = trimmed
         }
         let leadership = try validatedLeaderElection()
+        guard (1...100_000).contains(routeTableQuota) else {
+            throw UsageError("--route-table-quota must be between 1 and 100000; got \(routeTableQuota)")
+        }
         return ValidatedCoreOptions(
             mode: mode, health: health, region: region, vpc: vpc, address: address, port: port,
             logfile: logfile, verbose: verbose, routeRecheckInterval: routeRecheckInterval,
@@ -175,7 +186,7 @@ struct CoreOptions: ParsableArguments {
             healthFall: healthFall, healthRise: healthRise, healthHoldDown: healthHoldDown.map { Duration.milliseconds(Int64($0 * 1000)) },
             stateDirectory: stateDirectory ?? StateDirectoryDefault.path(), stateDirectoryGiven: stateDirectory != nil, dryRun: dryRun, routeTables: routeTables, routeTableTag: tag,
             deleteUnownedRoutes: deleteUnownedRoutes, failBackAfter: failBackAfter.map { Duration.milliseconds(Int64($0 * 1000)) },
-            leaderElection: leadership)
+            leaderElection: leadership, prefixLists: prefixLists, routeTableQuota: routeTableQuota)
     }
 
     func validatedLeaderElection() throws(UsageError) -> LeaderElectionOptions? {
@@ -217,7 +228,7 @@ struct CoreOptions: ParsableArguments {
         "mode", "health", "region", "vpc", "address", "port", "logfile", "verbose", "route-recheck-interval",
         "ignore-routes", "plugin-dir", "allow-untrusted-plugins", "help", "version", "state-dir", "dry-run", "http-token-file", "http-insecure",
         "health-fall", "health-rise", "health-hold-down", "route-table", "route-table-tag", "delete-unowned-routes",
-        "fail-back-after",
+        "fail-back-after", "prefix-lists", "route-table-quota",
         "leader-election", "leader-etcd-endpoints", "leader-key", "leader-lease-ttl", "leader-id",
     ]
     static let reservedShortNames: Set<Character> = ["m", "H", "r", "v", "a", "p", "l", "h"]
@@ -254,6 +265,8 @@ struct ValidatedCoreOptions: Sendable {
     var failBackAfter: Duration?
     /// Nil without leader election.
     var leaderElection: LeaderElectionOptions?
+    var prefixLists = false
+    var routeTableQuota = 50
 }
 
 /// `--leader-election etcd` and its settings, checked.

@@ -13,6 +13,9 @@ struct EC2RouteAccess: VPCRouteAccess {
     /// request of a write, including retries. nil: always.
     var writeAuthority: (@Sendable () -> Bool)? = nil
     var logger: Logger?
+    /// Read vpcrouter's prefix lists too (`--prefix-lists`, or lists left in the ledger from it):
+    /// DescribeManagedPrefixLists by the VPC's tag and GetManagedPrefixListEntries per list.
+    var readsPrefixLists = false
 
     func observe(routers: [IPAddress]) async throws -> ObservedVPC {
         let observation = try await client.observeVPC(vpcId)
@@ -40,11 +43,29 @@ struct EC2RouteAccess: VPCRouteAccess {
                 logger?.warning("DescribeInstances failed; instance states unknown for this pass", metadata: ["error": "\(error)"])
             }
         }
-        return Self.map(observation, instanceStates: states)
+        var lists: [ObservedPrefixList] = []
+        if readsPrefixLists {
+            for list in try await client.describeManagedPrefixLists(taggedWith: PrefixListGroup.vpcTagKey, value: vpcId) {
+                let state = list.state ?? ""
+                // A list being deleted is as good as gone; its entries are not read.
+                let entries = state.hasPrefix("delete") ? [] : try await client.getManagedPrefixListEntries(prefixListId: list.prefixListId)
+                lists.append(ObservedPrefixList(id: list.prefixListId, name: list.name ?? "", tags: list.tags, version: list.version ?? 1,
+                                                maxEntries: list.maxEntries ?? 0, entries: entries, state: state))
+            }
+        }
+        var observed = Self.map(observation, instanceStates: states)
+        observed.prefixLists = lists
+        return observed
     }
 
     /// Maps one observation; ids are shared strings so a large VPC costs little memory.
     static func map(_ observation: VPCObservation, instanceStates: [String: ObservedNetworkInterface.InstanceState]) -> ObservedVPC {
+        func target(of route: RouteTable.Route) -> ObservedRoute.Target {
+            if let eni = route.networkInterfaceId { return .networkInterface(id: eni, instanceId: route.instanceId) }
+            if let instance = route.instanceId { return .instance(id: instance) }
+            let other = route.gatewayId ?? route.natGatewayId ?? route.transitGatewayId ?? route.vpcPeeringConnectionId
+            return .other(id: other ?? "unknown")
+        }
         let tables = observation.routeTables.map { table in
             ObservedRouteTable(
                 id: table.routeTableId, isMain: table.isMain, subnetIds: table.subnetIds, tags: table.tags,
@@ -62,6 +83,11 @@ struct EC2RouteAccess: VPCRouteAccess {
                     }
                     return ObservedRoute(destination: destination, target: target, state: route.isBlackhole ? .blackhole : .active,
                                          origin: ObservedRoute.Origin(ec2Value: route.origin))
+                },
+                prefixListRoutes: table.routes.compactMap { route -> ObservedPrefixListRoute? in
+                    guard route.destinationCidrBlock == nil, let list = route.destinationPrefixListId else { return nil }
+                    return ObservedPrefixListRoute(prefixListId: list, target: target(of: route), state: route.isBlackhole ? .blackhole : .active,
+                                                   origin: ObservedRoute.Origin(ec2Value: route.origin))
                 })
         }
         let interfaces = observation.networkInterfaces.map { interface in
@@ -89,6 +115,49 @@ struct EC2RouteAccess: VPCRouteAccess {
 
     func apply(_ action: RouteAction) async throws {
         try await SendAuthority.withAuthority(writeAuthority) { try await write(action) }
+    }
+
+    func apply(_ action: PrefixListAction) async throws -> String? {
+        try await SendAuthority.withAuthority(writeAuthority) { try await write(action) }
+    }
+
+    private func write(_ action: PrefixListAction) async throws -> String? {
+        let priority: APIPriority = action.isFailover ? .failover : .routine
+        switch action.verb {
+        case .createList:
+            guard let group = action.group, let maxEntries = action.maxEntries else { return nil }
+            let list = try await client.createManagedPrefixList(name: group.listName(vpcId: vpcId), maxEntries: maxEntries, entries: action.addEntries,
+                                                                tags: group.listTags(vpcId: vpcId), priority: priority)
+            return list.prefixListId
+        case .modifyEntries:
+            guard let list = action.prefixListId, let version = action.currentVersion else { return nil }
+            do {
+                try await client.modifyManagedPrefixList(prefixListId: list, currentVersion: version, add: action.addEntries,
+                                                         remove: action.removeEntries, priority: priority)
+            } catch let error as EC2Error where error.code == .prefixListVersionMismatch {
+                throw PrefixListWriteConflict(prefixListId: list, what: "its version moved from \(version)")
+            }
+        case .deleteList:
+            guard let list = action.prefixListId else { return nil }
+            try await client.deleteManagedPrefixList(prefixListId: list, priority: priority)
+        case .createRoute:
+            guard let table = action.tableId, let list = action.prefixListId, let eni = action.newTarget?.networkInterfaceId else { return nil }
+            do {
+                try await client.createRoute(routeTableId: table, prefixListId: list, networkInterfaceId: eni, priority: priority)
+            } catch let error as EC2Error where error.code == .routeAlreadyExists {
+                // Made since the read, perhaps by someone else: never overwritten; the next read decides.
+                throw PrefixListWriteConflict(prefixListId: list, what: "a route to it appeared in \(table)")
+            }
+        case .replaceRoute:
+            guard let table = action.tableId, let list = action.prefixListId, let eni = action.newTarget?.networkInterfaceId else { return nil }
+            try await client.replaceRoute(routeTableId: table, prefixListId: list, networkInterfaceId: eni, priority: priority)
+        case .deleteRoute:
+            guard let table = action.tableId, let list = action.prefixListId else { return nil }
+            try await client.deleteRoute(routeTableId: table, prefixListId: list, priority: priority)
+        case .keepRoute, .wait:
+            break
+        }
+        return nil
     }
 
     private func write(_ action: RouteAction) async throws {

@@ -40,6 +40,8 @@ public final class ReconcileService: Service, Sendable {
         var confirmedWrites: [RouteAction] = []
         /// Follow-up passes since a pass with another cause.
         var followUpsInARow = 0
+        /// The writes the last pass set out to make.
+        var lastPlannedWrites = PlannedWrites()
         /// From the last plan: when a route held on a backup may fail back (see `RoutePlan.nextFailBackCheck`).
         var failBackCheck: ContinuousClock.Instant?
     }
@@ -63,6 +65,7 @@ public final class ReconcileService: Service, Sendable {
     private let followerNoticeShown = Mutex(false)
     /// What went wrong in the current pass (a failed read or write), for the retry.
     private let passProblem = Mutex<String?>(nil)
+    func notePassProblem(_ problem: String) { passProblem.withLock { $0 = problem } }
     public let retries = ReconcileRetries()
     private let passesFinished = Atomic<UInt64>(0)
     /// Passes finished, whatever their outcome (with the retry they scheduled already recorded).
@@ -197,6 +200,7 @@ public final class ReconcileService: Service, Sendable {
         // Plan.
         let routePlan = plan(spec: spec, health: healthSnapshot, observed: observed, ledger: memory.ledger, policy: settings.policy)
         let writes: [RouteAction]
+        let listWrites: [PrefixListAction]
         if source.allowsFullPlan {
             health.learnInstances(from: observed)
             // Counted from when health was read for the plan, not from the end of this pass.
@@ -214,16 +218,22 @@ public final class ReconcileService: Service, Sendable {
                 ? memory.confirmedWrites + routePlan.actions.filter { $0.verb != .keep } : routePlan.actions
             status.setReconcile(ReconcileStatus(plan: routePlan, spec: spec, observed: observed), lastActions: shownActions)
             writes = routePlan.writes
+            listWrites = routePlan.prefixListWrites
+            log(routePlan.prefixListActions, cause: cause)
             memory.ledger = recordIntents(writes, in: routePlan.ledgerAdoptingKeptRoutes)
         } else {
             writes = routePlan.writes.filter(\.followsHealthChange)
+            listWrites = routePlan.prefixListWrites.filter(\.followsHealthChange)
             log(writes, cause: cause)
+            log(listWrites, cause: cause)
             // Not the plan's ledger: it was settled against an older observation.
             memory.ledger = recordIntents(writes, in: memory.ledger)
         }
         memory.confirmedWrites = []
 
-        // Apply.
+        // Apply: prefix lists first (`--prefix-lists`; each write's precondition was observed).
+        let lists = await applyPrefixLists(listWrites, ledger: memory.ledger)
+        memory.ledger = lists.ledger
         let written = await apply(writes, healthChangedAt: healthChangedAt)
         memory.ledger = memory.ledger.confirming(written)
 
@@ -236,25 +246,41 @@ public final class ReconcileService: Service, Sendable {
             memory.confirmation = visible
             memory.confirmedWrites = written
         }
+        // Prefix-list writes show in a plain re-read, which the follow-up plans from.
+        if lists.wrote, memory.confirmation == nil, passProblem.withLock({ $0 }) == nil, !Task.isShuttingDownGracefully,
+           let visible = try? await access.observe(routers: spec?.routerAddresses ?? []) {
+            memory.lastObservation = (visible, clock.now)
+            memory.confirmation = visible
+        }
         // After a failed write the retry reads again, on its backoff (immediately would add to throttling).
         if passProblem.withLock({ $0 }) != nil {
             memory.confirmation = nil
             return
         }
         guard memory.confirmation != nil || !source.allowsFullPlan else { return }
-        // A plan that writes again on every confirmation has not settled (a table someone keeps
-        // changing back): it waits for the next trigger rather than spending the API budget.
+        // A plan that makes the same writes again from what confirmed them has not settled (another
+        // writer changing the tables back): it waits for the next trigger rather than spend the API
+        // budget. Plans that progress (a large prefix list filled 100 entries a pass) go on.
+        let planned = PlannedWrites(routes: writes, prefixLists: listWrites)
+        let repeated = cause == .followUp && planned == memory.lastPlannedWrites
+        memory.lastPlannedWrites = planned
         memory.followUpsInARow = cause == .followUp ? memory.followUpsInARow + 1 : 0
-        if memory.followUpsInARow < Self.maximumFollowUpsInARow {
+        if !repeated, memory.followUpsInARow < Self.maximumFollowUpsInARow {
             trigger.fire(.followUp)
         } else {
-            logger.warning("the plan has not settled after \(Self.maximumFollowUpsInARow) passes in a row; waiting for the next trigger",
+            logger.warning("the plan has not settled: its writes repeat or it has followed up \(memory.followUpsInARow) times in a row; waiting for the next trigger",
                            metadata: ["writes": "\(written.count)"])
         }
     }
 
-    /// A failover pass, the pass that writes the rest, and the one that confirms it need no more.
-    static let maximumFollowUpsInARow = 3
+    /// A bound on follow-ups, whatever they write: far above what a spec of the route quota's size needs.
+    static let maximumFollowUpsInARow = 50
+
+    /// What a pass set out to write, to tell a plan that progresses from one that repeats itself.
+    struct PlannedWrites: Equatable, Sendable {
+        var routes: [RouteAction] = []
+        var prefixLists: [PrefixListAction] = []
+    }
 
     /// The pass's observation: the confirming re-read of the pass before, else the last read when
     /// a health change can be acted on from it, else a new read (nil when that fails or a stop

@@ -14,6 +14,8 @@ public final class DaemonMetrics: Sendable {
     public let writeErrors: Metrics.Counter
     public let failovers: Metrics.Counter
     public let actions: [String: Metrics.Counter]
+    /// `--prefix-lists`: prefix-list and prefix-list route writes that succeeded, by verb.
+    public let prefixListWrites: [String: Metrics.Counter]
     /// Route writes a follower planned but did not make.
     public let writesSkippedNotLeader: Metrics.Counter
     public let reconcileDuration: Metrics.Timer
@@ -37,6 +39,10 @@ public final class DaemonMetrics: Sendable {
         failovers = Metrics.Counter(label: "vpcrouter_failovers_total", factory: factory)
         actions = Dictionary(uniqueKeysWithValues: ["create", "replace", "delete"].map { verb in
             (verb, Metrics.Counter(label: "vpcrouter_route_writes_total", dimensions: [("verb", verb)], factory: factory))
+        })
+        prefixListWrites = Dictionary(uniqueKeysWithValues: ["create-list", "modify-entries", "delete-list", "create-route", "replace-route",
+                                                             "delete-route"].map { verb in
+            (verb, Metrics.Counter(label: "vpcrouter_prefix_list_writes_total", dimensions: [("verb", verb)], factory: factory))
         })
         writesSkippedNotLeader = Metrics.Counter(label: "vpcrouter_route_writes_skipped_not_leader_total", factory: factory)
         reconcileDuration = Metrics.Timer(label: "vpcrouter_reconcile_duration_seconds", factory: factory)
@@ -69,6 +75,7 @@ public final class DaemonMetrics: Sendable {
         "vpcrouter_route_write_errors_total": "Route writes (create, replace, delete) that EC2 refused or that failed",
         "vpcrouter_failovers_total": "Routes moved away from a router that cannot carry traffic",
         "vpcrouter_route_writes_total": "Route writes that succeeded, by verb",
+        "vpcrouter_prefix_list_writes_total": "Prefix-list writes (--prefix-lists: lists, their entries, routes to them) that succeeded, by verb",
         "vpcrouter_route_writes_skipped_not_leader_total": "Route writes planned but not made because this replica is not the leader",
         "vpcrouter_reconcile_duration_seconds": "Time one reconcile pass took",
         "vpcrouter_failover_detection_to_write_seconds": "From the health change that caused a failover to EC2's answer to its route write",

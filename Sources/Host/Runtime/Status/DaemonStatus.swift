@@ -121,7 +121,24 @@ public final class DaemonStatus: StatusSource {
         var actionsByRoute: [String: RouteAction] = [:]
         for action in lastActions { actionsByRoute["\(action.tableId ?? "-") \(action.cidr)"] = action }
         let tables: [(String, JSONValue)] = reconcile.tables.map { table in
-            (table.id, .object([
+            var prefixListFields: [(String, JSONValue)] = []
+            if let quota = table.quota {
+                prefixListFields.append(("route_quota", .object([
+                    ("used", .number(Double(quota.used))), ("planned", .number(Double(quota.planned))), ("quota", .number(Double(quota.quota))),
+                ])))
+            }
+            if !table.prefixListRoutes.isEmpty {
+                prefixListFields.append(("prefix_list_routes", .object(table.prefixListRoutes.map { action in
+                    let target = action.newTarget ?? action.oldTarget
+                    return (action.prefixListId ?? "-", .object([
+                        ("router", target?.routerAddress.map { .string($0.description) } ?? .null),
+                        ("eni", target?.networkInterfaceId.map(JSONValue.string) ?? .null),
+                        ("last_action", .string(action.verb.rawValue)),
+                        ("reason", .string(action.reason)),
+                    ]))
+                })))
+            }
+            return (table.id, .object([
                 ("main", .bool(table.isMain)),
                 ("managed", .bool(table.isManaged)),
                 ("subnets", .array(table.subnetIds.map(JSONValue.string))),
@@ -142,7 +159,7 @@ public final class DaemonStatus: StatusSource {
                     if let preference = preferences[entry.cidr] { fields.append(("preference", Self.preferenceDocument(preference))) }
                     return (entry.cidr.description, .object(fields))
                 })),
-            ]))
+            ] + prefixListFields))
         }
         let vpc = JSONValue.object([
             ("time", .string(now)),

@@ -114,6 +114,11 @@ enum DashboardPage {
             + "<table class=\"grid\"><thead><tr><th>CIDR</th>\(head)</tr></thead><tbody>\(rows)</tbody></table></section>"
     }
 
+    /// A round trip in the unit that shows it: routers next door answer in microseconds.
+    static func roundTripText(milliseconds: Double) -> String {
+        milliseconds < 1 ? "\(max(1, Int((milliseconds * 1000).rounded()))) µs" : "\((milliseconds * 100).rounded() / 100) ms"
+    }
+
     static func routers(_ documents: DashboardDocuments) -> String {
         // `/ips` `routers` holds every probed router, which is every router the spec names.
         let details = documents.ips["routers"]?.members ?? []
@@ -121,7 +126,7 @@ enum DashboardPage {
         let carrying = routesPerRouter(documents)
         let rows = details.map { router, detail -> String in
             let condition = detail["condition"]?.stringValue ?? "unknown"
-            let rtt = detail["rtt_ms"]?.numberValue.map { "\((($0 * 100).rounded() / 100)) ms" } ?? "-"
+            let rtt = detail["rtt_ms"]?.numberValue.map(roundTripText) ?? "-"
             let fall = Int(detail["fall"]?.numberValue ?? 1), rise = Int(detail["rise"]?.numberValue ?? 1)
             let failing = Int(detail["failing_rounds"]?.numberValue ?? 0), healthy = Int(detail["healthy_rounds"]?.numberValue ?? 0)
             let holdDown = detail["hold_down_remaining_s"]?.numberValue.map { "\(($0 * 10).rounded() / 10) s" } ?? "-"
