@@ -8,7 +8,8 @@
 // a short window coalesce into one read; a read whose content did not change submits nothing.
 // A file that is missing or not a valid spec is logged with the reason and the last good spec
 // stays in force.
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Glibc
 import PluginABI
 import PluginKit
@@ -28,7 +29,7 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
     let context: OpaquePointer?
     let path: String
     let settle: Double
-    private let lock = NSLock()
+    private let lock = PluginLock()
     private var lastContent: [UInt8]?
     private var generation: UInt64 = 0
     private var accepted = 0
@@ -115,13 +116,11 @@ private final class ConfigFileWatcher: PluginInstance, @unchecked Sendable {
         }
         readAndSubmit()
         running = true
-        let thread = Thread { [self] in
+        PluginThread.detach(name: "configfile") { [self] in
             watch(inotify)
             close(inotify)
             finished.signal()
         }
-        thread.name = "configfile"
-        thread.start()
     }
 
     private func ioFailure(_ message: String) -> PluginFailure {

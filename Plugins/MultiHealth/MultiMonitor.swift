@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Glibc
 import PluginABI
 import PluginKit
@@ -17,7 +17,7 @@ final class MultiMonitor {
     let context: OpaquePointer?
     let childNames: [String]
     private var children: [OpaquePointer]
-    private let statisticsLock = NSLock()
+    private let statisticsLock = PluginLock()
     private var rounds = 0
     private var childErrors: [Int]
 
@@ -99,7 +99,7 @@ final class MultiMonitor {
                 work() // the last child runs on the calling thread
             } else {
                 group.enter()
-                Thread.detachNewThread {
+                PluginThread.detach {
                     work()
                     group.leave()
                 }
@@ -162,7 +162,7 @@ private final class ChildResults: @unchecked Sendable {
     private let targetCount: Int
     private let verdictBuffers: [UnsafeMutableBufferPointer<vpcr_verdict>]
     private let roundTripBuffers: [UnsafeMutableBufferPointer<UInt64>]
-    private let lock = NSLock()
+    private let lock = PluginLock()
     private var statuses: [vpcr_status]
     private var texts: [String]
 

@@ -1,6 +1,6 @@
 import EC2
 import EtcdClient
-import Foundation
+import FoundationEssentials
 import HTTPClient
 import Health
 import Hummingbird

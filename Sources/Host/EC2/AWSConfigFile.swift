@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import RouteModel
 
 /// The INI dialect of ~/.aws/credentials and ~/.aws/config: `[section]`, `key = value`, `#`/`;` comments.
 public struct AWSConfigFile: Sendable, Equatable {
@@ -7,10 +8,10 @@ public struct AWSConfigFile: Sendable, Equatable {
     public init(text: String) {
         var current: String?
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
-                let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                let name = line.dropFirst().dropLast().trimmingWhitespace()
                 current = name
                 sections[name, default: [:]] = sections[name] ?? [:]
                 continue
@@ -19,10 +20,10 @@ public struct AWSConfigFile: Sendable, Equatable {
             guard let section = current, let equals = line.firstIndex(of: "="),
                 rawLine.first != " " && rawLine.first != "\t"
             else { continue }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if let comment = value.range(of: " #") ?? value.range(of: " ;") {
-                value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmingWhitespace().lowercased()
+            var value = line[line.index(after: equals)...].trimmingWhitespace()
+            if let comment = value.firstRange(of: " #") ?? value.firstRange(of: " ;") {
+                value = value[..<comment.lowerBound].trimmingWhitespace()
             }
             sections[section, default: [:]][key] = value
         }

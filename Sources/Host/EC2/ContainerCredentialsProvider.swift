@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
+import RouteModel
 
 /// ECS/EKS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (against 169.254.170.2) or
 /// AWS_CONTAINER_CREDENTIALS_FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE].
@@ -22,7 +23,7 @@ public struct ContainerCredentialsProvider: CredentialsProvider {
             guard let data = FileManager.default.contents(atPath: tokenFile) else {
                 throw CredentialsError(provider: "container", reason: "cannot read \(tokenFile)")
             }
-            headers.append((name: "Authorization", value: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+            headers.append((name: "Authorization", value: String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()))
         } else if let token = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"], !token.isEmpty {
             headers.append((name: "Authorization", value: token))
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
 import Logging
 import RouteModel
@@ -154,7 +154,7 @@ public actor EC2Client {
     /// Real EC2 says InvalidRoute.NotFound; moto says InvalidParameterValue "There is no route defined ...".
     static func meansRouteMissing(_ error: EC2Error) -> Bool {
         error.code == .routeNotFound
-            || (error.code == .invalidParameterValue && error.message.localizedCaseInsensitiveContains("no route defined"))
+            || (error.code == .invalidParameterValue && error.message.lowercased().contains("no route defined"))
     }
 
     private func routeParameters(_ routeTableId: String, _ destination: IPCIDR, _ networkInterfaceId: String) -> [(String, String)] {

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
+import RouteModel
 
 /// IMDSv2: a session token from PUT /latest/api/token, then GETs carrying it. Short timeouts because
 /// off EC2 (or in a container with hop limit 1) the endpoint never answers.
@@ -34,7 +35,7 @@ public actor IMDSClient {
         guard response.status == 200 else {
             throw IMDSError(path: path, reason: "HTTP \(response.status)", status: response.status)
         }
-        return response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
+        return response.bodyText.trimmingWhitespaceAndNewlines()
     }
 
     public func region() async throws -> String { try await get("meta-data/placement/region") }
@@ -53,7 +54,7 @@ public actor IMDSClient {
         guard response.status == 200, !response.body.isEmpty else {
             throw IMDSError(path: "api/token", reason: "token request answered HTTP \(response.status)", status: response.status)
         }
-        let value = response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = response.bodyText.trimmingWhitespaceAndNewlines()
         // Renew a minute early so a token never expires between fetch and use.
         token = (value, Date().addingTimeInterval(Double(max(tokenTTLSeconds - 60, 1))))
         return value

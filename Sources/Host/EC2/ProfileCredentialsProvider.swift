@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Static keys from the shared credentials and config files, for AWS_PROFILE (default "default").
 /// Role chaining (`role_arn` + `source_profile`) and `credential_process` are not supported.
@@ -11,7 +11,7 @@ public struct ProfileCredentialsProvider: CredentialsProvider {
 
     public func credentials() async throws -> AWSCredentials {
         let profile = profileName
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         let credentialsPath = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
         let configPath = environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config"
         // The credentials file wins over the config file for the same profile, as in the SDKs.
@@ -33,7 +33,7 @@ public struct ProfileCredentialsProvider: CredentialsProvider {
 
     /// The profile's `region` from the config file, used when no region is configured.
     public func region() -> String? {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         let configPath = environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config"
         return AWSConfigFile.load(path: configPath)?.configProfile(profileName)?["region"]
     }

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
+import RouteModel
 
 /// AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN through STS AssumeRoleWithWebIdentity (an unsigned call).
 public struct WebIdentityCredentialsProvider: CredentialsProvider {
@@ -21,7 +22,7 @@ public struct WebIdentityCredentialsProvider: CredentialsProvider {
         guard let tokenData = FileManager.default.contents(atPath: tokenFile) else {
             throw CredentialsError(provider: "web identity", reason: "cannot read token file \(tokenFile)")
         }
-        let token = String(decoding: tokenData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(decoding: tokenData, as: UTF8.self).trimmingWhitespaceAndNewlines()
         let sessionName = environment["AWS_ROLE_SESSION_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "vpcrouter-\(Int(Date().timeIntervalSince1970))"
         let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"]
         let endpoint: URL

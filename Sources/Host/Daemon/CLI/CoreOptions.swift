@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import RouteModel
 
 /// The core options, named as vpc-router 1.8.11 names them. Every multi-word long option is
@@ -130,7 +130,7 @@ struct CoreOptions: ParsableArguments {
         var ignored: [IPCIDR] = []
         if let ignoreRoutes {
             for item in ignoreRoutes.split(separator: ",", omittingEmptySubsequences: false) {
-                let text = item.trimmingCharacters(in: .whitespaces)
+                let text = item.trimmingWhitespace()
                 guard !text.isEmpty else {
                     throw UsageError("--ignore_routes: an empty item in '\(ignoreRoutes)'")
                 }
@@ -168,7 +168,7 @@ struct CoreOptions: ParsableArguments {
             guard let text = try? String(contentsOfFile: httpTokenFile, encoding: .utf8) else {
                 throw UsageError("--http-token-file: cannot read '\(httpTokenFile)'")
             }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = text.trimmingWhitespaceAndNewlines()
             guard trimmed.count >= 16 else {
                 throw UsageError("--http-token-file: the token in '\(httpTokenFile)' is shorter than 16 characters")
             }
@@ -205,7 +205,7 @@ struct CoreOptions: ParsableArguments {
         }
         var endpoints: [URL] = []
         for item in (leaderEtcdEndpoints ?? "http://127.0.0.1:2379").split(separator: ",", omittingEmptySubsequences: false) {
-            let text = item.trimmingCharacters(in: .whitespaces)
+            let text = item.trimmingWhitespace()
             guard text.hasPrefix("http://"), let url = URL(string: text), let host = url.host, !host.isEmpty,
                   url.path.isEmpty || url.path == "/" else {
                 throw UsageError("--leader-etcd-endpoints: '\(text)' is not an http://host:port URL (TLS is not supported)")

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// `vpcrouter plan -m MODE [-H HEALTH] [options]`: one observation of the VPC and one round of
 /// health checks, planned as the daemon would, printed, and nothing written.

@@ -28,7 +28,7 @@ enum PlanReport {
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             row.indices.map { column in
-                column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                column == row.count - 1 ? row[column] : row[column].padded(toWidth: widths[column])
             }.joined(separator: "  ")
         }
     }

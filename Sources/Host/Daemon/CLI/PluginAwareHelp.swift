@@ -47,7 +47,7 @@ enum PluginAwareHelp {
         ]
         var lines = ["SUBCOMMANDS:"]
         for (name, abstract) in commands {
-            lines.append("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + abstract)
+            lines.append("  " + name.padded(toWidth: 14) + abstract)
         }
         lines.append("  See 'vpcrouter <subcommand> --help' for the options of each.")
         return lines.joined(separator: "\n")

@@ -1,4 +1,3 @@
-import Foundation
 import PluginHost
 
 /// The `--help` section and `vpcrouter plugins` lines that describe plugins and their options.
@@ -15,7 +14,7 @@ enum PluginHelpText {
             if let defaultValue = option.defaultValue { notes.append("default: \(option.isSecret ? "(secret)" : defaultValue)") }
             if let bounds = option.bounds { notes.append("\(format(bounds.lowerBound))-\(format(bounds.upperBound))") }
             let help = option.help + (notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")
-            lines.append("  " + flag.padding(toLength: max(flag.count, 34), withPad: " ", startingAt: 0) + " " + help)
+            lines.append("  " + flag.padded(toWidth: max(flag.count, 34)) + " " + help)
         }
         return lines.joined(separator: "\n")
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// The state directory when `--state-dir` is not given. Root keeps the system-wide

@@ -1,5 +1,10 @@
 import ArgumentParser
+// Full Foundation stays linked (though no host code uses it) while any plugin the daemon may
+// load imports it: loaded later by dlopen() from a concurrency thread, Foundation initialises on
+// that thread and exit() then never returns (seen with the etcd mode plugin). Drop this import
+// once no built-in plugin imports Foundation.
 import Foundation
+import Glibc
 import PluginHost
 
 /// The root command: `vpcrouter -m MODE ...` runs the daemon; `plan` shows what it would change;
@@ -30,10 +35,10 @@ enum VPCRouterMain {
             }
             exit(0)
         } catch let error as UsageError {
-            FileHandle.standardError.write(Data("vpcrouter: \(error.message)\n".utf8))
+            writeToStandardError("vpcrouter: \(error.message)\n")
             exit(2)
         } catch let error as FatalError {
-            FileHandle.standardError.write(Data("vpcrouter: \(error.message)\n".utf8))
+            writeToStandardError("vpcrouter: \(error.message)\n")
             exit(1)
         } catch {
             let code = VPCRouterCommand.exitCode(for: error)
@@ -44,11 +49,24 @@ enum VPCRouterMain {
             let message = VPCRouterCommand.message(for: error)
             if code == .validationFailure {
                 // ArgumentParser's own usage errors: one line, exit 2 as the original's argparse.
-                FileHandle.standardError.write(Data("vpcrouter: \(message)\n".utf8))
+                writeToStandardError("vpcrouter: \(message)\n")
                 exit(2)
             }
-            if !message.isEmpty { FileHandle.standardError.write(Data("vpcrouter: \(message)\n".utf8)) }
+            if !message.isEmpty { writeToStandardError("vpcrouter: \(message)\n") }
             exit(code.rawValue)
+        }
+    }
+}
+
+/// One unbuffered write(2), as FileHandle.standardError.write did.
+private func writeToStandardError(_ text: String) {
+    Array(text.utf8).withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
         }
     }
 }

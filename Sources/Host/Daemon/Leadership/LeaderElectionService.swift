@@ -1,4 +1,5 @@
 import EtcdClient
+import FoundationEssentials
 import Leadership
 import Logging
 import Runtime

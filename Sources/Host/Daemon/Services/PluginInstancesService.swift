@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Logging
 import PluginHost
 import Runtime
@@ -75,13 +75,13 @@ final class PluginInstancesService: Service, Sendable {
     /// threads (two of them are all a two-core machine has).
     static func offPool<T: Sendable>(_ call: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try call() }) }
+            DetachedThread.start { continuation.resume(with: Result { try call() }) }
         }
     }
 
     static func offPool(_ call: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
+            DetachedThread.start {
                 call()
                 continuation.resume()
             }

@@ -91,7 +91,7 @@ public final class DaemonMetrics: Sendable {
             let words = line.split(separator: " ")
             if words.count >= 3, words[0] == "#", words[1] == "HELP" { helped.insert(words[2]) }
             if words.count >= 4, words[0] == "#", words[1] == "TYPE", !helped.contains(words[2]) {
-                output.append("# HELP \(words[2]) \(helpTexts[String(words[2])] ?? String(words[2]).replacingOccurrences(of: "_", with: " "))")
+                output.append("# HELP \(words[2]) \(helpTexts[String(words[2])] ?? String(words[2]).replacing("_", with: " "))")
                 helped.insert(words[2])
             }
             output.append(line)

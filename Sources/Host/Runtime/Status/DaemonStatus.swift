@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PluginHost
 import Reconciler
 import RouteModel
@@ -175,7 +175,8 @@ public final class DaemonStatus: StatusSource {
     }
 
     static func timestamp(_ date: Date) -> String {
-        ISO8601DateFormatter.string(from: date, timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        // Rounded to the millisecond, as Foundation's ISO8601DateFormatter did.
+        UTCTimestamp.string(millisecondsSince1970: Int64((date.timeIntervalSince1970 * 1000).rounded()))
     }
 
     public func overview() -> JSONValue {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Reconciler
 import RouteModel
 import Synchronization
