@@ -82,7 +82,7 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         }
         let all: [String] = head + tail
         if let long = all.first(where: { $0.count > 4 }) {
-            return refuse("the group '\(long)' has more than four hex digits")
+            return refuse("the group \(RouteSpecValidator.quoted(long)) has more than four hex digits")
         }
         let given = all.count
         if halves.count == 1 {
