@@ -1,4 +1,5 @@
 import FoundationEssentials
+import RouteModel
 
 /// AWS Signature Version 4 for header-signed requests. Pure: same inputs, same signature.
 public struct SigV4Signer: Sendable {
@@ -85,13 +86,9 @@ public struct SigV4Signer: Sendable {
         return Signed(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature, headers: headers)
     }
 
-    /// `YYYYMMDD'T'HHMMSS'Z'` in UTC, computed without a DateFormatter so it is cheap and thread-safe.
+    /// `YYYYMMDD'T'HHMMSS'Z'` in UTC; the fraction of a second is dropped, as Calendar did.
     public static func timestamp(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(parts.year ?? 1970)\(two(parts.month))\(two(parts.day))T\(two(parts.hour))\(two(parts.minute))\(two(parts.second))Z"
+        UTCTimestamp.basic(secondsSince1970: Int64(date.timeIntervalSince1970.rounded(.down)))
     }
 
     /// RFC 3986 percent-encoding: everything except unreserved characters, as SigV4 wants.

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import RouteModel
 import Runtime
 import Synchronization
 

@@ -4,7 +4,7 @@ import Testing
 
 /// The status pages' timestamps, written without Foundation's formatters, must read as
 /// ISO8601DateFormatter wrote them (internet date-time, fractional seconds, UTC).
-@Suite struct UTCTimestampTests {
+@Suite struct DaemonStatusTimestampTests {
     static let instants: [Double] = [
         0, 0.001, 0.5, 59.999, 1_796_000_000.123, 1_796_000_000.9994, 1_796_000_000.0004, 951_782_400.25,
         4_102_444_799.999, -1.5, -86_400.75, 1_700_000_000,
@@ -15,12 +15,5 @@ import Testing
         let date = Date(timeIntervalSince1970: seconds)
         let foundation = ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "GMT")!, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
         #expect(DaemonStatus.timestamp(date) == foundation)
-    }
-
-    @Test("milliseconds are floor-divided, so instants before 1970 keep a positive fraction")
-    func beforeTheEpoch() {
-        #expect(UTCTimestamp.string(millisecondsSince1970: -1) == "1969-12-31T23:59:59.999Z")
-        #expect(UTCTimestamp.string(millisecondsSince1970: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(UTCTimestamp.string(millisecondsSince1970: 1_796_000_000_123) == "2026-11-30T00:53:20.123Z")
     }
 }
