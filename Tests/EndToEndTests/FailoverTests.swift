@@ -45,6 +45,17 @@ extension EndToEnd {
             let first = try await routes.waitForTargets(in: Set(enis.keys))
             #expect(Set(first).count == 1 && first[0] != nil, "created: \(first)\n\(daemon.output)")
             guard let carrier = first[0] ?? nil, let carrierIP = enis[carrier] else { return }
+
+            // The process an operator runs, with every plugin of its plugin folder opened, maps no
+            // full Foundation, ICU or FoundationNetworking (issue 17): its requests were signed and
+            // its answers decoded with FoundationEssentials alone.
+            let mapped = daemon.mappedFiles
+            #expect(mapped.contains("libFoundationEssentials.so") && mapped.contains("libICMPHealth.so"), "\(mapped.sorted())")
+            let heavy = mapped.filter {
+                ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so", "libFoundationNetworking.so",
+                 "libFoundationXML.so"].contains($0)
+            }
+            #expect(heavy.isEmpty, "mapped: \(heavy.sorted())")
             let other = enis.keys.first { $0 != carrier }!
 
             // The carrying router dies: the route moves to the other one.

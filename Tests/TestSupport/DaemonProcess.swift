@@ -26,6 +26,19 @@ public final class DaemonProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: outputFile)
     }
 
+    /// The file names (without folders) of every file the running process has mapped: its
+    /// libraries and the plugins it opened.
+    public var mappedFiles: Set<String> {
+        // Read to the end: a /proc file reports size 0, and a read sized by it stops early.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps"),
+              let maps = try? String(decoding: handle.readToEnd() ?? Data(), as: UTF8.self) else { return [] }
+        defer { try? handle.close() }
+        return Set(maps.split(separator: "\n").compactMap { line in
+            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first
+                .flatMap { $0.hasPrefix("/") ? String($0.split(separator: "/").last ?? "") : nil }
+        })
+    }
+
     /// Everything the process wrote to stdout and stderr so far.
     public var output: String {
         (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""

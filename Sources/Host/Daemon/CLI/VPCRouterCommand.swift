@@ -1,9 +1,4 @@
 import ArgumentParser
-// Full Foundation stays linked (though no host code uses it) while any plugin the daemon may
-// load imports it: loaded later by dlopen() from a concurrency thread, Foundation initialises on
-// that thread and exit() then never returns (seen with the etcd mode plugin). Drop this import
-// once no built-in plugin imports Foundation.
-import Foundation
 import Glibc
 import PluginHost
 
@@ -20,8 +15,19 @@ struct VPCRouterCommand: AsyncParsableCommand {
 
 @main
 enum VPCRouterMain {
-    static func main() async {
+    /// Synchronous on purpose: the command runs on the global executor and ends the process itself,
+    /// so nothing ever waits for the main actor. The daemon links no full Foundation, so Swift's
+    /// async main would park the main thread in dispatch_main(); a plugin that links Foundation,
+    /// opened later by dlopen(), binds the main queue to a CoreFoundation run loop that no thread
+    /// runs, and a main actor waiting on that queue never resumed (SIGTERM logged "vpcrouter
+    /// stopped" and the process never exited).
+    static func main() {
         let arguments = NegativeNumberValues.attached(Array(CommandLine.arguments.dropFirst()))
+        Task.detached { await run(arguments) }
+        while true { pause() }
+    }
+
+    static func run(_ arguments: [String]) async -> Never {
         if let help = PluginAwareHelp.text(for: arguments) {
             print(help)
             exit(0)
