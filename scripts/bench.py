@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs every vpcrouter benchmark and writes bench/results.json and bench/results.md (make bench).
 
-Usage: bench.py [--only NAME[,NAME...]] [--trials N] [--routes N,N,...] [--output DIR]
+Usage: bench.py [--only NAME[,NAME...]] [--trials N] [--routes N,N,...] [--output DIR] [--build DIR]
 
 Benchmarks (each prints what it measured as it goes):
   plan        PlanBenchmark: plan() for 1,000 CIDRs x 200 tables, 1,000 routers
@@ -642,7 +642,10 @@ def main():
     parser.add_argument("--failover-settings", default="default,fast,fast-ipv6",
                         help="which failover rows to measure (default, fast, fast-ipv6); the others are kept from results.json")
     parser.add_argument("--output", default=os.path.join(vpclab.ROOT, "bench"))
+    parser.add_argument("--build", default=vpclab.RELEASE,
+                        help="the folder of the vpcrouter release build and its plugins (another build to compare with)")
     args = parser.parse_args()
+    vpclab.RELEASE = os.path.abspath(args.build)
     selected = args.only.split(",")
     unknown = [name for name in selected if name not in BENCHMARKS]
     if unknown:

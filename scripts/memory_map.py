@@ -27,7 +27,10 @@ CIDR = "10.55.0.0/16"
 
 
 def smaps_by_mapping(pid):
-    """{name: {"rss": KiB, "private": KiB}}: one entry per mapped file; anonymous memory as "[anon]"."""
+    """{name: {"rss": KiB, "private": KiB, "dirty": KiB}}: one entry per mapped file; anonymous memory
+    as "[anon]". Dirty pages of a file mapping are the loader's relocations and written data: they
+    stay resident whatever the page cache does; clean pages are code and read-only data that were
+    touched (or mapped around a touched page) and can be dropped under memory pressure."""
     totals, current = {}, None
     with open("/proc/%d/smaps" % pid) as smaps:
         for line in smaps:
@@ -35,11 +38,13 @@ def smaps_by_mapping(pid):
             if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
                 name = parts[5] if len(parts) > 5 else ""
                 current = os.path.basename(name) if name.startswith("/") else "[anon]"
-                totals.setdefault(current, {"rss": 0, "private": 0})
+                totals.setdefault(current, {"rss": 0, "private": 0, "dirty": 0})
             elif parts[0] == "Rss:":
                 totals[current]["rss"] += int(parts[1])
             elif parts[0] in ("Private_Clean:", "Private_Dirty:"):
                 totals[current]["private"] += int(parts[1])
+                if parts[0] == "Private_Dirty:":
+                    totals[current]["dirty"] += int(parts[1])
     return totals
 
 
@@ -66,6 +71,9 @@ def measure(build, settle):
         if not wait_until(lambda: daemon.completed_reconciles() >= 1, 60):
             raise LabError("no completed reconcile:\n" + daemon.output()[-3000:])
         time.sleep(settle)
+        # A file written moments ago (a fresh build) has dirty page-cache pages, which smaps would
+        # count as the process's dirty memory; write them back first.
+        os.sync()
         result = {"build": vpclab.RELEASE, "status_kib": status_fields(daemon.pid), "mappings_kib": smaps_by_mapping(daemon.pid)}
         daemon.stop()
     return result
@@ -76,10 +84,10 @@ def print_run(result):
     print("VmRSS %d KiB, VmHWM %d KiB, RssAnon %d KiB, RssFile %d KiB, %d threads"
           % (status["VmRSS"], status["VmHWM"], status["RssAnon"], status["RssFile"], status.get("Threads", 0)))
     rows = sorted(result["mappings_kib"].items(), key=lambda item: -item[1]["rss"])
-    print("%-48s %9s %9s" % ("mapping", "Rss KiB", "Private"))
+    print("%-48s %9s %9s %9s" % ("mapping", "Rss KiB", "Private", "Dirty"))
     for name, entry in rows:
         if entry["rss"]:
-            print("%-48s %9d %9d" % (name, entry["rss"], entry["private"]))
+            print("%-48s %9d %9d %9d" % (name, entry["rss"], entry["private"], entry.get("dirty", 0)))
 
 
 def compare(before_path, after_path):
