@@ -46,7 +46,9 @@ struct EtcdEndpoint: CustomStringConvertible, Equatable {
             port = 2379
         }
         // A host the URL parser refuses (a space, say) is refused here, not when it is first called.
-        guard !host.isEmpty, let url = URL(string: host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)") else {
+        // Strictly: FoundationEssentials alone would percent-encode the space and accept it.
+        let text = host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+        guard !host.isEmpty, let url = URL(string: text, encodingInvalidCharacters: false) else {
             return nil
         }
         self.url = url

@@ -10,12 +10,26 @@ import TestSupport
         (["--leader-election", "zookeeper"], "--leader-election: expected none or etcd, got 'zookeeper'"),
         (["--leader-election", "etcd", "--leader-etcd-endpoints", "https://10.0.0.5:2379"],
          "'https://10.0.0.5:2379' is not an http://host:port URL"),
+        // Refused by the daemon, which has no full Foundation to make URL(string:) strict by default.
+        (["--leader-election", "etcd", "--leader-etcd-endpoints", "http://etcd one:2379"],
+         "'http://etcd one:2379' is not an http://host:port URL"),
         (["--leader-election", "etcd", "--leader-lease-ttl", "1"], "--leader-lease-ttl must be between 2 and 300 seconds; got 1"),
     ])
     func unusableOptionsAreRefused(arguments: [String], message: String) throws {
         let result = try VPCRouterUnderTest.run(["-m", "http", "-H", "tcp", "-p", "\(freeLoopbackPort())"] + arguments)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func anEC2EndpointWithASpaceIsRefusedByName() throws {
+        var environment = VPCRouterUnderTest.environment(ec2Endpoint: "http://ec2 local:1")
+        environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+        let result = try ProcessRunner.run(PackagePaths.vpcrouter, VPCRouterUnderTest.location + [
+            "-m", "fixedconf", "--fixed_cidr", "10.55.0.0/16", "--fixed_hosts", "127.0.0.1", "-H", "tcp", "-p", "\(freeLoopbackPort())",
+            "--state-dir", try PackagePaths.temporaryDirectory("vpcr-endpoint").path,
+        ], environment: environment, timeout: 60)
+        #expect(result.status != 0 && result.stderr.contains("AWS_ENDPOINT_URL_EC2: 'http://ec2 local:1' is not an http(s) URL"),
+                "status \(result.status): \(result.stderr)")
     }
 
     @Test func theEtcdModePluginLoadsBesideTheElectionOptions() throws {

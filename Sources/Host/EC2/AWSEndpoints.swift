@@ -29,8 +29,10 @@ public struct AWSEndpoints: Sendable {
         return try parse(fallback, variable: "default endpoint")
     }
 
+    /// Strict, as full Foundation parsed: FoundationEssentials alone would percent-encode a space
+    /// or other invalid character and accept the text. Every URL an operator gives is parsed so.
     private func parse(_ text: String, variable: String) throws -> URL {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+        guard let url = URL(string: text, encodingInvalidCharacters: false), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
             throw EndpointError(variable: variable, value: text)
         }
         return url

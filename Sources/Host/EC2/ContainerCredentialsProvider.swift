@@ -41,13 +41,13 @@ public struct ContainerCredentialsProvider: CredentialsProvider {
 
     private func endpoint() throws -> URL {
         if let relative = environment["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"], !relative.isEmpty {
-            guard let url = URL(string: relativeBase + (relative.hasPrefix("/") ? relative : "/" + relative)) else {
+            guard let url = URL(string: relativeBase + (relative.hasPrefix("/") ? relative : "/" + relative), encodingInvalidCharacters: false) else {
                 throw CredentialsError(provider: "container", reason: "bad relative URI")
             }
             return url
         }
         if let full = environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"], !full.isEmpty {
-            guard let url = URL(string: full), let scheme = url.scheme?.lowercased(), let host = url.host else {
+            guard let url = URL(string: full, encodingInvalidCharacters: false), let scheme = url.scheme?.lowercased(), let host = url.host else {
                 throw CredentialsError(provider: "container", reason: "AWS_CONTAINER_CREDENTIALS_FULL_URI is not a URL")
             }
             // As the SDKs: plain HTTP only to loopback or the ECS/EKS link-local agents.

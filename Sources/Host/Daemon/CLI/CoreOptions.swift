@@ -206,7 +206,7 @@ struct CoreOptions: ParsableArguments {
         var endpoints: [URL] = []
         for item in (leaderEtcdEndpoints ?? "http://127.0.0.1:2379").split(separator: ",", omittingEmptySubsequences: false) {
             let text = item.trimmingWhitespace()
-            guard text.hasPrefix("http://"), let url = URL(string: text), let host = url.host, !host.isEmpty,
+            guard text.hasPrefix("http://"), let url = URL(string: text, encodingInvalidCharacters: false), let host = url.host, !host.isEmpty,
                   url.path.isEmpty || url.path == "/" else {
                 throw UsageError("--leader-etcd-endpoints: '\(text)' is not an http://host:port URL (TLS is not supported)")
             }
