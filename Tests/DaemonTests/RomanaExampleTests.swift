@@ -70,7 +70,7 @@ import TestSupport
     /// The example links full Foundation and the daemon does not. Merely found in the plugin folder
     /// (the scan opens every plugin), it loads Foundation into a daemon running another mode. Before
     /// the daemon's entry point kept off the main actor, such a daemon could log "vpcrouter stopped"
-    /// on SIGTERM and never exit (its main actor waited on a main queue nothing drained; seen once in
+    /// on SIGTERM and never exit (the main actor never resumed to call exit(); seen once in
     /// about seventy manual runs, so the scenario is repeated).
     @Test func aPluginLinkingFoundationInThePluginFolderLeavesShutdownWorking() async throws {
         let pluginDirectory = try await Self.built.value

@@ -16,11 +16,11 @@ struct VPCRouterCommand: AsyncParsableCommand {
 @main
 enum VPCRouterMain {
     /// Synchronous on purpose: the command runs on the global executor and ends the process itself,
-    /// so nothing ever waits for the main actor. The daemon links no full Foundation, so Swift's
-    /// async main would park the main thread in dispatch_main(); a plugin that links Foundation,
-    /// opened later by dlopen(), binds the main queue to a CoreFoundation run loop that no thread
-    /// runs, and a main actor waiting on that queue never resumed (SIGTERM logged "vpcrouter
-    /// stopped" and the process never exited).
+    /// so nothing ever waits for the main actor. With an async main, a daemon without full
+    /// Foundation parks its main thread in dispatch_main() and resumes the command on the main
+    /// actor; once a plugin that links Foundation had been opened, a SIGTERM logged "vpcrouter
+    /// stopped" and that resumption never came, so exit() was never called (seen once in about
+    /// seventy runs; the main queue is the suspect, not proven).
     static func main() {
         let arguments = NegativeNumberValues.attached(Array(CommandLine.arguments.dropFirst()))
         Task.detached { await run(arguments) }
