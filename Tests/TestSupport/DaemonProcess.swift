@@ -30,9 +30,10 @@ public final class DaemonProcess: @unchecked Sendable {
     /// libraries and the plugins it opened.
     public var mappedFiles: Set<String> {
         // Read to the end: a /proc file reports size 0, and a read sized by it stops early.
-        guard let handle = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps"),
-              let maps = try? String(decoding: handle.readToEnd() ?? Data(), as: UTF8.self) else { return [] }
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps") else { return [] }
         defer { try? handle.close() }
+        guard let bytes = try? handle.readToEnd() else { return [] }
+        let maps = String(decoding: bytes, as: UTF8.self)
         return Set(maps.split(separator: "\n").compactMap { line in
             line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first
                 .flatMap { $0.hasPrefix("/") ? String($0.split(separator: "/").last ?? "") : nil }
