@@ -167,6 +167,20 @@ let package = Package(
         .target(name: "Leadership", path: "Sources/Host/Leadership"),
         .testTarget(name: "LeadershipTests", dependencies: ["Leadership"]),
         .executableTarget(name: "LeaderBench", dependencies: ["TestSupport", "EC2"], path: "Benchmarks/LeaderBench"),
+        // What the design's dependencies alone cost in memory (bench.py's floor row); no vpcrouter code.
+        .executableTarget(
+            name: "DependencyFloor",
+            dependencies: [
+                "CCurl", "COpenSSL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Benchmarks/DependencyFloor"
+        ),
 
         // Bad inputs live in corpus/ (raw files plus an expected.tsv manifest), not in the test sources.
         .testTarget(name: "RouteModelTests", dependencies: ["RouteModel", "TestSupport"], exclude: ["corpus"]),

@@ -13,8 +13,9 @@ Benchmarks (each prints what it measured as it goes):
   nroutes     N-route failover (N = 10, 100, 500) through the proxy emulating EC2's write bucket
   prefixlists --prefix-lists: 500 CIDRs in 1 and in 10 groups x 3 tables, death -> all moved, through
               the same proxy (--per-route also measures the same spec one route per CIDR and table)
-  steady      EC2 calls and writes per steady-state recheck, counted at the proxy
-  memory      VmRSS/VmHWM of the daemon at idle and at 1,000 routes and 1,000 routers
+  steady      EC2 calls and writes per steady-state recheck, counted at the proxy; the idle daemon's
+              memory, and DependencyFloor's: the design's libraries and packages, no vpcrouter code
+  memory      VmRSS/VmHWM of the daemon at 1,000 routes and 1,000 routers
   startup     process start -> first completed reconcile
   leader      LeaderBench: leader SIGKILLed -> first write by the other replica (etcd lease, TTL 5 s),
               and the route writes made by a non-leader (must be 0)
@@ -32,6 +33,7 @@ import os
 import platform
 import random
 import re
+import select
 import subprocess
 import sys
 import time
@@ -425,6 +427,11 @@ def bench_steady_and_startup(start_trials=5, rechecks=3):
         memory["largest_mapped_files_kib"] = daemon.largest_mapped_files()
         log("largest mapped files (KiB resident): %s" % memory["largest_mapped_files_kib"])
         daemon.stop()
+        floor = dependency_floor_memory()
+        if floor:
+            results["floor_memory_kib"] = floor
+            log("DependencyFloor (the design's dependencies, no vpcrouter code), idle: VmRSS %d KiB, RssAnon %d KiB, RssFile %d KiB"
+                % (floor["VmRSS"], floor["RssAnon"], floor["RssFile"]))
 
         log("start -> first completed reconcile, %d starts (routes already in place, icmpecho at 2 s)" % start_trials)
         samples = []
@@ -437,6 +444,27 @@ def bench_steady_and_startup(start_trials=5, rechecks=3):
             daemon.stop()
         results["startup"] = {"samples_s": samples, "median_s": percentile(samples, 0.5), "max_s": max(samples)}
     return results
+
+
+def dependency_floor_memory(settle=16, timeout=30):
+    """The memory of DependencyFloor (Swift runtime, FoundationEssentials, Hummingbird, service
+    lifecycle, argument parser, metrics, libcurl, libcrypto, each used once; nothing of vpcrouter),
+    read `settle` seconds after it is ready, as the idle daemon is. None for a build without it."""
+    binary = os.path.join(vpclab.RELEASE, "DependencyFloor")
+    if not os.path.exists(binary):
+        log("no DependencyFloor in %s: the floor is not measured" % vpclab.RELEASE)
+        return None
+    process = subprocess.Popen([binary], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], timeout)
+        line = process.stdout.readline() if ready else ""
+        if not line.startswith("ready"):
+            raise LabError("DependencyFloor did not become ready in %d s: %r" % (timeout, line))
+        time.sleep(settle)
+        return vpclab.process_memory_kb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 # ---- memory at 1,000 routes and 1,000 routers ------------------------------------------------
@@ -559,8 +587,13 @@ def table_rows(results):
     def memory_text(memory):
         return ("VmRSS %.1f MB, VmHWM %.1f MB (private RssAnon %.1f MB; RssFile %.1f MB is mapped libraries)"
                 % (memory["VmRSS"] / 1024, memory["VmHWM"] / 1024, memory["RssAnon"] / 1024, memory["RssFile"] / 1024))
+    floor = results.get("floor_memory_kib")
     if results.get("idle_memory_kib"):
-        rows.append(("Daemon memory at idle (1 route, 2 routers)", memory_text(results["idle_memory_kib"]), "< 25 MB", "", ""))
+        rows.append(("Daemon memory at idle (1 route, 2 routers)", memory_text(results["idle_memory_kib"]), "< 25 MB",
+                     "dependencies alone (next row): %.1f MB" % (floor["VmRSS"] / 1024) if floor else "", ""))
+    if floor:
+        rows.append(("DependencyFloor at idle: the design's libraries and packages, each used once, no vpcrouter code",
+                     memory_text(floor), "", "", ""))
     big = results.get("memory")
     if big:
         rows.append(("Daemon memory at 1,000 routes and 1,000 routers (%d healthy, %d writes)" % (big["working_routers"], big["writes"]),

@@ -35,6 +35,17 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 NAMESPACE_PREFIX = "vpclab"
 
 
+
+def process_memory_kb(pid):
+    """VmRSS, VmHWM, RssAnon (private) and RssFile (mapped files: the Swift runtime, libraries) in KiB."""
+    fields = {}
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                fields[name] = int(value.split()[0])
+    return fields
+
 class LabError(Exception):
     """A step of the lab could not be done; the message says which and why."""
 
@@ -174,14 +185,7 @@ class Daemon(Helper):
             raise LabError("vpcrouter did not become ready:\n" + self.output()[-3000:])
 
     def memory_kb(self):
-        """VmRSS, VmHWM, RssAnon (private) and RssFile (mapped files: the Swift runtime, Foundation) in KiB."""
-        fields = {}
-        with open("/proc/%d/status" % self.pid) as status:
-            for line in status:
-                name, _, value = line.partition(":")
-                if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-                    fields[name] = int(value.split()[0])
-        return fields
+        return process_memory_kb(self.pid)
 
     def largest_mapped_files(self, count=4):
         """[(resident KiB, file)] of the mapped files holding the most resident memory."""
