@@ -148,10 +148,12 @@ let package = Package(
         ),
 
         // The daemon: CLI, the plugins, the EC2 adapter, leader election and composition.
+        // glibc's malloc tuning, which the Glibc module does not export (the daemon's arena limit).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .executableTarget(
             name: "vpcrouter",
             dependencies: [
-                "Runtime", "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "HTTPClient", "EtcdClient", "Leadership",
+                "CMalloc", "Runtime", "PluginHost", "RouteModel", "StatusServer", "Health", "Reconciler", "StateStore", "EC2", "HTTPClient", "EtcdClient", "Leadership",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

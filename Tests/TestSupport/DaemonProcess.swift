@@ -40,6 +40,28 @@ public final class DaemonProcess: @unchecked Sendable {
         })
     }
 
+    /// How many malloc arenas besides glibc's main one the running process has: each is an
+    /// anonymous mapping that starts on a 64 MiB boundary, readable and writable, with the rest of
+    /// its 64 MiB reserved without access right after it (glibc's `new_heap`).
+    public var mallocArenaHeaps: Int {
+        let arenaSpan: UInt64 = 64 << 20
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps") else { return -1 }
+        defer { try? handle.close() }
+        guard let bytes = try? handle.readToEnd() else { return -1 }
+        let regions: [(start: UInt64, end: UInt64, permissions: Substring, anonymous: Bool)] =
+            String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                let bounds = fields.first?.split(separator: "-") ?? []
+                guard fields.count >= 5, bounds.count == 2, let start = UInt64(bounds[0], radix: 16),
+                      let end = UInt64(bounds[1], radix: 16) else { return nil }
+                return (start, end, fields[1], fields.count == 5)
+            }
+        return zip(regions, regions.dropFirst()).filter { used, reserved in
+            used.anonymous && reserved.anonymous && used.start % arenaSpan == 0 && used.permissions.hasPrefix("rw")
+                && reserved.permissions.hasPrefix("---") && reserved.start == used.end && reserved.end == used.start + arenaSpan
+        }.count
+    }
+
     /// Everything the process wrote to stdout and stderr so far.
     public var output: String {
         (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""

@@ -22,6 +22,7 @@ enum VPCRouterMain {
     /// stopped" and that resumption never came, so exit() was never called (seen once in about
     /// seventy runs; the main queue is the suspect, not proven).
     static func main() {
+        MallocArenas.limitToOneUnlessOperatorChose()
         let arguments = NegativeNumberValues.attached(Array(CommandLine.arguments.dropFirst()))
         Task.detached { await run(arguments) }
         while true { pause() }
