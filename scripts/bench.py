@@ -552,6 +552,11 @@ def table_rows(results):
             figures = failover.get(name)
             if not figures:
                 continue
+            # A setting re-measured alone (--failover-settings) says when, beside the others' date.
+            when = figures.get("measured")
+            if when and when != results.get("measured", {}).get("failover"):
+                load = figures.get("machine", {}).get("load_average_at_end")
+                label += " (%s%s)" % (when, ", load %.1f" % load if load is not None else "")
             rows.append(("Router death → route moved in moto, %s, %d trials" % (label, figures["trials"]),
                          "p50 %s, p99 %s" % (ms(figures["p50_s"]), ms(figures["p99_s"])),
                          "p99 < 1 s" if name == "fast" else "",
