@@ -7,6 +7,7 @@
 // JSON route spec and goes to the host's validator; a refused value is logged with the key, its
 // mod revision and the reason, and the last good spec stays in force, as it does when the key is
 // deleted or every endpoint is unreachable.
+import EtcdClient
 import PluginABI
 import PluginKit
 
@@ -14,7 +15,7 @@ private let plugin = PluginExport(
     kind: VPCR_KIND_MODE, name: "etcd", version: "1.0.0", summary: "route spec from a watched etcd key (v3 JSON gateway)",
     options: [
         OptionDeclaration("etcd-endpoints", type: VPCR_OPT_STRING, valueName: "URLS", defaultValue: "http://127.0.0.1:2379",
-                          help: "comma-separated etcd client URLs (http://host:port), tried in turn"),
+                          help: "comma-separated etcd client URLs (http://host[:port], port 2379 if none), tried in turn"),
         OptionDeclaration("etcd-key", type: VPCR_OPT_STRING, valueName: "KEY",
                           help: "the etcd key whose value is the route spec (JSON); every change to it is applied", required: true),
         OptionDeclaration("etcd-resync-interval", type: VPCR_OPT_FLOAT, valueName: "SECONDS", defaultValue: "10",
@@ -26,7 +27,7 @@ extension EtcdKeyFollower {
     static func create(context: OpaquePointer?, options: OptionValues) -> Result<EtcdKeyFollower, PluginFailure> {
         guard let key = options["etcd-key"], !key.isEmpty else { return .failure(PluginFailure(config: "--etcd-key is required")) }
         let resync = options["etcd-resync-interval"].flatMap(Double.init) ?? 10
-        switch EtcdEndpoint.parseList(options["etcd-endpoints"] ?? "http://127.0.0.1:2379") {
+        switch EtcdEndpoint.parseList(options["etcd-endpoints"] ?? "http://127.0.0.1:2379", option: "--etcd-endpoints") {
         case .failure(let problem):
             return .failure(PluginFailure(config: problem.message))
         case .success(let endpoints):

@@ -141,13 +141,13 @@ import TestSupport
             "-p", "\(port)", "--state-dir", state.path,
         ])
         #expect(tls.status == 2, "an option value the plugin refuses is a usage error: \(tls.stderr)")
-        #expect(tls.stderr.contains("\"https://127.0.0.1:2379\" is not an http://host:port URL"), "\(tls.stderr)")
+        #expect(tls.stderr.contains("--etcd-endpoints: 'https://127.0.0.1:2379' is not an http://host:port URL"), "\(tls.stderr)")
 
         let badHost = try VPCRouterUnderTest.run([
             "-m", "etcd", "--etcd-endpoints", "http://etcd one:2379", "--etcd-key", key, "-H", "tcp",
             "-p", "\(port)", "--state-dir", state.path,
         ])
         #expect(badHost.status == 2, "a host no URL can hold is refused at start, not a crash later: \(badHost.stderr)")
-        #expect(badHost.stderr.contains("\"http://etcd one:2379\" is not an http://host:port URL"), "\(badHost.stderr)")
+        #expect(badHost.stderr.contains("--etcd-endpoints: 'http://etcd one:2379' is not an http://host:port URL"), "\(badHost.stderr)")
     }
 }

@@ -32,6 +32,20 @@ import TestSupport
                 "status \(result.status): \(result.stderr)")
     }
 
+    /// Parsed like the etcd mode's `--etcd-endpoints`: without a port, etcd's client port (this
+    /// option alone once called port 80).
+    @Test func aLeaderEndpointWithoutAPortIsCalledOnEtcdsClientPort() async throws {
+        let state = try PackagePaths.temporaryDirectory("vpcr-leader-port")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let daemon = try VPCRouterUnderTest.launch([
+            "-m", "http", "-H", "tcp", "-p", "\(freeLoopbackPort())", "--state-dir", state.path,
+            "--leader-election", "etcd", "--leader-etcd-endpoints", "http://127.0.0.1/,http://[::1]", "--leader-lease-ttl", "2",
+        ])
+        #expect(await daemon.outputAppears("leader election: campaigning"), "\(daemon.output)")
+        #expect(daemon.output.contains("leader.endpoints=http://127.0.0.1:2379,http://[::1]:2379"), "\(daemon.output)")
+        #expect(await daemon.stopped() == 0, "\(daemon.output.suffix(2000))")
+    }
+
     @Test func theEtcdModePluginLoadsBesideTheElectionOptions() throws {
         let listing = try VPCRouterUnderTest.run(["plugins"], location: [])
         #expect(listing.status == 0)

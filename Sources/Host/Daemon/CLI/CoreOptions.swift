@@ -1,4 +1,5 @@
 import ArgumentParser
+import EtcdClient
 import FoundationEssentials
 import RouteModel
 
@@ -100,7 +101,7 @@ struct CoreOptions: ParsableArguments {
     var leaderElection: String = "none"
 
     @Option(name: [.customLong("leader-etcd-endpoints"), .customLong("leader_etcd_endpoints")],
-            help: "Comma-separated etcd client URLs (http://host:port) for leader election (default: http://127.0.0.1:2379).")
+            help: "Comma-separated etcd client URLs (http://host[:port], port 2379 if none) for leader election (default: http://127.0.0.1:2379).")
     var leaderEtcdEndpoints: String?
 
     @Option(name: [.customLong("leader-key"), .customLong("leader_key")],
@@ -203,14 +204,10 @@ struct CoreOptions: ParsableArguments {
         default:
             throw UsageError("--leader-election: expected none or etcd, got '\(leaderElection)'")
         }
-        var endpoints: [URL] = []
-        for item in (leaderEtcdEndpoints ?? "http://127.0.0.1:2379").split(separator: ",", omittingEmptySubsequences: false) {
-            let text = item.trimmingWhitespace()
-            guard text.hasPrefix("http://"), let url = URL(string: text, encodingInvalidCharacters: false), let host = url.host, !host.isEmpty,
-                  url.path.isEmpty || url.path == "/" else {
-                throw UsageError("--leader-etcd-endpoints: '\(text)' is not an http://host:port URL (TLS is not supported)")
-            }
-            endpoints.append(url)
+        let endpoints: [EtcdEndpoint]
+        switch EtcdEndpoint.parseList(leaderEtcdEndpoints ?? "http://127.0.0.1:2379", option: "--leader-etcd-endpoints") {
+        case .success(let parsed): endpoints = parsed
+        case .failure(let problem): throw UsageError(problem.message)
         }
         let ttl = leaderLeaseTTL ?? 5
         guard (2...300).contains(ttl) else {
@@ -220,7 +217,7 @@ struct CoreOptions: ParsableArguments {
         guard !key.isEmpty else { throw UsageError("--leader-key must not be empty") }
         let identity = leaderId ?? "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
         guard !identity.isEmpty else { throw UsageError("--leader-id must not be empty") }
-        return LeaderElectionOptions(endpoints: endpoints, key: key, ttl: .seconds(ttl), identity: identity)
+        return LeaderElectionOptions(endpoints: endpoints.map(\.url), key: key, ttl: .seconds(ttl), identity: identity)
     }
 
     /// Names plugins may not use for their own options.
