@@ -554,7 +554,7 @@ def table_rows(results):
                 continue
             # A setting re-measured alone (--failover-settings) says when, beside the others' date.
             when = figures.get("measured")
-            if when and when != results.get("measured", {}).get("failover"):
+            if when and figures.get("run_date", when) != results.get("measured", {}).get("failover"):
                 load = figures.get("machine", {}).get("load_average_at_end")
                 label += " (%s%s)" % (when, ", load %.1f" % load if load is not None else "")
             rows.append(("Router death → route moved in moto, %s, %d trials" % (label, figures["trials"]),
@@ -704,7 +704,10 @@ def main():
         "plan": lambda: results.update(plan=bench_plan()),
         "ec2": lambda: results.update(ec2=bench_ec2()),
         "health": lambda: results.update(health=bench_health()),
-        "failover": lambda: results.update(failover=dict(results.get("failover") or {}, **bench_failover(args.trials, args.failover_settings.split(",")))),
+        "failover": lambda: results.update(failover=dict(results.get("failover") or {}, **{
+            # Each setting remembers the run it was measured in, to be dated in the table when
+            # it is not the run the failover benchmark's date is from.
+            name: dict(figures, run_date=now) for name, figures in bench_failover(args.trials, args.failover_settings.split(",")).items()})),
         "lossy": lambda: results.update(lossy=bench_lossy()),
         "nroutes": lambda: results.update(nroutes=bench_n_routes([int(count) for count in args.routes.split(",")])),
         "prefixlists": lambda: results.update(prefixlists=bench_prefix_lists(per_route=args.per_route)),
