@@ -154,7 +154,6 @@ def failover_trials(interval, fall, trials, extra_options=(), ipv6=False):
         for line in logs[slowest].splitlines()[:80]:
             print("    " + line)
         figures = {"interval_s": interval, "fall": fall, "trials": trials, "samples_s": samples, "cidr": cidr,
-                   "measured": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                    "p50_s": percentile(samples, 0.5), "p99_s": percentile(samples, 0.99), "max_s": max(samples)}
         if send_ms:
             figures.update(send_ms=send_ms, send_p50_ms=percentile(send_ms, 0.5), send_p99_ms=percentile(send_ms, 0.99))
@@ -461,7 +460,7 @@ def dependency_floor_memory(settle=16, timeout=30):
         if not line.startswith("ready"):
             raise LabError("DependencyFloor did not become ready in %d s: %r" % (timeout, line))
         time.sleep(settle)
-        return vpclab.process_memory_kb(process.pid)
+        return vpclab.process_status(process.pid)
     finally:
         process.terminate()
         process.wait(10)
@@ -554,7 +553,7 @@ def table_rows(results):
                 continue
             # A setting re-measured alone (--failover-settings) says when, beside the others' date.
             when = figures.get("measured")
-            if when and figures.get("run_date", when) != results.get("measured", {}).get("failover"):
+            if when and when != results.get("measured", {}).get("failover"):
                 load = figures.get("machine", {}).get("load_average_at_end")
                 label += " (%s%s)" % (when, ", load %.1f" % load if load is not None else "")
             rows.append(("Router death → route moved in moto, %s, %d trials" % (label, figures["trials"]),
@@ -705,9 +704,9 @@ def main():
         "ec2": lambda: results.update(ec2=bench_ec2()),
         "health": lambda: results.update(health=bench_health()),
         "failover": lambda: results.update(failover=dict(results.get("failover") or {}, **{
-            # Each setting remembers the run it was measured in, to be dated in the table when
-            # it is not the run the failover benchmark's date is from.
-            name: dict(figures, run_date=now) for name, figures in bench_failover(args.trials, args.failover_settings.split(",")).items()})),
+            # Each setting keeps the date of the run it was measured in: the table dates a setting
+            # whose run is not the one the failover benchmark's date is from.
+            name: dict(figures, measured=now) for name, figures in bench_failover(args.trials, args.failover_settings.split(",")).items()})),
         "lossy": lambda: results.update(lossy=bench_lossy()),
         "nroutes": lambda: results.update(nroutes=bench_n_routes([int(count) for count in args.routes.split(",")])),
         "prefixlists": lambda: results.update(prefixlists=bench_prefix_lists(per_route=args.per_route)),

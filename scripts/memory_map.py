@@ -48,16 +48,6 @@ def smaps_by_mapping(pid):
     return totals
 
 
-def status_fields(pid):
-    fields = {}
-    with open("/proc/%d/status" % pid) as status:
-        for line in status:
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
-                fields[name] = int(value.split()[0])
-    return fields
-
-
 def measure(build, settle):
     vpclab.RELEASE = os.path.abspath(build)
     with vpclab.Lab() as lab:
@@ -74,7 +64,7 @@ def measure(build, settle):
         # A file written moments ago (a fresh build) has dirty page-cache pages, which smaps would
         # count as the process's dirty memory; write them back first.
         os.sync()
-        result = {"build": vpclab.RELEASE, "status_kib": status_fields(daemon.pid), "mappings_kib": smaps_by_mapping(daemon.pid)}
+        result = {"build": vpclab.RELEASE, "status_kib": vpclab.process_status(daemon.pid, vpclab.MEMORY_FIELDS + ("Threads",)), "mappings_kib": smaps_by_mapping(daemon.pid)}
         daemon.stop()
     return result
 

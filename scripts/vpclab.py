@@ -33,18 +33,20 @@ NETWORK = "10.251"
 REGION = motofixture.REGION
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 NAMESPACE_PREFIX = "vpclab"
+MEMORY_FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
 
 
-
-def process_memory_kb(pid):
-    """VmRSS, VmHWM, RssAnon (private) and RssFile (mapped files: the Swift runtime, libraries) in KiB."""
+def process_status(pid, names=MEMORY_FIELDS):
+    """Fields of /proc/PID/status as numbers: by default VmRSS, VmHWM, RssAnon (private) and RssFile
+    (mapped files: the Swift runtime, libraries), in KiB."""
     fields = {}
     with open("/proc/%d/status" % pid) as status:
         for line in status:
             name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+            if name in names:
                 fields[name] = int(value.split()[0])
     return fields
+
 
 class LabError(Exception):
     """A step of the lab could not be done; the message says which and why."""
@@ -185,7 +187,7 @@ class Daemon(Helper):
             raise LabError("vpcrouter did not become ready:\n" + self.output()[-3000:])
 
     def memory_kb(self):
-        return process_memory_kb(self.pid)
+        return process_status(self.pid)
 
     def largest_mapped_files(self, count=4):
         """[(resident KiB, file)] of the mapped files holding the most resident memory."""
