@@ -9,14 +9,12 @@ import TestSupport
     /// and the concurrency pool have allocated), with `environment` added to the test environment
     /// without any malloc setting of its own.
     static func daemonAfterASpec(_ environment: [String: String], state: URL) async throws -> DaemonProcess {
-        var variables = VPCRouterUnderTest.environment()
-        variables.removeValue(forKey: "MALLOC_ARENA_MAX")
-        variables.removeValue(forKey: "GLIBC_TUNABLES")
-        variables.merge(environment) { _, given in given }
+        var changes: [String: String?] = ["MALLOC_ARENA_MAX": nil, "GLIBC_TUNABLES": nil]
+        for (name, value) in environment { changes[name] = value }
         let port = freeLoopbackPort()
-        let daemon = try DaemonProcess(PackagePaths.vpcrouter, VPCRouterUnderTest.location + [
+        let daemon = try VPCRouterUnderTest.launch([
             "-m", "http", "-H", "tcp", "--tcp_check_port", "9", "-p", "\(port)", "--state-dir", state.path,
-        ], environment: variables)
+        ], changing: changes)
         guard await daemon.output(containing: "HTTP server listening") else {
             throw HarnessError("daemon did not start: \(daemon.output)")
         }

@@ -26,17 +26,23 @@ public final class DaemonProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: outputFile)
     }
 
-    /// The file names (without folders) of every file the running process has mapped: its
-    /// libraries and the plugins it opened.
-    public var mappedFiles: Set<String> {
+    /// The running process's memory mappings, one line each of /proc/PID/maps: address range,
+    /// permissions, offset, device, inode and, for a file, its path.
+    private var mappingLines: [[Substring]] {
         // Read to the end: a /proc file reports size 0, and a read sized by it stops early.
         guard let handle = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps") else { return [] }
         defer { try? handle.close() }
         guard let bytes = try? handle.readToEnd() else { return [] }
-        let maps = String(decoding: bytes, as: UTF8.self)
-        return Set(maps.split(separator: "\n").compactMap { line in
-            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first
-                .flatMap { $0.hasPrefix("/") ? String($0.split(separator: "/").last ?? "") : nil }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true)
+        }
+    }
+
+    /// The file names (without folders) of every file the running process has mapped: its
+    /// libraries and the plugins it opened.
+    public var mappedFiles: Set<String> {
+        Set(mappingLines.compactMap { fields in
+            fields.dropFirst(5).first.flatMap { $0.hasPrefix("/") ? String($0.split(separator: "/").last ?? "") : nil }
         })
     }
 
@@ -45,17 +51,12 @@ public final class DaemonProcess: @unchecked Sendable {
     /// its 64 MiB reserved without access right after it (glibc's `new_heap`).
     public var mallocArenaHeaps: Int {
         let arenaSpan: UInt64 = 64 << 20
-        guard let handle = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps") else { return -1 }
-        defer { try? handle.close() }
-        guard let bytes = try? handle.readToEnd() else { return -1 }
-        let regions: [(start: UInt64, end: UInt64, permissions: Substring, anonymous: Bool)] =
-            String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                let bounds = fields.first?.split(separator: "-") ?? []
-                guard fields.count >= 5, bounds.count == 2, let start = UInt64(bounds[0], radix: 16),
-                      let end = UInt64(bounds[1], radix: 16) else { return nil }
-                return (start, end, fields[1], fields.count == 5)
-            }
+        let regions: [(start: UInt64, end: UInt64, permissions: Substring, anonymous: Bool)] = mappingLines.compactMap { fields in
+            let bounds = fields.first?.split(separator: "-") ?? []
+            guard fields.count >= 5, bounds.count == 2, let start = UInt64(bounds[0], radix: 16),
+                  let end = UInt64(bounds[1], radix: 16) else { return nil }
+            return (start, end, fields[1], fields.count == 5)
+        }
         return zip(regions, regions.dropFirst()).filter { used, reserved in
             used.anonymous && reserved.anonymous && used.start % arenaSpan == 0 && used.permissions.hasPrefix("rw")
                 && reserved.permissions.hasPrefix("---") && reserved.start == used.end && reserved.end == used.start + arenaSpan

@@ -49,8 +49,12 @@ public enum VPCRouterUnderTest {
     /// `-r` and `-v` for a daemon that talks to a fake or absent EC2.
     public static let location = ["-r", "us-east-1", "-v", "vpc-0000000000000test"]
 
-    public static func launch(_ arguments: [String], ec2Endpoint: String = "http://127.0.0.1:9", location: [String] = location) throws -> DaemonProcess {
-        try DaemonProcess(PackagePaths.vpcrouter, location + arguments, environment: environment(ec2Endpoint: ec2Endpoint))
+    /// `changing` sets variables of the test environment, or removes those given as nil.
+    public static func launch(_ arguments: [String], ec2Endpoint: String = "http://127.0.0.1:9", location: [String] = location,
+                              changing changes: [String: String?] = [:]) throws -> DaemonProcess {
+        var variables = environment(ec2Endpoint: ec2Endpoint)
+        for (name, value) in changes { variables[name] = value }
+        return try DaemonProcess(PackagePaths.vpcrouter, location + arguments, environment: variables)
     }
 
     public static func run(_ arguments: [String], location: [String] = location, timeout: TimeInterval = 60) throws -> ProcessResult {

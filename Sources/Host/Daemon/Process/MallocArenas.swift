@@ -15,7 +15,7 @@ enum MallocArenas {
         _ = mallopt(M_ARENA_MAX, 1)
     }
 
-    static func operatorChose(arenaMax: String?, tunables: String?) -> Bool {
+    private static func operatorChose(arenaMax: String?, tunables: String?) -> Bool {
         arenaMax != nil || (tunables ?? "").contains("glibc.malloc.arena_max")
     }
 
